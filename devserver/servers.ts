@@ -1,0 +1,84 @@
+// Starts Temporal's official servers through the SDK's own launcher (`@temporalio/testing`),
+// pointing it at the scripts in devserver/bin that find or obtain the real executables.
+// With TEMPORAL_ADDRESS set, `temporalForTests` connects to that server instead (a real cluster
+// or Temporal Cloud; TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and TEMPORAL_TLS_* are honoured).
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+
+export const TEMPORAL_CLI = fileURLToPath(new URL('./bin/temporal', import.meta.url));
+export const TEMPORAL_TEST_SERVER = fileURLToPath(new URL('./bin/temporal-test-server', import.meta.url));
+const OBTAIN = fileURLToPath(new URL('./bin/obtain', import.meta.url));
+
+/** True when the environment names an existing Temporal server to use instead of starting one. */
+export function usesExternalTemporal(): boolean {
+  return Boolean(process.env.TEMPORAL_ADDRESS);
+}
+
+/**
+ * Makes sure both official servers are on disk (the first time this builds the CLI with Go and
+ * resolves the test server from Maven Central, which takes minutes), so that later starts are
+ * quick. Throws with the obtain script's explanation when nothing works.
+ */
+export async function obtainServers(): Promise<void> {
+  if (usesExternalTemporal()) return;
+  try {
+    await promisify(execFile)(OBTAIN, { maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr ?? '';
+    throw new Error(`Could not obtain Temporal's official servers:\n${stderr}`);
+  }
+}
+
+async function connectToExternal(): Promise<TestWorkflowEnvironment> {
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  return TestWorkflowEnvironment.createFromExistingServer({
+    address: connectionOptions.address,
+    namespace: namespace ?? 'default',
+    connectionOptions: {
+      apiKey: connectionOptions.apiKey as string | undefined,
+      tls: connectionOptions.tls,
+      metadata: connectionOptions.metadata,
+    },
+  });
+}
+
+export interface DevServerOptions {
+  /** SQLite file that keeps workflows across restarts; in memory when absent. */
+  dbFilename?: string;
+  port?: number;
+  /** Serve Temporal's Web UI on this port. */
+  uiPort?: number;
+}
+
+/** Temporal's CLI dev server (the real server on SQLite), for end-to-end runs and `npm start`. */
+export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: TEMPORAL_CLI },
+      dbFilename: options.dbFilename,
+      port: options.port,
+      ui: options.uiPort !== undefined,
+      uiPort: options.uiPort,
+      log: { format: 'json', level: 'error' },
+    },
+  });
+}
+
+/** Temporal's time-skipping test server, for workflow tests that wait days in virtual time. */
+export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
+  return TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: TEMPORAL_TEST_SERVER } },
+  });
+}
+
+/**
+ * The server a test runs against: the server named by TEMPORAL_ADDRESS when set (no time
+ * skipping there: check `env.supportsTimeSkipping`), otherwise the requested local one.
+ */
+export async function temporalForTests(kind: 'time-skipping' | 'dev'): Promise<TestWorkflowEnvironment> {
+  if (usesExternalTemporal()) return connectToExternal();
+  return kind === 'time-skipping' ? startTimeSkippingServer() : startDevServer();
+}
