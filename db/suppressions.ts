@@ -1,0 +1,21 @@
+import { addressHash } from '../mail/identity';
+import type { Db } from './pool';
+
+export type SuppressionReason = 'unsubscribed' | 'hard_bounce' | 'complaint' | 'erased' | 'manual';
+
+/** Never mail this address again (from any campaign). The first reason recorded is kept. */
+export async function suppressAddress(db: Db, address: string, reason: SuppressionReason, detail?: string): Promise<void> {
+  await suppressHash(db, addressHash(address), reason, detail);
+}
+
+export async function suppressHash(db: Db, hash: string, reason: SuppressionReason, detail?: string): Promise<void> {
+  await db.query(
+    `INSERT INTO suppressions (email_hash, reason, detail) VALUES ($1, $2, $3) ON CONFLICT (email_hash) DO NOTHING`,
+    [hash, reason, detail ?? null],
+  );
+}
+
+export async function suppressionOf(db: Db, address: string): Promise<{ reason: SuppressionReason; createdAt: Date } | undefined> {
+  const { rows } = await db.query('SELECT reason, created_at FROM suppressions WHERE email_hash = $1', [addressHash(address)]);
+  return rows[0] && { reason: rows[0].reason, createdAt: rows[0].created_at };
+}

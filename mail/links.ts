@@ -1,0 +1,37 @@
+// The public URLs Nurture puts in emails, each carrying a signed token (see link-tokens.ts).
+import { signLink, type HandoffAction } from './link-tokens';
+
+export interface LinkSettings {
+  /** Public base URL of the API, e.g. https://nurture.example.com */
+  baseUrl: string;
+  secret: string;
+}
+
+const DAY_SECONDS = 24 * 60 * 60;
+
+export class Links {
+  private readonly base: string;
+
+  constructor(private readonly settings: LinkSettings) {
+    this.base = settings.baseUrl.replace(/\/+$/, '');
+  }
+
+  openPixel(message: string): string {
+    return `${this.base}/t/o/${signLink({ kind: 'open', message }, this.settings.secret)}.gif`;
+  }
+
+  click(message: string, url: string, link: number): string {
+    return `${this.base}/t/c/${signLink({ kind: 'click', message, url, link }, this.settings.secret)}`;
+  }
+
+  /** Both the visible unsubscribe page and the RFC 8058 one-click POST target. */
+  unsubscribe(message: string, lead: string): string {
+    return `${this.base}/u/${signLink({ kind: 'unsubscribe', message, lead }, this.settings.secret)}`;
+  }
+
+  /** A sales rep's answer to a handoff, valid for `validDays`. */
+  handoffAction(handoff: string, action: HandoffAction, now: number, validDays = 30): string {
+    const expires = Math.floor(now / 1000) + validDays * DAY_SECONDS;
+    return `${this.base}/h/${signLink({ kind: 'handoff', handoff, action, expires }, this.settings.secret)}`;
+  }
+}
