@@ -1,0 +1,84 @@
+// Conditions are jexl expressions (an AST interpreter: no eval, no code generation), compiled
+// once and cached. They read `lead` (attributes), `score`, `stage` and, in event filters,
+// `event`; functions reach the lead's recent behaviour.
+import { Jexl } from 'jexl';
+import { parseDuration } from './duration';
+
+export interface BehaviourView {
+  now: number;
+  events: readonly { type: string; at: number; data?: Record<string, unknown>; machine?: boolean }[];
+}
+
+export const CONDITION_FUNCTIONS = ['count', 'has', 'opened', 'clicked', 'days_since'] as const;
+
+// Functions read the lead being evaluated from here; evaluation is synchronous, so one slot is enough.
+let current: BehaviourView = { now: 0, events: [] };
+
+function matches(data: Record<string, unknown> | undefined, filter: unknown): boolean {
+  if (!filter || typeof filter !== 'object') return true;
+  return Object.entries(filter as Record<string, unknown>).every(([key, value]) => data?.[key] === value);
+}
+
+function humanEvents(type: string, window?: unknown, filter?: unknown) {
+  const windowMs = typeof window === 'string' ? parseDuration(window) : undefined;
+  const since = windowMs === undefined ? -Infinity : current.now - windowMs;
+  return current.events.filter((e) => e.type === type && !e.machine && e.at >= since && e.at <= current.now && matches(e.data, filter));
+}
+
+const jexl = new Jexl();
+jexl.addFunctions({
+  /** count('page.viewed', '14d', { page: 'pricing' }): human events of a type, optionally within a window and matching data. */
+  count: (type: string, window?: unknown, filter?: unknown) => humanEvents(type, window, filter).length,
+  has: (type: string, window?: unknown, filter?: unknown) => humanEvents(type, window, filter).length > 0,
+  /** opened('welcome'): the lead opened an email of that template (any email when omitted). */
+  opened: (template?: string) => humanEvents('email.opened', undefined, template ? { template } : undefined).length > 0,
+  clicked: (template?: string) => humanEvents('email.clicked', undefined, template ? { template } : undefined).length > 0,
+  /** days_since('asset.downloaded'): days since the latest such event; a large number when never. */
+  days_since: (type: string) => {
+    const latest = humanEvents(type).reduce((max, e) => Math.max(max, e.at), -Infinity);
+    return latest === -Infinity ? 1e9 : (current.now - latest) / 86_400_000;
+  },
+});
+jexl.addTransforms({
+  lower: (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value),
+  upper: (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value),
+});
+
+type Compiled = ReturnType<Jexl['compile']>;
+const cache = new Map<string, Compiled>();
+
+function compiled(source: string): Compiled {
+  let expression = cache.get(source);
+  if (!expression) {
+    expression = jexl.compile(source);
+    cache.set(source, expression);
+  }
+  return expression;
+}
+
+/** A syntax or function-name problem with the condition, or undefined when it is well formed. */
+export function conditionProblem(source: string): string | undefined {
+  try {
+    compiled(source);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  for (const [, name] of source.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)) {
+    if (!(CONDITION_FUNCTIONS as readonly string[]).includes(name!)) {
+      return `unknown function ${name}(); available: ${CONDITION_FUNCTIONS.join(', ')}`;
+    }
+  }
+  return undefined;
+}
+
+/** Evaluates a condition to a boolean; a condition that fails at run time counts as false. */
+export function holds(source: string, context: Record<string, unknown>, behaviour: BehaviourView): boolean {
+  current = behaviour;
+  try {
+    return Boolean(compiled(source).evalSync(context));
+  } catch {
+    return false;
+  } finally {
+    current = { now: 0, events: [] };
+  }
+}

@@ -1,0 +1,10 @@
+// The campaign core's public API. Workflows import `./interpreter` directly, which keeps
+// YAML parsing and the holiday tables out of the workflow bundle.
+export * from './types';
+export { parseCampaign, validateCampaign, campaignHash, formatCampaignError, type CampaignResult } from './parse';
+export { initialState, step, stepInPlace, describeState, currentScore, type EnrolmentState, type StateView } from './interpreter';
+export { assignVariant } from './ab';
+export { evaluateAbTest, DEFAULT_AB, type AbEvaluationOptions, type AbVerdict, type VariantStats } from './ab-test';
+export { addBusinessTime, isWindowOpen, nextWindowOpening, windowZone } from './calendar';
+export { parseDuration, formatDuration } from './duration';
+export { CONDITION_FUNCTIONS } from './conditions';

@@ -1,0 +1,654 @@
+// The campaign interpreter: a deterministic state machine, (state, input, now) → (state,
+// commands). It owns every decision — score, stage, which step runs, when to send, when to
+// wake, when to hand off — and does no I/O, so the same code runs in a Temporal workflow, in
+// the simulator and in tests, and a replay always decides the same.
+import { assignVariant } from './ab';
+import { addBusinessTime, isWindowOpen, nextTimeOfDay, nextWindowOpening, windowZone } from './calendar';
+import { holds } from './conditions';
+import { eventPoints, fitPoints, pruneBehaviour, scoreBreakdown, type BehaviourPoints } from './scoring';
+import { nextStage, stageThreshold } from './stages';
+import type { Campaign, Command, Input, LeadEvent, LeadSnapshot, ScoreItem, Stage, Step } from './types';
+
+/** A position in a track: indexes into nested blocks, e.g. [2, 'then', 0]. */
+export type StepPath = (number | 'then' | 'else')[];
+
+export interface HandoffState {
+  key: string;
+  status: 'pending' | 'accepted' | 'not_ready';
+  at: number;
+  firstContactDue: number;
+  remindAt: number;
+  reminded: boolean;
+  escalated: boolean;
+  outcomeDue?: number;
+  outcomeEscalated: boolean;
+  /** Not ready: nurture resumes in this stage at this time. */
+  recycleAt?: number;
+}
+
+export type Waiting =
+  | { kind: 'timer'; until: number }
+  | { kind: 'window'; until: number }
+  | { kind: 'cap'; until: number }
+  | { kind: 'event'; until: number; path: StepPath };
+
+export interface EnrolmentState {
+  lead: LeadSnapshot;
+  startedAt: number;
+  stage: Stage;
+  fit: ScoreItem[];
+  behaviour: BehaviourPoints[];
+  adjustments: BehaviourPoints[];
+  ruleTotals: Record<string, number>;
+  track: Stage;
+  /** Where the track is; null once it has run to its end. */
+  path: StepPath | null;
+  waiting?: Waiting;
+  visits: Record<string, number>;
+  /** Recent human and machine events, for conditions (bounded). */
+  events: LeadEvent[];
+  /** Recently seen event ids, for deduplication (bounded). */
+  seen: string[];
+  /** Times of recent marketing sends, for the frequency cap (bounded). */
+  sentAt: number[];
+  sends: { key: string; template: string; at: number; status?: string; variant?: string }[];
+  triggerFiredAt: Record<string, number>;
+  pendingTriggers: { index: number; eventId: string }[];
+  paused: boolean;
+  exited?: { reason: string; at: number };
+  handoff?: HandoffState;
+  handoffCount: number;
+  history: { at: number; what: string }[];
+  nextWake?: number;
+}
+
+const LIMITS = { events: 200, seen: 400, sends: 50, history: 30, pendingTriggers: 20, stepsPerInput: 500 };
+
+export function initialState(campaign: Campaign, lead: LeadSnapshot, now: number): EnrolmentState {
+  return {
+    lead: { id: lead.id, email: lead.email, attributes: lead.attributes, timezone: lead.timezone, consent: { ...lead.consent } },
+    startedAt: now,
+    stage: 'cold',
+    fit: fitPoints(campaign, lead.attributes),
+    behaviour: [],
+    adjustments: [],
+    ruleTotals: {},
+    track: 'cold',
+    path: campaign.tracks.cold.length ? [0] : null,
+    visits: {},
+    events: [],
+    seen: [],
+    sentAt: [],
+    sends: [],
+    triggerFiredAt: {},
+    pendingTriggers: [],
+    paused: false,
+    handoffCount: 0,
+    history: [],
+  };
+}
+
+/** The pure step: the given state is not changed. */
+export function step(campaign: Campaign, state: EnrolmentState, input: Input, now: number): { state: EnrolmentState; commands: Command[] } {
+  const copy = JSON.parse(JSON.stringify(state)) as EnrolmentState;
+  return { state: copy, commands: stepInPlace(campaign, copy, input, now) };
+}
+
+/** The same step, changing `state` in place: for the simulator, which runs millions of them. */
+export function stepInPlace(campaign: Campaign, state: EnrolmentState, input: Input, now: number): Command[] {
+  const run = new Run(campaign, state, now);
+  run.apply(input);
+  return run.finish();
+}
+
+export function pathString(track: Stage, path: StepPath): string {
+  let text = `tracks.${track}`;
+  for (const part of path) text += typeof part === 'number' ? `[${part}]` : `.${part}`;
+  return text;
+}
+
+export function currentScore(campaign: Campaign, state: EnrolmentState, now: number) {
+  return scoreBreakdown(campaign, state, now);
+}
+
+export function stepAt(steps: Step[], path: StepPath): Step | undefined {
+  let block = steps;
+  let found: Step | undefined;
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i]!;
+    if (typeof part === 'number') {
+      found = block[part];
+      if (!found) return undefined;
+    } else {
+      if (!found || (found.kind !== 'branch' && found.kind !== 'wait_for')) return undefined;
+      block = found[part];
+    }
+  }
+  return found;
+}
+
+/** The path just after `path`, climbing out of finished blocks; null at the end of the track. */
+function pathAfter(steps: Step[], path: StepPath): StepPath | null {
+  const next = [...path];
+  for (;;) {
+    next[next.length - 1] = (next[next.length - 1] as number) + 1;
+    if (stepAt(steps, next)) return next;
+    if (next.length === 1) return null;
+    next.splice(next.length - 2, 2);
+  }
+}
+
+function labelPath(campaign: Campaign, label: string): { track: Stage; path: StepPath } | undefined {
+  const search = (steps: Step[], prefix: StepPath): StepPath | undefined => {
+    for (let i = 0; i < steps.length; i++) {
+      const here = [...prefix, i];
+      const s = steps[i]!;
+      if (s.label === label) return here;
+      if (s.kind === 'branch' || s.kind === 'wait_for') {
+        const inner = search(s.then, [...here, 'then']) ?? search(s.else, [...here, 'else']);
+        if (inner) return inner;
+      }
+    }
+    return undefined;
+  };
+  for (const track of ['cold', 'warm', 'hot'] as Stage[]) {
+    const path = search(campaign.tracks[track], []);
+    if (path) return { track, path };
+  }
+  return undefined;
+}
+
+function pushBounded<T>(list: T[], item: T, limit: number) {
+  list.push(item);
+  if (list.length > limit) list.splice(0, list.length - limit);
+}
+
+/** One input's worth of decisions. */
+class Run {
+  readonly commands: Command[] = [];
+  private steps = 0;
+
+  constructor(
+    private readonly c: Campaign,
+    private readonly s: EnrolmentState,
+    private readonly now: number,
+  ) {}
+
+  apply(input: Input) {
+    const s = this.s;
+    if (s.exited) return; // exit is final
+    switch (input.type) {
+      case 'start':
+        this.note('enrolled');
+        break;
+      case 'event':
+        if (!this.receive(input.event)) return;
+        break;
+      case 'wake':
+        this.wake();
+        break;
+      case 'consent':
+        s.lead.consent[input.purpose] = input.granted;
+        this.note(`consent ${input.purpose} ${input.granted ? 'granted' : 'withdrawn'}`);
+        break;
+      case 'send_result':
+        this.sendResult(input.sendKey, input.status, input.variant);
+        break;
+      case 'sales_response':
+        this.salesResponse(input.handoffKey, input.outcome);
+        break;
+      case 'pause':
+        s.paused = true;
+        this.note('paused');
+        break;
+      case 'resume':
+        s.paused = false;
+        this.note('resumed');
+        this.wake();
+        break;
+      case 'exit':
+        this.exit(input.reason);
+        break;
+    }
+    this.evaluate();
+    this.runTrack();
+    this.flushTriggers();
+  }
+
+  finish(): Command[] {
+    const s = this.s;
+    s.behaviour = pruneBehaviour(this.c, s.behaviour, this.now);
+    s.nextWake = s.exited ? undefined : this.nextWake();
+    if (s.nextWake !== undefined) this.commands.push({ type: 'wake_at', at: s.nextWake });
+    return this.commands;
+  }
+
+  // ——— inputs ———
+
+  /** Records an event; false when it was seen before (a duplicate changes nothing). */
+  private receive(event: LeadEvent): boolean {
+    const s = this.s;
+    if (s.seen.includes(event.id)) return false;
+    pushBounded(s.seen, event.id, LIMITS.seen);
+    pushBounded(s.events, event, LIMITS.events);
+    if (event.type === 'unsubscribed') s.lead.consent[this.c.consent] = false;
+    if (this.c.exitOn.includes(event.type)) {
+      this.exit(event.type);
+      return true;
+    }
+    for (const points of eventPoints(this.c, event, s.lead.attributes, s.ruleTotals)) s.behaviour.push(points);
+
+    const waiting = s.waiting;
+    if (waiting?.kind === 'event' && s.path) {
+      const w = stepAt(this.c.tracks[s.track], waiting.path);
+      if (w?.kind === 'wait_for' && w.event === event.type && (w.includeMachine || !event.machine)) {
+        if (!w.where || holds(w.where, this.context({ event }), this.behaviour())) {
+          s.waiting = undefined;
+          this.enterBlock(waiting.path, 'then');
+        }
+      }
+    }
+    if (!s.paused && !event.machine) {
+      this.c.triggers.forEach((trigger, index) => {
+        if (trigger.on !== event.type) return;
+        if (trigger.where && !holds(trigger.where, this.context({ event }), this.behaviour())) return;
+        const last = s.triggerFiredAt[index];
+        if (last !== undefined && this.now - last < trigger.cooldownMs) return;
+        if (s.pendingTriggers.some((pending) => pending.index === index)) return;
+        pushBounded(s.pendingTriggers, { index, eventId: event.id }, LIMITS.pendingTriggers);
+      });
+    }
+    return true;
+  }
+
+  private wake() {
+    const s = this.s;
+    const w = s.waiting;
+    if (w && this.now >= w.until) {
+      s.waiting = undefined;
+      if (w.kind === 'event') this.enterBlock(w.path, 'else');
+    }
+    const h = s.handoff;
+    if (!h) return;
+    if (h.status === 'pending') {
+      if (!h.reminded && this.now >= h.remindAt && this.now < h.firstContactDue) {
+        h.reminded = true;
+        this.commands.push({ type: 'sales_reminder', handoffKey: h.key, due: h.firstContactDue });
+      }
+      if (!h.escalated && this.now >= h.firstContactDue) {
+        h.escalated = h.reminded = true;
+        this.commands.push({ type: 'sales_escalation', handoffKey: h.key, due: h.firstContactDue, escalateTo: this.c.handoff!.sla.escalateTo });
+        this.note(`handoff ${h.key}: first contact overdue, escalated`);
+      }
+    }
+    if (h.status === 'accepted' && h.outcomeDue !== undefined && !h.outcomeEscalated && this.now >= h.outcomeDue) {
+      h.outcomeEscalated = true;
+      this.commands.push({ type: 'sales_escalation', handoffKey: h.key, due: h.outcomeDue, escalateTo: this.c.handoff!.sla.escalateTo });
+      this.note(`handoff ${h.key}: outcome overdue, escalated`);
+    }
+    if (h.status === 'not_ready' && h.recycleAt !== undefined && this.now >= h.recycleAt) this.recycle();
+  }
+
+  private sendResult(sendKey: string, status: string, variant?: string) {
+    const s = this.s;
+    const send = s.sends.find((candidate) => candidate.key === sendKey);
+    if (send) {
+      send.status = status;
+      if (variant) send.variant = variant;
+    }
+    if (status === 'skipped_no_consent') s.lead.consent[this.c.consent] = false;
+    if (status === 'bounced' || status === 'suppressed') {
+      this.note(`email ${sendKey} ${status}`);
+      if (this.c.exitOn.includes('bounced') || status === 'suppressed') this.exit(status);
+    }
+  }
+
+  private salesResponse(handoffKey: string, outcome: 'accepted' | 'not_ready' | 'disqualified' | 'converted') {
+    const s = this.s;
+    const h = s.handoff;
+    const config = this.c.handoff;
+    if (!h || h.key !== handoffKey || !config) return;
+    this.note(`sales answered ${outcome}`);
+    if (outcome === 'accepted' && h.status === 'pending') {
+      h.status = 'accepted';
+      if (config.sla.outcomeMs !== undefined) h.outcomeDue = this.now + config.sla.outcomeMs;
+    } else if (outcome === 'not_ready') {
+      if (config.onNotReady.action === 'exit') return this.exit('not_ready');
+      h.status = 'not_ready';
+      h.recycleAt = this.now + config.onNotReady.afterMs;
+      s.waiting = undefined;
+    } else if (outcome === 'disqualified' || outcome === 'converted') {
+      this.exit(outcome);
+    }
+  }
+
+  private recycle() {
+    const s = this.s;
+    const config = this.c.handoff!;
+    if (config.onNotReady.action !== 'recycle') return;
+    const stage = config.onNotReady.stage;
+    if (config.onNotReady.resetScore) {
+      // The score restarts at the recycle stage's threshold, so the lead stays in that stage.
+      s.behaviour = [];
+      s.ruleTotals = {};
+      const fit = s.fit.reduce((sum, item) => sum + item.points, 0);
+      s.adjustments = [{ label: 'recycled by sales', points: stageThreshold(this.c, stage) - fit, at: this.now }];
+    }
+    s.handoff = undefined;
+    this.note(`recycled into ${stage}`);
+    this.moveTo(stage);
+  }
+
+  // ——— decisions ———
+
+  /** Score, stage and qualification after every change. */
+  private evaluate() {
+    const s = this.s;
+    if (s.exited) return;
+    const { score, breakdown } = scoreBreakdown(this.c, s, this.now);
+    const stage = nextStage(this.c, s.stage, score);
+    if (stage !== s.stage && !this.recycling()) {
+      this.commands.push({ type: 'stage_changed', from: s.stage, to: stage, score });
+      this.note(`${s.stage} → ${stage} at score ${score}`);
+      this.moveTo(stage);
+    }
+    if (this.c.qualify && this.c.handoff && !s.handoff && this.qualifies()) this.startHandoff(score, breakdown, this.qualifyReasons());
+  }
+
+  private recycling(): boolean {
+    return this.s.handoff?.status === 'not_ready';
+  }
+
+  private moveTo(stage: Stage) {
+    const s = this.s;
+    s.stage = stage;
+    s.track = stage;
+    s.path = this.c.tracks[stage].length ? [0] : null;
+    s.waiting = undefined;
+  }
+
+  private qualifies(): boolean {
+    const q = this.c.qualify!;
+    const context = this.context();
+    const behaviour = this.behaviour();
+    if (q.all && !q.all.every((condition) => holds(condition, context, behaviour))) return false;
+    if (q.any && !q.any.some((condition) => holds(condition, context, behaviour))) return false;
+    return Boolean(q.all?.length || q.any?.length);
+  }
+
+  private qualifyReasons(): string[] {
+    const q = this.c.qualify!;
+    const context = this.context();
+    const behaviour = this.behaviour();
+    return [...(q.all ?? []), ...(q.any ?? [])].filter((condition) => holds(condition, context, behaviour));
+  }
+
+  private startHandoff(score: number, breakdown: ScoreItem[], reasons: string[]) {
+    const s = this.s;
+    const config = this.c.handoff;
+    if (!config || s.handoff) return;
+    const key = `handoff-${++s.handoffCount}`;
+    const calendar = { ...this.c.sendWindow, useLeadTimezone: false };
+    const firstContactDue = addBusinessTime(calendar, this.c.timezone, this.now, config.sla.firstContactBusinessMs);
+    s.handoff = {
+      key,
+      status: 'pending',
+      at: this.now,
+      firstContactDue,
+      remindAt: firstContactDue - config.sla.remindBeforeMs,
+      reminded: false,
+      escalated: false,
+      outcomeEscalated: false,
+    };
+    this.commands.push({ type: 'handoff', handoffKey: key, reasons, score, breakdown, firstContactDue, config });
+    this.note(`qualified at score ${score}: handed off (${key})`);
+  }
+
+  private marketingAllowed(): boolean {
+    const s = this.s;
+    return !s.exited && !s.paused && s.handoff?.status !== 'accepted' && s.handoff?.status !== 'not_ready';
+  }
+
+  private runTrack() {
+    const s = this.s;
+    while (this.marketingAllowed() && !s.waiting && s.path) {
+      if (++this.steps > LIMITS.stepsPerInput) {
+        this.exit('step limit: the track loops without waiting');
+        return;
+      }
+      const steps = this.c.tracks[s.track];
+      const here = s.path;
+      const current = stepAt(steps, here);
+      if (!current) {
+        s.path = null;
+        return;
+      }
+      const path = pathString(s.track, here);
+      const advance = () => {
+        s.path = pathAfter(steps, here);
+      };
+      switch (current.kind) {
+        case 'email': {
+          if (!this.consented()) {
+            this.note(`${path}: skipped, no consent`);
+            advance();
+            break;
+          }
+          const blockedUntil = this.sendBlockedUntil();
+          if (blockedUntil !== undefined) {
+            s.waiting = { kind: blockedUntil.kind, until: blockedUntil.until };
+            return;
+          }
+          const visit = (s.visits[path] ?? 0) + 1;
+          s.visits[path] = visit;
+          const variant = current.variants && assignVariant(this.c.id, path, s.lead.id, current.variants);
+          this.send({
+            type: 'send',
+            sendKey: `${path}#${visit}`,
+            kind: 'step',
+            stepPath: path,
+            template: variant?.template ?? current.template,
+            subject: variant?.subject ?? current.subject,
+            stage: s.stage,
+            ab: variant && { testKey: path, variant: variant.key, variants: current.variants! },
+          });
+          advance();
+          break;
+        }
+        case 'wait': {
+          const until = this.waitUntil(current);
+          advance();
+          if (until > this.now) {
+            s.waiting = { kind: 'timer', until };
+            return;
+          }
+          break;
+        }
+        case 'wait_for':
+          s.waiting = { kind: 'event', until: this.now + current.timeoutMs, path: here };
+          return;
+        case 'branch':
+          this.enterBlock(here, holds(current.if, this.context(), this.behaviour()) ? 'then' : 'else');
+          break;
+        case 'score':
+          s.adjustments.push({ label: current.reason, points: current.points, at: this.now });
+          advance();
+          this.evaluate();
+          break;
+        case 'goto':
+          if ('stage' in current.target) {
+            const from = s.stage;
+            const to = current.target.stage;
+            if (from !== to) this.commands.push({ type: 'stage_changed', from, to, score: scoreBreakdown(this.c, s, this.now).score });
+            this.moveTo(to);
+          } else {
+            const target = labelPath(this.c, current.target.label)!;
+            s.track = target.track;
+            s.path = target.path;
+          }
+          break;
+        case 'handoff': {
+          advance();
+          const { score, breakdown } = scoreBreakdown(this.c, s, this.now);
+          this.startHandoff(score, breakdown, [`handoff step ${path}`]);
+          break;
+        }
+        case 'exit':
+          this.exit(current.reason);
+          return;
+      }
+    }
+  }
+
+  /** Enters the then/else block of the branch or wait_for at `path` (or passes it when empty). */
+  private enterBlock(path: StepPath, block: 'then' | 'else') {
+    const s = this.s;
+    const steps = this.c.tracks[s.track];
+    const inner = [...path, block, 0];
+    s.path = stepAt(steps, inner) ? inner : pathAfter(steps, path);
+  }
+
+  private waitUntil(wait: Extract<Step, { kind: 'wait' }>): number {
+    if (wait.durationMs !== undefined) return this.now + wait.durationMs;
+    if (wait.untilDate !== undefined) return wait.untilDate;
+    if (wait.untilTime !== undefined) return nextTimeOfDay(this.zone(), this.now, wait.untilTime);
+    return nextWindowOpening(this.c.sendWindow, this.zone(), this.now);
+  }
+
+  private flushTriggers() {
+    const s = this.s;
+    while (s.pendingTriggers.length && this.marketingAllowed()) {
+      if (!this.consented()) {
+        s.pendingTriggers = [];
+        return;
+      }
+      if (this.sendBlockedUntil()) return;
+      const pending = s.pendingTriggers.shift()!;
+      const trigger = this.c.triggers[pending.index]!;
+      s.triggerFiredAt[pending.index] = this.now;
+      this.send({
+        type: 'send',
+        sendKey: `trigger:${pending.index}:${pending.eventId}`,
+        kind: 'trigger',
+        stepPath: `triggers[${pending.index}]`,
+        template: trigger.template,
+        subject: trigger.subject,
+        stage: s.stage,
+      });
+    }
+  }
+
+  private send(command: Extract<Command, { type: 'send' }>) {
+    const s = this.s;
+    this.commands.push(command);
+    pushBounded(s.sentAt, this.now, Math.max(10, this.c.frequencyCap?.max ?? 0));
+    pushBounded(s.sends, { key: command.sendKey, template: command.template, at: this.now }, LIMITS.sends);
+    this.note(`sent ${command.template} (${command.sendKey})`);
+  }
+
+  /** Why a marketing email cannot go now (outside the window, over the cap) and until when. */
+  private sendBlockedUntil(): { kind: 'window' | 'cap'; until: number } | undefined {
+    const zone = this.zone();
+    if (!isWindowOpen(this.c.sendWindow, zone, this.now)) {
+      return { kind: 'window', until: nextWindowOpening(this.c.sendWindow, zone, this.now) };
+    }
+    const cap = this.c.frequencyCap;
+    if (cap) {
+      const recent = this.s.sentAt.filter((t) => t > this.now - cap.windowMs);
+      if (recent.length >= cap.max) return { kind: 'cap', until: recent[recent.length - cap.max]! + cap.windowMs };
+    }
+    return undefined;
+  }
+
+  private nextWake(): number | undefined {
+    const s = this.s;
+    const candidates: number[] = [];
+    if (s.waiting) candidates.push(s.waiting.until);
+    if (s.pendingTriggers.length && this.marketingAllowed()) {
+      const blocked = this.sendBlockedUntil();
+      if (blocked) candidates.push(blocked.until);
+    }
+    const h = s.handoff;
+    if (h?.status === 'pending') {
+      if (!h.reminded && h.remindAt < h.firstContactDue) candidates.push(Math.max(h.remindAt, this.now));
+      if (!h.escalated) candidates.push(h.firstContactDue);
+    }
+    if (h?.status === 'accepted' && h.outcomeDue !== undefined && !h.outcomeEscalated) candidates.push(h.outcomeDue);
+    if (h?.status === 'not_ready' && h.recycleAt !== undefined) candidates.push(h.recycleAt);
+    // A wake-up in the past would fire at once; anything due is due now.
+    return candidates.length ? Math.max(this.now, Math.min(...candidates)) : undefined;
+  }
+
+  private exit(reason: string) {
+    const s = this.s;
+    if (s.exited) return;
+    s.exited = { reason, at: this.now };
+    s.waiting = undefined;
+    s.pendingTriggers = [];
+    this.commands.push({ type: 'exit', reason });
+    this.note(`exited: ${reason}`);
+  }
+
+  // ——— helpers ———
+
+  private consented(): boolean {
+    return this.s.lead.consent[this.c.consent] === true;
+  }
+
+  private zone(): string {
+    return windowZone(this.c.sendWindow, this.s.lead.timezone);
+  }
+
+  private context(extra: Record<string, unknown> = {}) {
+    const { score } = scoreBreakdown(this.c, this.s, this.now);
+    return { lead: this.s.lead.attributes, score, stage: this.s.stage, ...extra };
+  }
+
+  private behaviour() {
+    return { now: this.now, events: this.s.events };
+  }
+
+  private note(what: string) {
+    pushBounded(this.s.history, { at: this.now, what }, LIMITS.history);
+  }
+}
+
+export interface StateView {
+  leadId: string;
+  stage: Stage;
+  score: number;
+  breakdown: ScoreItem[];
+  currentStep: string | null;
+  waitingFor: string | null;
+  nextWakeAt: number | null;
+  paused: boolean;
+  exited: boolean;
+  exitReason: string | null;
+  handoff: HandoffState | null;
+  consent: Record<string, boolean>;
+  history: { at: number; what: string }[];
+}
+
+export function describeState(campaign: Campaign, state: EnrolmentState, now: number): StateView {
+  const { score, breakdown } = scoreBreakdown(campaign, state, now);
+  const w = state.waiting;
+  return {
+    leadId: state.lead.id,
+    stage: state.stage,
+    score,
+    breakdown,
+    currentStep: state.path ? pathString(state.track, state.path) : null,
+    waitingFor: w
+      ? w.kind === 'event'
+        ? `${(stepAt(campaign.tracks[state.track], w.path) as { event?: string } | undefined)?.event ?? 'event'} until ${new Date(w.until).toISOString()}`
+        : `${w.kind} until ${new Date(w.until).toISOString()}`
+      : null,
+    nextWakeAt: state.nextWake ?? null,
+    paused: state.paused,
+    exited: Boolean(state.exited),
+    exitReason: state.exited?.reason ?? null,
+    handoff: state.handoff ?? null,
+    consent: state.lead.consent,
+    history: state.history,
+  };
+}

@@ -1,0 +1,506 @@
+// Checks a campaign as written (YAML or JSON, already parsed) and compiles it into the
+// normalised `Campaign`. Every problem is reported with the path of the offending value, all
+// at once, so a marketer can fix a file in one pass.
+import { DateTime } from 'luxon';
+import { CONDITION_FUNCTIONS, conditionProblem } from './conditions';
+import { businessDayMs } from './calendar';
+import { parseBusinessDuration, parseDuration } from './duration';
+import { knownHolidayCountry, publicHolidayDates } from './holidays';
+import type { AbSettings, Campaign, CampaignError, HandoffConfig, SendWindow, Stage, Step, Trigger, Variant } from './types';
+import { STAGES } from './types';
+
+type Raw = Record<string, unknown>;
+
+const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+const NAME = /^[a-z0-9][a-z0-9_-]*$/;
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+
+class Checker {
+  readonly errors: CampaignError[] = [];
+
+  fail(path: string, message: string): undefined {
+    this.errors.push({ path, message });
+    return undefined;
+  }
+
+  object(path: string, value: unknown, required = true): Raw | undefined {
+    if (value === undefined && !required) return undefined;
+    if (value === undefined) return this.fail(path, 'is required');
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return this.fail(path, 'expected a mapping');
+    return value as Raw;
+  }
+
+  list(path: string, value: unknown, required = true): unknown[] | undefined {
+    if (value === undefined && !required) return undefined;
+    if (!Array.isArray(value)) return this.fail(path, value === undefined ? 'is required' : 'expected a list');
+    return value;
+  }
+
+  text(path: string, value: unknown, required = true, pattern?: RegExp, what?: string): string | undefined {
+    if (value === undefined && !required) return undefined;
+    if (typeof value !== 'string' || value.trim() === '') return this.fail(path, value === undefined ? 'is required' : 'expected text');
+    if (pattern && !pattern.test(value)) return this.fail(path, `expected ${what ?? `text matching ${pattern}`}, got "${value}"`);
+    return value;
+  }
+
+  number(path: string, value: unknown, required = true, min = -Infinity, max = Infinity): number | undefined {
+    if (value === undefined && !required) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return this.fail(path, value === undefined ? 'is required' : 'expected a number');
+    if (value < min || value > max) return this.fail(path, `expected a number between ${min} and ${max}, got ${value}`);
+    return value;
+  }
+
+  duration(path: string, value: unknown, required = true): number | undefined {
+    if (value === undefined && !required) return undefined;
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0) return this.fail(path, `expected a duration like 5d, 12h or 30m${value === undefined ? '' : `, got ${JSON.stringify(value)}`}`);
+    return ms;
+  }
+
+  condition(path: string, value: unknown, required = true): string | undefined {
+    const source = this.text(path, value, required);
+    if (source === undefined) return undefined;
+    const problem = conditionProblem(source);
+    return problem ? this.fail(path, `invalid condition: ${problem}`) : source;
+  }
+
+  eventType(path: string, value: unknown): string | undefined {
+    return this.text(path, value, true, EVENT_TYPE, 'an event type like page.viewed');
+  }
+
+  unknownKeys(path: string, raw: Raw, allowed: string[]) {
+    for (const key of Object.keys(raw)) {
+      if (!allowed.includes(key)) this.fail(path ? `${path}.${key}` : key, `unknown field; expected one of ${allowed.join(', ')}`);
+    }
+  }
+}
+
+export function compileCampaign(input: unknown): { ok: true; campaign: Campaign } | { ok: false; errors: CampaignError[] } {
+  const check = new Checker();
+  const raw = check.object('', input);
+  if (!raw) return { ok: false, errors: [{ path: '(root)', message: 'expected a campaign mapping' }] };
+  check.unknownKeys('', raw, [
+    'id', 'name', 'description', 'from', 'timezone', 'entry', 'consent', 'scoring', 'stages', 'triggers', 'tracks',
+    'send_window', 'frequency_cap', 'qualify', 'handoff', 'exit_on', 'ab',
+  ]);
+
+  const id = check.text('id', raw.id, true, NAME, 'lower-case letters, digits, - and _');
+  const name = check.text('name', raw.name);
+  const from = check.object('from', raw.from);
+  const fromEmail = from && check.text('from.email', from.email, true, /^[^\s@<>"]+@[^\s@<>"]+$/, 'an email address');
+  const fromName = from && check.text('from.name', from.name, false, /^[^\r\n"<>]*$/, 'a name without quotes, <, > or line breaks');
+  const timezone = zone(check, 'timezone', raw.timezone ?? 'UTC');
+
+  const entryRaw = check.object('entry', raw.entry);
+  let entry: Campaign['entry'] | undefined;
+  if (entryRaw) {
+    const on = check.eventType('entry.on', entryRaw.on);
+    const where = check.condition('entry.where', entryRaw.where, false);
+    const reentry = reentryRule(check, entryRaw.reentry);
+    if (on && reentry) entry = { on, where, ...reentry };
+  }
+  const consent = check.text('consent', raw.consent, true, NAME, 'a consent purpose like marketing_email');
+
+  const scoring = scoringOf(check, raw.scoring);
+  const stages = stagesOf(check, raw.stages);
+  const sendWindow = sendWindowOf(check, raw.send_window, timezone ?? 'UTC');
+  const triggers = (check.list('triggers', raw.triggers, false) ?? []).map((t, i) => triggerOf(check, `triggers[${i}]`, t));
+  const tracks = tracksOf(check, raw.tracks);
+  const capRaw = check.object('frequency_cap', raw.frequency_cap, false);
+  const frequencyCap = capRaw && {
+    max: check.number('frequency_cap.max', capRaw.max, true, 1, 1000),
+    windowMs: check.duration('frequency_cap.per', capRaw.per),
+  };
+  const qualify = qualifyOf(check, raw.qualify);
+  const handoff = raw.handoff === undefined ? undefined : handoffOf(check, raw.handoff, sendWindow);
+  if (qualify && !handoff) check.fail('handoff', 'is required when qualify is given');
+  const exitOn = (check.list('exit_on', raw.exit_on, false) ?? ['unsubscribed', 'bounced', 'converted']).map((type, i) => check.eventType(`exit_on[${i}]`, type));
+  const ab = abOf(check, raw.ab);
+
+  if (tracks) checkGotos(check, tracks);
+
+  if (check.errors.length) return { ok: false, errors: check.errors };
+  return {
+    ok: true,
+    campaign: {
+      id: id!,
+      name: name!,
+      from: fromName ? { name: fromName, email: fromEmail! } : { email: fromEmail! },
+      entry: entry!,
+      consent: consent!,
+      scoring: scoring!,
+      stages: stages!,
+      triggers: triggers as Trigger[],
+      tracks: tracks!,
+      sendWindow: sendWindow!,
+      timezone: timezone!,
+      ...(frequencyCap && { frequencyCap: frequencyCap as { max: number; windowMs: number } }),
+      ...(qualify && { qualify }),
+      ...(handoff && { handoff }),
+      exitOn: exitOn as string[],
+      ab: ab!,
+    },
+  };
+}
+
+function zone(check: Checker, path: string, value: unknown): string | undefined {
+  const name = check.text(path, value);
+  if (name && !DateTime.local({ zone: name }).isValid) return check.fail(path, `unknown time zone "${name}" (use an IANA name like Asia/Tokyo)`);
+  return name;
+}
+
+function reentryRule(check: Checker, value: unknown): Pick<Campaign['entry'], 'reentry' | 'reentryAfterMs'> | undefined {
+  if (value === undefined || value === 'never') return { reentry: 'never' };
+  if (value === 'always') return { reentry: 'always' };
+  const match = typeof value === 'string' ? /^after\s+(.+)$/.exec(value.trim()) : null;
+  const ms = match ? parseDuration(match[1]) : undefined;
+  if (!ms) return check.fail('entry.reentry', `expected never, always or "after <duration>" like "after 90d", got ${JSON.stringify(value)}`);
+  return { reentry: 'after', reentryAfterMs: ms };
+}
+
+function scoringOf(check: Checker, value: unknown): Campaign['scoring'] | undefined {
+  const raw = check.object('scoring', value);
+  if (!raw) return undefined;
+  check.unknownKeys('scoring', raw, ['fit', 'behaviour', 'behavior', 'decay', 'max']);
+  const fit = (check.list('scoring.fit', raw.fit, false) ?? []).map((rule, i) => {
+    const path = `scoring.fit[${i}]`;
+    const r = check.object(path, rule);
+    if (!r) return undefined;
+    check.unknownKeys(path, r, ['if', 'points', 'label']);
+    const condition = check.condition(`${path}.if`, r.if);
+    const points = check.number(`${path}.points`, r.points, true, -1000, 1000);
+    const label = check.text(`${path}.label`, r.label, false) ?? condition;
+    return condition !== undefined && points !== undefined ? { if: condition, points, label: label! } : undefined;
+  });
+  const behaviourRaw = raw.behaviour ?? raw.behavior;
+  const key = raw.behaviour !== undefined ? 'scoring.behaviour' : 'scoring.behavior';
+  const rules: unknown[] = Array.isArray(behaviourRaw)
+    ? behaviourRaw
+    : behaviourRaw && typeof behaviourRaw === 'object'
+      ? Object.entries(behaviourRaw as Raw).map(([on, points]) => ({ on, points, _short: true }))
+      : behaviourRaw === undefined
+        ? []
+        : [check.fail(key, 'expected a list of rules or a mapping of event type to points')];
+  const behaviour = rules.map((rule, i) => {
+    const short = (rule as Raw | undefined)?._short;
+    const path = short ? `${key}.${(rule as Raw).on}` : `${key}[${i}]`;
+    const r = check.object(path, rule);
+    if (!r) return undefined;
+    if (!short) check.unknownKeys(path, r, ['on', 'where', 'points', 'label', 'max']);
+    const on = check.eventType(short ? path : `${path}.on`, r.on);
+    const where = check.condition(`${path}.where`, r.where, false);
+    const points = check.number(short ? path : `${path}.points`, r.points, true, -1000, 1000);
+    const max = check.number(`${path}.max`, r.max, false, 0);
+    const label = check.text(`${path}.label`, r.label, false) ?? (where ? `${on} (${where})` : on);
+    return on && points !== undefined ? { on, points, label: label!, ...(where && { where }), ...(max !== undefined && { max }) } : undefined;
+  });
+  const decayRaw = check.object('scoring.decay', raw.decay, false);
+  let decay: Campaign['scoring']['decay'];
+  if (decayRaw) {
+    check.unknownKeys('scoring.decay', decayRaw, ['half_life', 'expire_after']);
+    decay = {
+      ...(decayRaw.half_life !== undefined && { halfLifeMs: check.duration('scoring.decay.half_life', decayRaw.half_life) }),
+      ...(decayRaw.expire_after !== undefined && { expireAfterMs: check.duration('scoring.decay.expire_after', decayRaw.expire_after) }),
+    };
+    if (decayRaw.half_life === undefined && decayRaw.expire_after === undefined) check.fail('scoring.decay', 'give half_life or expire_after');
+  }
+  const max = check.number('scoring.max', raw.max, false, 1);
+  if (fit.includes(undefined) || behaviour.includes(undefined)) return undefined;
+  return {
+    fit: fit as Campaign['scoring']['fit'],
+    behaviour: behaviour as Campaign['scoring']['behaviour'],
+    ...(decay && { decay }),
+    ...(max !== undefined && { max }),
+  };
+}
+
+function stagesOf(check: Checker, value: unknown): Campaign['stages'] | undefined {
+  const raw = check.object('stages', value);
+  if (!raw) return undefined;
+  check.unknownKeys('stages', raw, ['warm', 'hot', 'hysteresis']);
+  const warm = check.number('stages.warm', raw.warm, true, 0);
+  const hot = check.number('stages.hot', raw.hot, true, 0);
+  const hysteresis = check.number('stages.hysteresis', raw.hysteresis ?? 5, true, 0);
+  if (warm !== undefined && hot !== undefined && hot <= warm) return check.fail('stages.hot', `must be above stages.warm (${warm})`);
+  if (warm !== undefined && hysteresis !== undefined && hysteresis > warm) return check.fail('stages.hysteresis', `must not exceed stages.warm (${warm})`);
+  return warm !== undefined && hot !== undefined && hysteresis !== undefined ? { warm, hot, hysteresis } : undefined;
+}
+
+function sendWindowOf(check: Checker, value: unknown, campaignZone: string): SendWindow | undefined {
+  const raw = check.object('send_window', value ?? {}) ?? {};
+  check.unknownKeys('send_window', raw, ['days', 'hours', 'timezone', 'holidays']);
+  let days: number[] | undefined;
+  const d = raw.days ?? 'weekdays';
+  if (d === 'weekdays') days = [1, 2, 3, 4, 5];
+  else if (d === 'every_day' || d === 'all') days = [1, 2, 3, 4, 5, 6, 7];
+  else if (Array.isArray(d) && d.length > 0 && d.every((day) => WEEKDAYS.includes(String(day).toLowerCase())))
+    days = d.map((day) => WEEKDAYS.indexOf(String(day).toLowerCase()) + 1);
+  else check.fail('send_window.days', `expected weekdays, every_day or a list of ${WEEKDAYS.join('/')}`);
+  const hours = typeof raw.hours === 'string' ? raw.hours : '00:00-24:00';
+  const match = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(hours);
+  const start = match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
+  const end = match ? Number(match[3]) * 60 + Number(match[4]) : NaN;
+  if (!match || start >= end || end > 24 * 60 || Number(match[2]) > 59 || Number(match[4]) > 59) {
+    check.fail('send_window.hours', `expected a range like "09:00-18:00", got ${JSON.stringify(raw.hours)}`);
+  }
+  const tz = raw.timezone ?? 'lead';
+  const useLeadTimezone = tz === 'lead';
+  const timezone = useLeadTimezone ? campaignZone : zone(check, 'send_window.timezone', tz);
+  let holidays: SendWindow['holidays'];
+  if (raw.holidays !== undefined) {
+    const country = check.text('send_window.holidays', raw.holidays, true, /^[A-Za-z]{2}$/, 'a country code like JP');
+    if (country && !knownHolidayCountry(country)) check.fail('send_window.holidays', `no holiday calendar for "${country}"`);
+    else if (country) holidays = { country: country.toUpperCase(), dates: publicHolidayDates(country) };
+  }
+  if (!days || !match || !timezone) return undefined;
+  return { days, start, end, useLeadTimezone, timezone, ...(holidays && { holidays }) };
+}
+
+function triggerOf(check: Checker, path: string, value: unknown): Trigger | undefined {
+  const raw = check.object(path, value);
+  if (!raw) return undefined;
+  check.unknownKeys(path, raw, ['on', 'where', 'send', 'subject', 'cooldown']);
+  const on = check.eventType(`${path}.on`, raw.on);
+  const where = check.condition(`${path}.where`, raw.where, false);
+  const template = check.text(`${path}.send`, raw.send, true, NAME, 'a template name');
+  const subject = subjectText(check, `${path}.subject`, raw.subject);
+  const cooldownMs = raw.cooldown === undefined ? 0 : check.duration(`${path}.cooldown`, raw.cooldown);
+  return on && template && subject !== undefined && cooldownMs !== undefined ? { on, template, subject, cooldownMs, ...(where && { where }) } : undefined;
+}
+
+function subjectText(check: Checker, path: string, value: unknown): string | undefined {
+  const subject = check.text(path, value);
+  if (subject && /[\r\n]/.test(subject)) return check.fail(path, 'must be one line');
+  return subject;
+}
+
+function tracksOf(check: Checker, value: unknown): Record<Stage, Step[]> | undefined {
+  const raw = check.object('tracks', value);
+  if (!raw) return undefined;
+  check.unknownKeys('tracks', raw, [...STAGES]);
+  const tracks = {} as Record<Stage, Step[]>;
+  let ok = true;
+  for (const stage of STAGES) {
+    const steps = stepsOf(check, `tracks.${stage}`, raw[stage] ?? []);
+    if (steps) tracks[stage] = steps;
+    else ok = false;
+  }
+  return ok ? tracks : undefined;
+}
+
+const STEP_KINDS = ['email', 'wait', 'wait_for', 'branch', 'score', 'goto', 'handoff', 'exit'];
+
+function stepsOf(check: Checker, path: string, value: unknown): Step[] | undefined {
+  const list = check.list(path, value);
+  if (!list) return undefined;
+  const steps = list.map((item, i) => stepOf(check, `${path}[${i}]`, item));
+  return steps.includes(undefined) ? undefined : (steps as Step[]);
+}
+
+function stepOf(check: Checker, path: string, value: unknown): Step | undefined {
+  const raw = check.object(path, value);
+  if (!raw) return undefined;
+  const kinds = Object.keys(raw).filter((key) => STEP_KINDS.includes(key) || key === 'if');
+  if (kinds.length !== 1) {
+    return check.fail(path, kinds.length ? `one step per item, found ${kinds.join(' and ')}` : `expected a step: one of ${STEP_KINDS.join(', ')}`);
+  }
+  const kind = kinds[0] === 'if' ? 'branch' : kinds[0]!;
+  const label = check.text(`${path}.label`, raw.label, false, NAME, 'a label of lower-case letters, digits, - and _');
+  const blocks = kind === 'branch' || kind === 'wait_for';
+  check.unknownKeys(path, raw, [kinds[0]!, 'label', ...(blocks ? ['then', 'else'] : [])]);
+  const base = label ? { label } : {};
+  const body = raw[kinds[0]!];
+  switch (kind) {
+    case 'email': {
+      const email = check.object(`${path}.email`, body);
+      if (!email) return undefined;
+      check.unknownKeys(`${path}.email`, email, ['template', 'subject', 'variants']);
+      const template = check.text(`${path}.email.template`, email.template, true, NAME, 'a template name');
+      let variants: Variant[] | undefined;
+      let subject: string | undefined;
+      if (email.subject && typeof email.subject === 'object' && !Array.isArray(email.subject)) {
+        // subject: { A: "…", B: "…" } — an even A/B test of subjects.
+        variants = Object.entries(email.subject as Raw).map(([key, text]) => ({ key, weight: 1, subject: subjectText(check, `${path}.email.subject.${key}`, text) }));
+        subject = variants[0]?.subject;
+        if (variants.length < 2) check.fail(`${path}.email.subject`, 'an A/B subject needs at least two variants');
+      } else {
+        subject = subjectText(check, `${path}.email.subject`, email.subject);
+      }
+      if (email.variants !== undefined) {
+        if (variants) check.fail(`${path}.email.variants`, 'give variants or a subject mapping, not both');
+        variants = (check.list(`${path}.email.variants`, email.variants) ?? []).map((v, i) => variantOf(check, `${path}.email.variants[${i}]`, v)) as Variant[];
+        if (variants.length < 2) check.fail(`${path}.email.variants`, 'an A/B test needs at least two variants');
+        if (new Set(variants.map((v) => v?.key)).size !== variants.length) check.fail(`${path}.email.variants`, 'variant keys must be unique');
+        subject ??= variants[0]?.subject;
+      }
+      if (!template || !subject) return check.fail(`${path}.email`, 'needs a template and a subject');
+      return { kind: 'email', ...base, template, subject, ...(variants && { variants }) };
+    }
+    case 'wait': {
+      if (typeof body === 'string') {
+        const durationMs = check.duration(`${path}.wait`, body);
+        return durationMs === undefined ? undefined : { kind: 'wait', ...base, durationMs };
+      }
+      const wait = check.object(`${path}.wait`, body);
+      if (!wait) return undefined;
+      check.unknownKeys(`${path}.wait`, wait, ['for', 'until', 'until_time']);
+      if (wait.for !== undefined) {
+        const durationMs = check.duration(`${path}.wait.for`, wait.for);
+        return durationMs === undefined ? undefined : { kind: 'wait', ...base, durationMs };
+      }
+      if (wait.until === 'next_window') return { kind: 'wait', ...base, untilWindow: true };
+      if (wait.until !== undefined) {
+        const date = typeof wait.until === 'string' ? DateTime.fromISO(wait.until, { zone: 'UTC' }) : undefined;
+        if (!date?.isValid) return check.fail(`${path}.wait.until`, 'expected next_window or an ISO date-time like 2026-12-01T09:00:00+09:00');
+        return { kind: 'wait', ...base, untilDate: date.toMillis() };
+      }
+      if (wait.until_time !== undefined) {
+        const time = check.text(`${path}.wait.until_time`, wait.until_time, true, /^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day like 09:30');
+        return time ? { kind: 'wait', ...base, untilTime: time } : undefined;
+      }
+      return check.fail(`${path}.wait`, 'expected a duration like 3d, or for / until / until_time');
+    }
+    case 'wait_for': {
+      const w = check.object(`${path}.wait_for`, body);
+      if (!w) return undefined;
+      check.unknownKeys(`${path}.wait_for`, w, ['event', 'where', 'timeout', 'include_machine']);
+      const event = check.eventType(`${path}.wait_for.event`, w.event);
+      const where = check.condition(`${path}.wait_for.where`, w.where, false);
+      const timeoutMs = check.duration(`${path}.wait_for.timeout`, w.timeout);
+      const then = stepsOf(check, `${path}.then`, raw.then ?? []);
+      const otherwise = stepsOf(check, `${path}.else`, raw.else ?? []);
+      if (!event || timeoutMs === undefined || !then || !otherwise) return undefined;
+      return { kind: 'wait_for', ...base, event, timeoutMs, includeMachine: w.include_machine === true, then, else: otherwise, ...(where && { where }) };
+    }
+    case 'branch': {
+      const condition = kinds[0] === 'if' ? check.condition(`${path}.if`, body) : check.condition(`${path}.branch.if`, check.object(`${path}.branch`, body)?.if);
+      const then = stepsOf(check, `${path}.then`, raw.then ?? []);
+      const otherwise = stepsOf(check, `${path}.else`, raw.else ?? []);
+      if (!condition || !then || !otherwise) return undefined;
+      return { kind: 'branch', ...base, if: condition, then, else: otherwise };
+    }
+    case 'score': {
+      const s = check.object(`${path}.score`, body);
+      if (!s) return undefined;
+      check.unknownKeys(`${path}.score`, s, ['add', 'reason']);
+      const points = check.number(`${path}.score.add`, s.add, true, -1000, 1000);
+      const reason = check.text(`${path}.score.reason`, s.reason, false) ?? `score step ${path}`;
+      return points === undefined ? undefined : { kind: 'score', ...base, points, reason };
+    }
+    case 'goto': {
+      if (typeof body === 'string') return { kind: 'goto', ...base, target: { label: body } };
+      const g = check.object(`${path}.goto`, body);
+      const stage = g && check.text(`${path}.goto.stage`, g.stage);
+      if (!stage) return undefined;
+      if (!STAGES.includes(stage as Stage)) return check.fail(`${path}.goto.stage`, `expected one of ${STAGES.join(', ')}`);
+      return { kind: 'goto', ...base, target: { stage: stage as Stage } };
+    }
+    case 'handoff':
+      if (body !== 'now' && body !== true) return check.fail(`${path}.handoff`, 'expected now');
+      return { kind: 'handoff', ...base };
+    case 'exit': {
+      const reason = check.text(`${path}.exit`, body);
+      return reason ? { kind: 'exit', ...base, reason } : undefined;
+    }
+  }
+  return undefined;
+}
+
+function variantOf(check: Checker, path: string, value: unknown): Variant | undefined {
+  const raw = check.object(path, value);
+  if (!raw) return undefined;
+  check.unknownKeys(path, raw, ['key', 'weight', 'subject', 'template']);
+  const key = check.text(`${path}.key`, raw.key, true, /^[A-Za-z0-9_-]+$/, 'a short key like A');
+  const weight = check.number(`${path}.weight`, raw.weight ?? 1, true, 0.0001, 1_000_000);
+  const subject = raw.subject === undefined ? undefined : subjectText(check, `${path}.subject`, raw.subject);
+  const template = check.text(`${path}.template`, raw.template, false, NAME, 'a template name');
+  if (!subject && !template) check.fail(path, 'a variant changes the subject, the template or both');
+  return key && weight ? { key, weight, ...(subject && { subject }), ...(template && { template }) } : undefined;
+}
+
+function checkGotos(check: Checker, tracks: Record<Stage, Step[]>) {
+  const labels = new Map<string, string>();
+  const gotos: [string, string][] = [];
+  const walk = (steps: Step[], path: string) =>
+    steps.forEach((s, i) => {
+      const here = `${path}[${i}]`;
+      if (s.label) {
+        if (labels.has(s.label)) check.fail(`${here}.label`, `label "${s.label}" is already used at ${labels.get(s.label)}`);
+        labels.set(s.label, here);
+      }
+      if (s.kind === 'goto' && 'label' in s.target) gotos.push([`${here}.goto`, s.target.label]);
+      if (s.kind === 'branch' || s.kind === 'wait_for') {
+        walk(s.then, `${here}.then`);
+        walk(s.else, `${here}.else`);
+      }
+    });
+  for (const stage of STAGES) walk(tracks[stage], `tracks.${stage}`);
+  for (const [path, label] of gotos) if (!labels.has(label)) check.fail(path, `no step is labelled "${label}"`);
+}
+
+function qualifyOf(check: Checker, value: unknown): Campaign['qualify'] | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') {
+    const condition = check.condition('qualify', value);
+    return condition ? { all: [condition] } : undefined;
+  }
+  if (Array.isArray(value)) return { all: value.map((c, i) => check.condition(`qualify[${i}]`, c)) as string[] };
+  const raw = check.object('qualify', value);
+  if (!raw) return undefined;
+  check.unknownKeys('qualify', raw, ['all', 'any']);
+  const all = check.list('qualify.all', raw.all, false)?.map((c, i) => check.condition(`qualify.all[${i}]`, c)) as string[] | undefined;
+  const any = check.list('qualify.any', raw.any, false)?.map((c, i) => check.condition(`qualify.any[${i}]`, c)) as string[] | undefined;
+  if (!all?.length && !any?.length) return check.fail('qualify', 'give at least one condition in all or any');
+  return { ...(all && { all }), ...(any && { any }) };
+}
+
+function handoffOf(check: Checker, value: unknown, window: SendWindow | undefined): HandoffConfig | undefined {
+  const raw = check.object('handoff', value);
+  if (!raw) return undefined;
+  check.unknownKeys('handoff', raw, ['assign', 'notify', 'sla', 'on_not_ready', 'on_disqualified']);
+  const assign = check.object('handoff.assign', raw.assign);
+  const strategy = assign && check.text('handoff.assign.strategy', assign.strategy ?? 'round_robin');
+  if (strategy && strategy !== 'round_robin' && strategy !== 'territory') check.fail('handoff.assign.strategy', 'expected round_robin or territory');
+  const pool = assign && check.text('handoff.assign.pool', assign.pool);
+  const territoryBy = assign && check.text('handoff.assign.territory_by', assign.territory_by, strategy === 'territory');
+  const notify = check.object('handoff.notify', raw.notify ?? {}) ?? {};
+  const template = check.text('handoff.notify.template', notify.template ?? 'sales-handoff', true, NAME, 'a template name');
+  const sla = check.object('handoff.sla', raw.sla);
+  const dayMs = window ? businessDayMs(window) : 8 * 3_600_000;
+  const firstContact = sla && parseBusinessDuration(sla.first_contact, dayMs);
+  if (sla && firstContact === undefined) check.fail('handoff.sla.first_contact', 'expected business time like "3 business days" or "24 business hours"');
+  const remindBeforeMs = sla?.remind_before === undefined ? 4 * 3_600_000 : check.duration('handoff.sla.remind_before', sla.remind_before);
+  const outcomeMs = sla && check.duration('handoff.sla.outcome', sla.outcome, false);
+  const escalateTo = (sla && check.text('handoff.sla.escalate_to', sla.escalate_to ?? 'manager')) ?? 'manager';
+
+  let onNotReady: HandoffConfig['onNotReady'] | undefined = { action: 'exit' };
+  const nr = raw.on_not_ready;
+  if (nr !== undefined && nr !== 'exit') {
+    const r = check.object('handoff.on_not_ready', nr);
+    const stage = r && check.text('handoff.on_not_ready.recycle_to', r.recycle_to);
+    if (stage && !STAGES.includes(stage as Stage)) check.fail('handoff.on_not_ready.recycle_to', `expected one of ${STAGES.join(', ')}`);
+    const afterMs = r && check.duration('handoff.on_not_ready.after', r.after);
+    onNotReady = stage && afterMs ? { action: 'recycle', stage: stage as Stage, afterMs, resetScore: r!.reset_score !== false } : undefined;
+  }
+  if (raw.on_disqualified !== undefined && raw.on_disqualified !== 'exit') check.fail('handoff.on_disqualified', 'expected exit');
+  if (!pool || !strategy || !template || firstContact === undefined || remindBeforeMs === undefined || !onNotReady) return undefined;
+  return {
+    assign: { strategy: strategy as 'round_robin' | 'territory', pool, ...(territoryBy && { territoryBy }) },
+    notify: { template, webhook: notify.webhook === true },
+    sla: { firstContactBusinessMs: firstContact, remindBeforeMs, ...(outcomeMs !== undefined && { outcomeMs }), escalateTo },
+    onNotReady,
+    onDisqualified: { action: 'exit' },
+  };
+}
+
+function abOf(check: Checker, value: unknown): AbSettings | undefined {
+  const raw = check.object('ab', value ?? {}) ?? {};
+  check.unknownKeys('ab', raw, ['metric', 'min_sample', 'confidence']);
+  const metric = raw.metric ?? 'clicks';
+  if (metric !== 'opens' && metric !== 'clicks') return check.fail('ab.metric', 'expected opens or clicks');
+  const minSample = check.number('ab.min_sample', raw.min_sample ?? 100, true, 1);
+  const confidence = check.number('ab.confidence', raw.confidence ?? 0.95, true, 0.5, 0.9999);
+  return minSample !== undefined && confidence !== undefined ? { metric, minSample, confidence } : undefined;
+}
+
+export { CONDITION_FUNCTIONS };

@@ -1,0 +1,237 @@
+// The campaign language's compiled form and the interpreter's inputs and outputs. A `Campaign`
+// is plain JSON (durations in ms, holidays expanded to dates, conditions kept as source text)
+// so that it can be stored as an immutable version and passed to a workflow as it is.
+
+export type Stage = 'cold' | 'warm' | 'hot';
+export const STAGES: readonly Stage[] = ['cold', 'warm', 'hot'];
+
+export interface CampaignError {
+  path: string;
+  message: string;
+  line?: number;
+  column?: number;
+}
+
+export interface Variant {
+  key: string;
+  weight: number;
+  subject?: string;
+  template?: string;
+}
+
+export interface EmailStep {
+  kind: 'email';
+  label?: string;
+  template: string;
+  subject: string;
+  /** An A/B test: the lead's variant replaces template and/or subject. */
+  variants?: Variant[];
+}
+export interface WaitStep {
+  kind: 'wait';
+  label?: string;
+  /** Wait this long … */
+  durationMs?: number;
+  /** … or until the send window opens … */
+  untilWindow?: boolean;
+  /** … or until this instant (epoch ms) … */
+  untilDate?: number;
+  /** … or until this time of day (HH:MM, the lead's time zone), the next time it comes. */
+  untilTime?: string;
+}
+export interface WaitForStep {
+  kind: 'wait_for';
+  label?: string;
+  event: string;
+  where?: string;
+  timeoutMs: number;
+  includeMachine: boolean;
+  then: Step[];
+  else: Step[];
+}
+export interface BranchStep {
+  kind: 'branch';
+  label?: string;
+  if: string;
+  then: Step[];
+  else: Step[];
+}
+export interface ScoreStep {
+  kind: 'score';
+  label?: string;
+  points: number;
+  reason: string;
+}
+export interface GotoStep {
+  kind: 'goto';
+  label?: string;
+  /** A labelled step (anywhere in the tracks) or a stage's track. */
+  target: { label: string } | { stage: Stage };
+}
+export interface HandoffStep {
+  kind: 'handoff';
+  label?: string;
+}
+export interface ExitStep {
+  kind: 'exit';
+  label?: string;
+  reason: string;
+}
+export type Step = EmailStep | WaitStep | WaitForStep | BranchStep | ScoreStep | GotoStep | HandoffStep | ExitStep;
+
+export interface FitRule {
+  if: string;
+  points: number;
+  label: string;
+}
+export interface BehaviourRule {
+  on: string;
+  /** Condition on the event (`event.data.page == 'pricing'`). */
+  where?: string;
+  points: number;
+  label: string;
+  /** At most this many points from this rule (before decay). */
+  max?: number;
+}
+export interface Scoring {
+  fit: FitRule[];
+  behaviour: BehaviourRule[];
+  decay?: { halfLifeMs?: number; expireAfterMs?: number };
+  /** The score never exceeds this. */
+  max?: number;
+}
+
+export interface Trigger {
+  on: string;
+  where?: string;
+  template: string;
+  subject: string;
+  cooldownMs: number;
+}
+
+export interface SendWindow {
+  /** ISO weekdays (1 = Monday … 7 = Sunday). */
+  days: number[];
+  /** Minutes after midnight. */
+  start: number;
+  end: number;
+  /** 'lead' uses the lead's time zone, falling back to `timezone`. */
+  useLeadTimezone: boolean;
+  timezone: string;
+  /** Holiday calendar name (e.g. 'JP') and its dates (YYYY-MM-DD). */
+  holidays?: { country: string; dates: string[] };
+}
+
+export interface HandoffConfig {
+  assign: { strategy: 'round_robin' | 'territory'; pool: string; territoryBy?: string };
+  notify: { template: string; webhook: boolean };
+  sla: {
+    /** First contact due after this much business time (ms of working time). */
+    firstContactBusinessMs: number;
+    /** A reminder this long before the deadline. */
+    remindBeforeMs: number;
+    /** After acceptance, the outcome is due within this (calendar time). */
+    outcomeMs?: number;
+    escalateTo: string;
+  };
+  onNotReady: { action: 'recycle'; stage: Stage; afterMs: number; resetScore: boolean } | { action: 'exit' };
+  onDisqualified: { action: 'exit' };
+}
+
+export interface AbSettings {
+  metric: 'opens' | 'clicks';
+  /** Sends per variant before any verdict. */
+  minSample: number;
+  /** e.g. 0.95: a winner when the two-sided p-value is below 1 − confidence. */
+  confidence: number;
+}
+
+export interface Campaign {
+  id: string;
+  name: string;
+  from: { name?: string; email: string };
+  entry: { on: string; where?: string; reentryAfterMs?: number; reentry: 'never' | 'after' | 'always' };
+  /** Consent purpose required for every marketing email. */
+  consent: string;
+  scoring: Scoring;
+  stages: { warm: number; hot: number; hysteresis: number };
+  triggers: Trigger[];
+  tracks: Record<Stage, Step[]>;
+  sendWindow: SendWindow;
+  /** The campaign's own time zone (SLA, reports). */
+  timezone: string;
+  frequencyCap?: { max: number; windowMs: number };
+  qualify?: { all?: string[]; any?: string[] };
+  handoff?: HandoffConfig;
+  exitOn: string[];
+  ab: AbSettings;
+}
+
+export interface LeadSnapshot {
+  id: string;
+  email: string;
+  attributes: Record<string, unknown>;
+  timezone?: string;
+  consent: Record<string, boolean>;
+}
+
+export interface LeadEvent {
+  id: string;
+  type: string;
+  at: number;
+  data?: Record<string, unknown>;
+  /** A machine open or a scanner click: ignored for scoring, branching and A/B by default. */
+  machine?: boolean;
+}
+
+export type SendResultStatus = 'sent' | 'skipped_no_consent' | 'suppressed' | 'capped' | 'bounced' | 'failed' | 'unconfirmed';
+export type SalesOutcome = 'accepted' | 'not_ready' | 'disqualified' | 'converted';
+
+export type Input =
+  | { type: 'start' }
+  | { type: 'event'; event: LeadEvent }
+  | { type: 'wake' }
+  | { type: 'consent'; purpose: string; granted: boolean }
+  | { type: 'send_result'; sendKey: string; status: SendResultStatus; variant?: string }
+  | { type: 'sales_response'; handoffKey: string; outcome: SalesOutcome; note?: string }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'exit'; reason: string };
+
+export interface ScoreItem {
+  label: string;
+  points: number;
+}
+
+export interface AbAssignment {
+  testKey: string;
+  variant: string;
+  variants: Variant[];
+}
+
+export type Command =
+  | {
+      type: 'send';
+      sendKey: string;
+      kind: 'step' | 'trigger';
+      stepPath: string;
+      template: string;
+      subject: string;
+      stage: Stage;
+      ab?: AbAssignment;
+    }
+  | { type: 'wake_at'; at: number }
+  | { type: 'stage_changed'; from: Stage; to: Stage; score: number }
+  | {
+      type: 'handoff';
+      handoffKey: string;
+      reasons: string[];
+      score: number;
+      breakdown: ScoreItem[];
+      firstContactDue: number;
+      outcomeDue?: number;
+      config: HandoffConfig;
+    }
+  | { type: 'sales_reminder'; handoffKey: string; due: number }
+  | { type: 'sales_escalation'; handoffKey: string; due: number; escalateTo: string }
+  | { type: 'exit'; reason: string };
