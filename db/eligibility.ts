@@ -17,6 +17,7 @@ export async function marketingIneligibility(
   leadId: string,
   purpose: string,
   cap: FrequencyCap | undefined,
+  /** The sender's clock (a workflow's time, which a test server may run ahead of the wall clock). */
   now: Date,
   /** An earlier send of this very email does not count against the cap. */
   excludeSendKey?: string,
@@ -27,7 +28,8 @@ export async function marketingIneligibility(
             (SELECT c.granted FROM consent_records c WHERE c.lead_id = l.id AND c.purpose = $2
               ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1) AS granted,
             (SELECT count(*)::int FROM email_sends e WHERE e.lead_id = l.id AND e.kind IN ('step', 'trigger')
-              AND e.status IN ('sent', 'sending', 'unconfirmed') AND e.sent_at > $3::timestamptz - make_interval(secs => $4)
+              AND e.status IN ('queued', 'sending', 'sent', 'deferred', 'unconfirmed')
+              AND e.created_at > $3::timestamptz - make_interval(secs => $4)
               AND e.idempotency_key IS DISTINCT FROM $5) AS recent
      FROM leads l WHERE l.id = $1`,
     [leadId, purpose, now, (cap?.windowMs ?? 0) / 1000, excludeSendKey ?? null],

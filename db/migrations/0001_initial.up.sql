@@ -128,12 +128,13 @@ CREATE TABLE email_sends (
   task_token       bytea,                     -- completes the waiting activity when the mailer is done
   message          jsonb,                     -- the rendered message, dropped once final
   smtp_response    text,
-  created_at       timestamptz NOT NULL DEFAULT now(),
+  created_at       timestamptz NOT NULL DEFAULT now(),  -- when the workflow asked (its clock)
   sent_at          timestamptz
 );
 CREATE INDEX email_sends_due ON email_sends (next_attempt_at) WHERE status IN ('queued', 'deferred');
 CREATE INDEX email_sends_by_lead ON email_sends (lead_id, sent_at DESC);
 CREATE INDEX email_sends_by_step ON email_sends (campaign_id, step_path, variant);
+CREATE INDEX email_sends_by_ab_test ON email_sends (campaign_id, campaign_version, ab_test) WHERE ab_test IS NOT NULL;
 
 CREATE TABLE email_engagements (
   id             bigserial PRIMARY KEY,

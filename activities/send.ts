@@ -1,0 +1,227 @@
+// The send activity: turns a workflow's request for an email into one row of the outbox and
+// lets the mailer deliver it. The activity completes asynchronously — the mailer completes it
+// with the SMTP outcome — so the worker holds no slot while mail waits, and a worker killed at
+// any point cannot send twice: the row's idempotency key is unique, and a retried attempt
+// finds the row its predecessor wrote.
+import { CompleteAsyncError, Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { marketingIneligibility, type FrequencyCap } from '../db/eligibility';
+import { inTransaction, type Db } from '../db/pool';
+import { messageIdFor, messageKey } from '../mail/identity';
+import type { Links } from '../mail/links';
+import type { TemplateLibrary } from '../mail/renderer';
+import { chooseVariant, type AbRequest } from './ab-winner';
+
+export type EmailKind = 'step' | 'trigger' | 'sales_notice' | 'sales_reminder' | 'sales_escalation';
+
+export type SendStatus =
+  | 'sent'
+  | 'bounced'
+  | 'failed'
+  | 'unconfirmed'
+  | 'skipped_no_consent'
+  | 'suppressed'
+  | 'capped';
+
+export interface SendEmailRequest {
+  /** Unique per email ever: the workflow id and the interpreter's send key. */
+  idempotencyKey: string;
+  kind: EmailKind;
+  /** The workflow's clock: the time the email was asked for. */
+  requestedAt: number;
+  from: { name?: string; email: string };
+  template: string;
+  subject: string;
+  campaign: { id: string; version: number; name: string };
+  enrolmentId?: number;
+  leadId: string;
+  stepPath?: string;
+  ab?: AbRequest;
+  /** Marketing email names the consent purpose it needs; sales mail has none. */
+  consentPurpose?: string;
+  frequencyCap?: FrequencyCap;
+  /** Sales mail goes to a rep or manager instead of the lead. */
+  to?: { email: string; name?: string };
+  /** Extra template data (the handoff notice's content). */
+  data?: Record<string, unknown>;
+  /** Sales mail about a handoff carries its signed answer links and its deadline. */
+  handoff?: { id: string; deadline: number; timezone?: string };
+}
+
+export interface SendEmailResult {
+  status: SendStatus;
+  messageId: string;
+  variant?: string;
+}
+
+const FINAL = new Set(['sent', 'bounced', 'failed', 'unconfirmed', 'skipped_no_consent', 'suppressed', 'capped']);
+
+export interface SendDependencies {
+  pool: import('../db/pool').Pool;
+  templates: TemplateLibrary;
+  links: Links;
+  /** Domain of Message-IDs. */
+  mailDomain: string;
+}
+
+export function createSendActivity(deps: SendDependencies) {
+  return async function sendEmail(request: SendEmailRequest): Promise<SendEmailResult> {
+    const taskToken = Context.current().info.taskToken;
+    const messageId = messageIdFor(request.idempotencyKey, deps.mailDomain);
+    const decided = await inTransaction(deps.pool, async (tx) => {
+      const { rows } = await tx.query<{ status: string; variant: string | null }>(
+        'SELECT status, variant FROM email_sends WHERE idempotency_key = $1 FOR UPDATE',
+        [request.idempotencyKey],
+      );
+      const existing = rows[0];
+      if (existing && FINAL.has(existing.status)) {
+        return { status: existing.status as SendStatus, messageId, variant: existing.variant ?? undefined };
+      }
+      if (existing) {
+        // An earlier attempt queued it (or the mailer deferred it): hand the row this attempt's token.
+        await tx.query(
+          `UPDATE email_sends SET task_token = $2, next_attempt_at = NULL,
+                  status = CASE status WHEN 'deferred' THEN 'queued' ELSE status END
+           WHERE idempotency_key = $1`,
+          [request.idempotencyKey, Buffer.from(taskToken)],
+        );
+        await tx.query('NOTIFY nurture_outbox');
+        return undefined;
+      }
+      return queueNew(tx, request, messageId, Buffer.from(taskToken), deps);
+    });
+    if (decided) return decided;
+    throw new CompleteAsyncError();
+  };
+}
+
+async function queueNew(
+  tx: Db,
+  request: SendEmailRequest,
+  messageId: string,
+  taskToken: Buffer,
+  deps: SendDependencies,
+): Promise<SendEmailResult | undefined> {
+  const requestedAt = new Date(request.requestedAt);
+  const lead = (
+    await tx.query<{ email: string | null; attributes: Record<string, unknown>; timezone: string | null }>(
+      'SELECT email, attributes, timezone FROM leads WHERE id = $1',
+      [request.leadId],
+    )
+  ).rows[0];
+  if (!lead) throw ApplicationFailure.nonRetryable(`lead ${request.leadId} does not exist`, 'UnknownLead');
+
+  const variant = request.ab ? await chooseVariant(tx, request.campaign, request.ab) : undefined;
+  const template = variant?.template ?? request.template;
+  const subject = variant?.subject ?? request.subject;
+  const base = {
+    idempotency_key: request.idempotencyKey,
+    message_id: messageId,
+    message_key: messageKey(request.idempotencyKey),
+    kind: request.kind,
+    enrolment_id: request.enrolmentId ?? null,
+    campaign_id: request.campaign.id,
+    campaign_version: request.campaign.version,
+    lead_id: request.leadId,
+    step_path: request.stepPath ?? null,
+    template,
+    ab_test: request.ab?.testKey ?? null,
+    variant: variant?.key ?? null,
+    consent_purpose: request.consentPurpose ?? null,
+    subject,
+    created_at: requestedAt,
+  };
+
+  if (request.consentPurpose) {
+    const refusal = await marketingIneligibility(
+      tx,
+      request.leadId,
+      request.consentPurpose,
+      request.frequencyCap,
+      requestedAt,
+      request.idempotencyKey,
+    );
+    if (refusal) {
+      await insertSend(tx, { ...base, status: refusal, to_address: lead.email });
+      return { status: refusal, messageId, variant: variant?.key };
+    }
+  }
+
+  const to = request.to ?? (lead.email ? { email: lead.email, name: displayName(lead.attributes) } : undefined);
+  if (!to) {
+    await insertSend(tx, { ...base, status: 'suppressed', to_address: null });
+    return { status: 'suppressed', messageId, variant: variant?.key };
+  }
+
+  const key = base.message_key;
+  const marketing = Boolean(request.consentPurpose);
+  const unsubscribe = marketing ? deps.links.unsubscribe(key, request.leadId) : undefined;
+  const rendered = deps.templates.render({
+    template,
+    subject,
+    data: {
+      ...request.data,
+      ...(request.handoff && handoffData(request.handoff, request.requestedAt, deps.links)),
+      lead: { ...lead.attributes, email: lead.email, timezone: lead.timezone },
+      campaign: request.campaign,
+      sender: request.from,
+    },
+    links: {
+      click: (url, index) => deps.links.click(key, url, index),
+      openPixel: marketing ? deps.links.openPixel(key) : undefined,
+      unsubscribe,
+    },
+  });
+  const message = {
+    from: request.from.name ? `"${request.from.name.replaceAll('"', '')}" <${request.from.email}>` : request.from.email,
+    to: to.name ? `"${to.name.replaceAll('"', '')}" <${to.email}>` : to.email,
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    headers: rendered.headers,
+    messageId,
+  };
+  await insertSend(tx, { ...base, status: 'queued', to_address: to.email, message, task_token: taskToken });
+  await tx.query('NOTIFY nurture_outbox');
+  return undefined;
+}
+
+function handoffData(handoff: NonNullable<SendEmailRequest['handoff']>, now: number, links: Links) {
+  const deadline = new Intl.DateTimeFormat('en-GB', {
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: handoff.timezone ?? 'UTC',
+    timeZoneName: 'short',
+  }).format(new Date(handoff.deadline));
+  return {
+    deadline: `${deadline} (${handoff.timezone ?? 'UTC'})`,
+    actions: {
+      accept: links.handoffAction(handoff.id, 'accept', now),
+      not_ready: links.handoffAction(handoff.id, 'not_ready', now),
+      disqualify: links.handoffAction(handoff.id, 'disqualify', now),
+    },
+  };
+}
+
+function displayName(attributes: Record<string, unknown>): string | undefined {
+  const name = [attributes.first_name, attributes.last_name].filter((part) => typeof part === 'string' && part).join(' ');
+  return name || undefined;
+}
+
+async function insertSend(tx: Db, row: Record<string, unknown>): Promise<void> {
+  const columns = Object.keys(row);
+  const values = columns.map((column) => {
+    const value = row[column];
+    return value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)
+      ? JSON.stringify(value)
+      : value;
+  });
+  await tx.query(
+    `INSERT INTO email_sends (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
+    values,
+  );
+}

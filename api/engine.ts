@@ -1,0 +1,15 @@
+// What the HTTP API needs from the workflow engine; `temporal-engine.ts` implements it on Temporal.
+import type { LeadEvent } from '../campaign';
+
+export type SalesOutcome = 'accepted' | 'not_ready' | 'disqualified' | 'converted';
+
+export interface Engine {
+  /** Deliver a stored event to every active enrolment of the lead and start enrolments whose entry trigger it matches. */
+  deliverEvent(leadId: string, event: LeadEvent): Promise<void>;
+  enrol(campaignId: string, leadId: string): Promise<{ workflowId: string; alreadyEnrolled: boolean }>;
+  exitEnrolment(workflowId: string, reason: string): Promise<void>;
+  enrolmentState(workflowId: string): Promise<unknown | undefined>;
+  consentChanged(leadId: string, purpose: string, granted: boolean): Promise<void>;
+  salesResponse(handoffId: string, outcome: SalesOutcome, note?: string): Promise<void>;
+  campaignStatusChanged(campaignId: string, status: 'active' | 'paused' | 'archived'): Promise<void>;
+}

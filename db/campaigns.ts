@@ -1,0 +1,66 @@
+// Campaigns and their immutable versions. Saving the same content again returns the version
+// that already has it, so re-deploying a file is harmless.
+import { campaignHash, type Campaign } from '../campaign';
+import { inTransaction, type Pool } from './pool';
+
+export type CampaignStatus = 'draft' | 'active' | 'paused' | 'archived';
+
+export interface CampaignVersion {
+  campaignId: string;
+  version: number;
+  contentHash: string;
+  definition: Campaign;
+  createdAt: Date;
+}
+
+export async function saveCampaignVersion(pool: Pool, campaign: Campaign, source?: string): Promise<{ version: number; created: boolean }> {
+  const hash = campaignHash(campaign);
+  return inTransaction(pool, async (tx) => {
+    await tx.query(
+      `INSERT INTO campaigns (id, name) VALUES ($1, $2)
+       ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, updated_at = now()`,
+      [campaign.id, campaign.name],
+    );
+    // Lock the campaign so concurrent saves number their versions one after another.
+    await tx.query('SELECT 1 FROM campaigns WHERE id = $1 FOR UPDATE', [campaign.id]);
+    const existing = await tx.query<{ version: number }>(
+      'SELECT version FROM campaign_versions WHERE campaign_id = $1 AND content_hash = $2',
+      [campaign.id, hash],
+    );
+    if (existing.rows[0]) return { version: existing.rows[0].version, created: false };
+    const { rows } = await tx.query<{ version: number }>(
+      `INSERT INTO campaign_versions (campaign_id, version, content_hash, definition, source)
+       SELECT $1, COALESCE(max(version), 0) + 1, $2, $3, $4 FROM campaign_versions WHERE campaign_id = $1
+       RETURNING version`,
+      [campaign.id, hash, JSON.stringify(campaign), source ?? null],
+    );
+    const version = rows[0]!.version;
+    await tx.query('UPDATE campaigns SET current_version = $2, updated_at = now() WHERE id = $1', [campaign.id, version]);
+    return { version, created: true };
+  });
+}
+
+export async function getCampaignVersion(pool: Pool, campaignId: string, version?: number): Promise<CampaignVersion | undefined> {
+  const { rows } = await pool.query(
+    `SELECT v.* FROM campaign_versions v JOIN campaigns c ON c.id = v.campaign_id
+     WHERE v.campaign_id = $1 AND v.version = COALESCE($2, c.current_version)`,
+    [campaignId, version ?? null],
+  );
+  const row = rows[0];
+  return row && { campaignId: row.campaign_id, version: row.version, contentHash: row.content_hash, definition: row.definition, createdAt: row.created_at };
+}
+
+export async function setCampaignStatus(pool: Pool, campaignId: string, status: CampaignStatus): Promise<boolean> {
+  const { rowCount } = await pool.query('UPDATE campaigns SET status = $2, updated_at = now() WHERE id = $1', [campaignId, status]);
+  return rowCount === 1;
+}
+
+/** Active campaigns (at their current version) that a new event of this type may enrol into. */
+export async function campaignsEnteredBy(pool: Pool, eventType: string): Promise<CampaignVersion[]> {
+  const { rows } = await pool.query(
+    `SELECT v.* FROM campaigns c JOIN campaign_versions v ON v.campaign_id = c.id AND v.version = c.current_version
+     WHERE c.status = 'active' AND v.definition -> 'entry' ->> 'on' = $1`,
+    [eventType],
+  );
+  return rows.map((row) => ({ campaignId: row.campaign_id, version: row.version, contentHash: row.content_hash, definition: row.definition, createdAt: row.created_at }));
+}

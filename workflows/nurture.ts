@@ -1,0 +1,326 @@
+// One enrolment of one lead in one campaign version. The campaign interpreter decides; this
+// workflow only feeds it inputs (signals, timers, activity results) and carries out its
+// commands with activities. Everything here is deterministic: time is the workflow clock.
+import * as wf from '@temporalio/workflow';
+import { describeState, initialState, step, type EnrolmentState } from '../campaign/interpreter';
+import type { Campaign, Command, Input, LeadEvent, LeadSnapshot } from '../campaign/types';
+import type { NurtureActivities } from '../activities';
+import type { SendEmailRequest, SendStatus } from '../activities/send';
+
+export interface NurtureInput {
+  campaign: Campaign;
+  campaignVersion: number;
+  lead: LeadSnapshot;
+  /** Set when the workflow continues as new: everything it had. */
+  carried?: CarriedState;
+}
+
+export interface HandoffRecord {
+  id: string;
+  key: string;
+  owner: { name: string; email: string };
+  manager: { name: string; email: string };
+  status: 'pending' | 'accepted' | 'not_ready' | 'disqualified' | 'converted';
+  firstContactDue: number;
+}
+
+interface CarriedState {
+  state: EnrolmentState;
+  enrolmentId: number;
+  inbox: Input[];
+  wakeAt?: number;
+  handoffs: HandoffRecord[];
+  recorded: Recorded;
+}
+
+interface Recorded {
+  stage: string;
+  score: number;
+  status: string;
+}
+
+export type SalesOutcome = 'accepted' | 'not_ready' | 'disqualified' | 'converted';
+export interface SalesResponse {
+  handoffId: string;
+  outcome: SalesOutcome;
+  note?: string;
+}
+
+export const leadEventSignal = wf.defineSignal<[LeadEvent]>('leadEvent');
+export const consentSignal = wf.defineSignal<[{ purpose: string; granted: boolean }]>('consent');
+export const pauseSignal = wf.defineSignal('pause');
+export const resumeSignal = wf.defineSignal('resume');
+export const exitSignal = wf.defineSignal<[{ reason: string }]>('exit');
+export const salesResponseSignal = wf.defineSignal<[SalesResponse]>('salesResponse');
+/** The same answer as an update, so a caller learns at once whether the workflow took it. */
+export const salesResponseUpdate = wf.defineUpdate<{ accepted: true }, [SalesResponse]>('respondToHandoff');
+/** Used with update-with-start: enrols (idempotently) and returns the enrolment's state. */
+export const enrolUpdate = wf.defineUpdate<EnrolmentView>('enrol');
+export const stateQuery = wf.defineQuery<EnrolmentView>('state');
+
+export type EnrolmentView = ReturnType<typeof describeState> & {
+  workflowId: string;
+  enrolmentId?: number;
+  campaignVersion: number;
+  handoffs: HandoffRecord[];
+};
+
+const records = wf.proxyActivities<NurtureActivities>({
+  startToCloseTimeout: '30 seconds',
+  // Database outages are waited out, however long they last.
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+});
+
+// The send activity completes when the mailer has handed the email to SMTP; an SMTP 4xx fails
+// the attempt and this policy schedules the next one.
+const mail = wf.proxyActivities<NurtureActivities>({
+  startToCloseTimeout: '15 minutes',
+  scheduleToCloseTimeout: '3 days',
+  retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
+});
+
+/** Past this many history events the workflow continues as new, carrying its state. */
+export const HISTORY_LIMIT = 5000;
+
+export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
+  const { campaign, campaignVersion } = input;
+  const { workflowId } = wf.workflowInfo();
+  const carried = input.carried;
+  let state = carried?.state ?? initialState(campaign, input.lead, Date.now());
+  const inbox: Input[] = carried ? [...carried.inbox] : [{ type: 'start' }];
+  let wakeAt = carried?.wakeAt;
+  const handoffs: HandoffRecord[] = carried ? [...carried.handoffs] : [];
+  let recorded: Recorded = carried?.recorded ?? { stage: '', score: Number.NaN, status: '' };
+  let enrolmentId = carried?.enrolmentId;
+
+  const view = (): EnrolmentView => ({
+    ...describeState(campaign, state, Date.now()),
+    workflowId,
+    enrolmentId,
+    campaignVersion,
+    handoffs,
+  });
+  const handoffFor = (handoffId: string) => handoffs.find((handoff) => handoff.id === handoffId);
+  const acceptSalesResponse = (response: SalesResponse) => {
+    const handoff = handoffFor(response.handoffId)!;
+    inbox.push({ type: 'sales_response', handoffKey: handoff.key, outcome: response.outcome, note: response.note });
+  };
+
+  wf.setHandler(leadEventSignal, (event) => void inbox.push({ type: 'event', event }));
+  wf.setHandler(consentSignal, ({ purpose, granted }) => void inbox.push({ type: 'consent', purpose, granted }));
+  wf.setHandler(pauseSignal, () => void inbox.push({ type: 'pause' }));
+  wf.setHandler(resumeSignal, () => void inbox.push({ type: 'resume' }));
+  wf.setHandler(exitSignal, ({ reason }) => void inbox.push({ type: 'exit', reason }));
+  wf.setHandler(salesResponseSignal, (response) => {
+    if (handoffFor(response.handoffId)) acceptSalesResponse(response);
+  });
+  wf.setHandler(
+    salesResponseUpdate,
+    (response) => {
+      acceptSalesResponse(response);
+      return { accepted: true as const };
+    },
+    {
+      validator: (response) => {
+        const handoff = handoffFor(response.handoffId);
+        if (!handoff) throw new Error(`no handoff ${response.handoffId} in this enrolment`);
+        const open = handoff.status === 'pending' || (handoff.status === 'accepted' && response.outcome !== 'accepted');
+        if (!open) throw new Error(`handoff ${response.handoffId} was already answered: ${handoff.status}`);
+      },
+    },
+  );
+  wf.setHandler(enrolUpdate, view);
+  wf.setHandler(stateQuery, view);
+
+  enrolmentId ??= await records.recordEnrolment({
+    workflowId,
+    campaignId: campaign.id,
+    campaignVersion,
+    leadId: input.lead.id,
+    at: Date.now(),
+  });
+
+  for (;;) {
+    if (inbox.length === 0) {
+      const due = wakeAt === undefined ? undefined : wakeAt - Date.now();
+      const woken = due === undefined ? await wf.condition(() => inbox.length > 0).then(() => true) : due <= 0 ? false : await wf.condition(() => inbox.length > 0, due);
+      if (!woken) {
+        wakeAt = undefined;
+        inbox.push({ type: 'wake' });
+      }
+    }
+    const next = inbox.shift()!;
+    if (next.type === 'sales_response') await recordAnswer(next);
+
+    const result = step(campaign, state, next, Date.now());
+    state = result.state;
+    const feedback: Input[] = [];
+    let exitReason: string | undefined;
+    for (const command of result.commands) {
+      if (command.type === 'wake_at') wakeAt = command.at;
+      else if (command.type === 'exit') exitReason = command.reason;
+      else {
+        const answer = await perform(command);
+        if (answer) feedback.push(answer);
+      }
+    }
+    inbox.unshift(...feedback);
+    await recordProgress(result.commands);
+
+    if (exitReason !== undefined) {
+      await records.recordExit({ enrolmentId, reason: exitReason, at: Date.now() });
+      await wf.condition(wf.allHandlersFinished);
+      return view();
+    }
+    const info = wf.workflowInfo();
+    if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
+      await wf.condition(wf.allHandlersFinished);
+      await wf.continueAsNew<typeof nurture>({
+        campaign,
+        campaignVersion,
+        lead: input.lead,
+        carried: { state, enrolmentId, inbox, wakeAt, handoffs, recorded },
+      });
+    }
+  }
+
+  async function recordAnswer(answer: Extract<Input, { type: 'sales_response' }>) {
+    const handoff = handoffs.find((candidate) => candidate.key === answer.handoffKey);
+    if (!handoff) return;
+    handoff.status = answer.outcome;
+    await records.recordSalesResponse({ handoffId: handoff.id, outcome: answer.outcome, note: answer.note, at: Date.now() });
+  }
+
+  async function recordProgress(commands: Command[]) {
+    const now = view();
+    const status = now.exited ? 'exited' : now.paused ? 'paused' : handoffs.length > 0 ? 'handed_off' : 'active';
+    const stageChange = commands.find((command) => command.type === 'stage_changed');
+    if (now.stage === recorded.stage && now.score === recorded.score && status === recorded.status && !stageChange) return;
+    await records.recordProgress({
+      enrolmentId: enrolmentId!,
+      status,
+      stage: now.stage,
+      score: now.score,
+      at: Date.now(),
+      stageChange: stageChange && { from: stageChange.from, to: stageChange.to },
+      qualified: commands.some((command) => command.type === 'handoff'),
+    });
+    recorded = { stage: now.stage, score: now.score, status };
+  }
+
+  async function perform(command: Exclude<Command, { type: 'wake_at' | 'exit' }>): Promise<Input | undefined> {
+    switch (command.type) {
+      case 'send': {
+        const result = await sendOrFail({
+          idempotencyKey: `${workflowId}:${command.sendKey}`,
+          kind: command.kind,
+          requestedAt: Date.now(),
+          from: campaign.from,
+          template: command.template,
+          subject: command.subject,
+          campaign: { id: campaign.id, version: campaignVersion, name: campaign.name },
+          enrolmentId,
+          leadId: input.lead.id,
+          stepPath: command.stepPath,
+          ab: command.ab && { ...command.ab, evaluation: campaign.ab },
+          consentPurpose: campaign.consent,
+          frequencyCap: campaign.frequencyCap,
+        });
+        return { type: 'send_result', sendKey: command.sendKey, status: result.status as never, variant: result.variant };
+      }
+      case 'stage_changed':
+        return undefined; // recorded with the progress after this step
+      case 'handoff':
+        await openHandoff(command);
+        return undefined;
+      case 'sales_reminder':
+      case 'sales_escalation': {
+        const handoff = handoffs.find((candidate) => candidate.key === command.handoffKey);
+        if (!handoff) return undefined;
+        const escalation = command.type === 'sales_escalation';
+        await sendOrFail({
+          idempotencyKey: `${workflowId}:${command.handoffKey}:${command.type}:${command.due}`,
+          kind: command.type,
+          requestedAt: Date.now(),
+          from: campaign.from,
+          template: escalation ? 'sales-escalation' : 'sales-reminder',
+          subject: escalation
+            ? 'Escalation: {{lead.first_name}} {{lead.last_name}} was not contacted in time'
+            : 'Reminder: contact {{lead.first_name}} {{lead.last_name}} before the deadline',
+          campaign: { id: campaign.id, version: campaignVersion, name: campaign.name },
+          enrolmentId,
+          leadId: input.lead.id,
+          to: escalation ? handoff.manager : handoff.owner,
+          data: { owner: handoff.owner, manager: handoff.manager },
+          handoff: { id: handoff.id, deadline: command.due, timezone: campaign.timezone },
+        });
+        await records.recordHandoffEvent({ handoffId: handoff.id, kind: command.type, detail: { due: command.due }, at: Date.now() });
+        return undefined;
+      }
+    }
+  }
+
+  async function openHandoff(command: Extract<Command, { type: 'handoff' }>) {
+    const handoffId = `${workflowId}/${command.handoffKey}`;
+    const opened = await records.openHandoff({
+      handoffId,
+      enrolmentId: enrolmentId!,
+      leadId: input.lead.id,
+      campaignId: campaign.id,
+      score: command.score,
+      reasons: command.reasons,
+      breakdown: command.breakdown,
+      firstContactDue: command.firstContactDue,
+      outcomeDue: command.outcomeDue,
+      assign: command.config.assign,
+      at: Date.now(),
+    });
+    handoffs.push({
+      id: handoffId,
+      key: command.handoffKey,
+      owner: opened.owner,
+      manager: opened.manager,
+      status: 'pending',
+      firstContactDue: command.firstContactDue,
+    });
+    const notice = {
+      reasons: command.reasons,
+      score: Math.round(command.score),
+      breakdown: command.breakdown,
+      recent_activity: opened.recentActivity,
+      owner: opened.owner,
+    };
+    await sendOrFail({
+      idempotencyKey: `${workflowId}:${command.handoffKey}:notice`,
+      kind: 'sales_notice',
+      requestedAt: Date.now(),
+      from: campaign.from,
+      template: command.config.notify.template,
+      subject: 'New {{lead.role}} lead: {{lead.first_name}} {{lead.last_name}} ({{lead.company.name}}) — score {{score}}',
+      campaign: { id: campaign.id, version: campaignVersion, name: campaign.name },
+      enrolmentId,
+      leadId: input.lead.id,
+      to: opened.owner,
+      data: notice,
+      handoff: { id: handoffId, deadline: command.firstContactDue, timezone: campaign.timezone },
+    });
+    await records.recordHandoffEvent({ handoffId, kind: 'notice_sent', detail: { to: opened.owner.email }, at: Date.now() });
+    if (command.config.notify.webhook) {
+      await records.postWebhook({
+        deliveryId: handoffId,
+        event: 'handoff.created',
+        payload: { handoff: handoffId, lead: { id: input.lead.id, ...opened.lead }, ...notice, first_contact_due: new Date(command.firstContactDue).toISOString() },
+      });
+    }
+  }
+
+  /** A send whose retries ran out (e.g. SMTP deferring for days) reports 'failed'. */
+  async function sendOrFail(request: SendEmailRequest): Promise<{ status: SendStatus; variant?: string }> {
+    try {
+      return await mail.sendEmail(request);
+    } catch (error) {
+      if (error instanceof wf.ActivityFailure) return { status: 'failed' };
+      throw error;
+    }
+  }
+}
