@@ -38,7 +38,7 @@ export async function recordConsent(db: Db, input: ConsentInput): Promise<Consen
 export async function currentConsent(db: Db, leadId: string): Promise<Record<string, boolean>> {
   const { rows } = await db.query<{ purpose: string; granted: boolean }>(
     `SELECT DISTINCT ON (purpose) purpose, granted FROM consent_records
-     WHERE lead_id = $1 ORDER BY purpose, recorded_at DESC, id DESC`,
+     WHERE lead_id = $1 ORDER BY purpose, id DESC`,
     [leadId],
   );
   return Object.fromEntries(rows.map((row) => [row.purpose, row.granted]));

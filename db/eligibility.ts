@@ -26,7 +26,7 @@ export async function marketingIneligibility(
     `SELECT l.erased_at IS NOT NULL OR l.email IS NULL AS erased,
             EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = l.email_hash) AS suppressed,
             (SELECT c.granted FROM consent_records c WHERE c.lead_id = l.id AND c.purpose = $2
-              ORDER BY c.recorded_at DESC, c.id DESC LIMIT 1) AS granted,
+              ORDER BY c.id DESC LIMIT 1) AS granted,
             (SELECT count(*)::int FROM email_sends e WHERE e.lead_id = l.id AND e.kind IN ('step', 'trigger')
               AND e.status IN ('queued', 'sending', 'sent', 'deferred', 'unconfirmed')
               AND e.created_at > $3::timestamptz - make_interval(secs => $4)

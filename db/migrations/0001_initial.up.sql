@@ -14,7 +14,8 @@ CREATE TABLE leads (
   erased_at     timestamptz
 );
 
--- Every grant and withdrawal with its evidence; the current state is the latest row.
+-- Every grant and withdrawal with its evidence; the current state is the row recorded last
+-- (by id: the order decisions reached us, whatever time the evidence claims).
 CREATE TABLE consent_records (
   id            bigserial PRIMARY KEY,
   lead_id       uuid NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
@@ -26,7 +27,7 @@ CREATE TABLE consent_records (
   evidence      jsonb NOT NULL DEFAULT '{}',
   recorded_at   timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX consent_records_current ON consent_records (lead_id, purpose, recorded_at DESC, id DESC);
+CREATE INDEX consent_records_current ON consent_records (lead_id, purpose, id DESC);
 
 CREATE TABLE suppressions (
   email_hash    text PRIMARY KEY,

@@ -1,0 +1,133 @@
+// The invariants that protect leads, end to end: an unsubscribe while workflows sleep stops
+// every campaign; a hard bounce suppresses the address; a send due on a weekend or a Japanese
+// holiday waits for the next business morning in the lead's own time zone.
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { nextWindowOpening, type Campaign } from '../../campaign';
+import { recordConsent } from '../../db/consent';
+import { suppressAddress } from '../../db/suppressions';
+import { DAY, HOUR, loadCampaign, startHarness, type Harness } from './harness';
+
+let h: Harness;
+let nurture: Campaign;
+let seed002: Campaign;
+
+beforeAll(async () => {
+  h = await startHarness();
+  nurture = loadCampaign('saas-whitepaper-nurture');
+  seed002 = loadCampaign('hot-lead-seed002');
+  await h.launch(nurture);
+  await h.launch(seed002);
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+async function toNextWindow(campaign: Campaign) {
+  const now = await h.now();
+  await h.advance(nextWindowOpening(campaign.sendWindow, 'Asia/Tokyo', now + 12 * HOUR) + HOUR - now);
+}
+
+describe('unsubscribe', () => {
+  it('while workflows sleep, stops every campaign at once', async () => {
+    await toNextWindow(nurture);
+    const address = 'ken.unsub@initech.example';
+    const leadId = await h.addLead(address, { first_name: 'Ken', company: { name: 'Initech', employees: 40 }, role: 'engineer' });
+    await h.event(leadId, 'asset.downloaded', { asset: 'whitepaper' });
+    await h.event(leadId, 'form.submitted', { form: 'contact' });
+    await vi.waitFor(() => expect(h.mailTo(address)).toHaveLength(2), { timeout: 20_000 });
+
+    // What the unsubscribe link does (api/routes/unsubscribe.ts): withdraw, suppress, tell the workflows.
+    await recordConsent(h.db.pool, { leadId, purpose: 'marketing_email', granted: false, source: 'unsubscribe-link' });
+    await suppressAddress(h.db.pool, address, 'unsubscribed');
+    await h.engine.consentChanged(leadId, 'marketing_email', false);
+    await h.event(leadId, 'unsubscribed', {});
+    await h.settle();
+
+    await h.advance(60 * DAY);
+    await h.settle();
+    expect(h.mailTo(address)).toHaveLength(2);
+    await vi.waitFor(async () => {
+      const { rows } = await h.db.pool.query('SELECT campaign_id, status, exit_reason FROM enrolments WHERE lead_id = $1 ORDER BY campaign_id', [leadId]);
+      expect(rows).toEqual([
+        { campaign_id: 'hot-lead-seed002', status: 'exited', exit_reason: 'unsubscribed' },
+        { campaign_id: 'saas-whitepaper-nurture', status: 'exited', exit_reason: 'unsubscribed' },
+      ]);
+    });
+  });
+
+  it('is enforced by the database even when no signal reaches the workflow', async () => {
+    await toNextWindow(nurture);
+    const address = 'quiet.withdrawal@initech.example';
+    const leadId = await h.addLead(address, { first_name: 'Mia', company: { name: 'Initech', employees: 40 } });
+    await h.event(leadId, 'asset.downloaded', { asset: 'whitepaper' });
+    await vi.waitFor(() => expect(h.mailTo(address)).toHaveLength(1), { timeout: 20_000 });
+    // Consent withdrawn behind the workflows' back (e.g. a CRM sync writing the database directly).
+    await recordConsent(h.db.pool, { leadId, purpose: 'marketing_email', granted: false, source: 'crm-sync' });
+    await h.advance(30 * DAY);
+    await h.settle();
+    expect(h.mailTo(address)).toHaveLength(1);
+    const { rows } = await h.db.pool.query(`SELECT status FROM email_sends WHERE lead_id = $1 AND status <> 'sent'`, [leadId]);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.every((row) => row.status === 'skipped_no_consent')).toBe(true);
+  });
+});
+
+describe('hard bounce', () => {
+  it('suppresses the address, ends the enrolment and is not retried', async () => {
+    await toNextWindow(nurture);
+    const address = 'nobody@bounce.example';
+    h.sink.setFault(({ to }) => (to.includes(address) ? { code: 550, message: '5.1.1 mailbox unavailable' } : undefined));
+    try {
+      const leadId = await h.addLead(address, { first_name: 'Nobody' });
+      await h.event(leadId, 'asset.downloaded', { asset: 'whitepaper' });
+      await vi.waitFor(
+        async () => {
+          const { rows } = await h.db.pool.query('SELECT status, exit_reason FROM enrolments WHERE lead_id = $1', [leadId]);
+          expect(rows[0]).toEqual({ status: 'exited', exit_reason: 'bounced' });
+        },
+        { timeout: 20_000 },
+      );
+      const suppression = await h.db.pool.query('SELECT reason, detail FROM suppressions');
+      expect(suppression.rows).toContainEqual({ reason: 'hard_bounce', detail: expect.stringContaining('5.1.1') });
+      const sends = await h.db.pool.query('SELECT status, attempts FROM email_sends WHERE lead_id = $1', [leadId]);
+      expect(sends.rows).toEqual([{ status: 'bounced', attempts: 1 }]);
+      expect(h.mailTo(address)).toHaveLength(0);
+    } finally {
+      h.sink.setFault(undefined);
+    }
+  });
+});
+
+describe('send window', () => {
+  it('a send due on a weekend before a Japanese holiday goes out the next business morning, in the lead time zone', async () => {
+    // Friday before Coming of Age Day (the second Monday of January) next year, 19:00 in Tokyo.
+    const year = DateTime.fromMillis(await h.now(), { zone: 'Asia/Tokyo' }).year + 1;
+    const secondMonday = DateTime.fromObject({ year, month: 1, day: 1, hour: 19 }, { zone: 'Asia/Tokyo' }).plus({ days: ((8 - DateTime.fromObject({ year, month: 1, day: 1 }).weekday) % 7) + 7 });
+    const fridayEvening = secondMonday.minus({ days: 3 });
+    expect(fridayEvening.weekday).toBe(5);
+    await h.advance(fridayEvening.toMillis() - (await h.now()));
+
+    const tokyo = await h.addLead('haruto@tokyo.example', { first_name: 'Haruto' }, { timezone: 'Asia/Tokyo' });
+    const newYork = await h.addLead('olivia@newyork.example', { first_name: 'Olivia' }, { timezone: 'America/New_York' });
+    await h.event(tokyo, 'asset.downloaded', { asset: 'whitepaper' });
+    await h.event(newYork, 'asset.downloaded', { asset: 'whitepaper' });
+    await h.settle();
+    expect(h.mailTo('haruto@tokyo.example')).toHaveLength(0);
+
+    await h.advance(5 * DAY);
+    await h.settle();
+    const sentAt = async (leadId: string) =>
+      (await h.db.pool.query(`SELECT created_at FROM email_sends WHERE lead_id = $1 AND template = 'welcome'`, [leadId])).rows[0].created_at as Date;
+    // Tokyo: Saturday, Sunday and the holiday Monday are skipped → Tuesday 09:00 JST.
+    const tokyoSend = DateTime.fromJSDate(await sentAt(tokyo), { zone: 'Asia/Tokyo' });
+    expect(tokyoSend.toFormat('yyyy-MM-dd HH:mm')).toBe(secondMonday.plus({ days: 1 }).toFormat('yyyy-MM-dd 09:00'));
+    // New York: Friday 19:00 JST is Friday 05:00 there → the campaign's holiday calendar (JP) also
+    // applies, so Friday 09:00 New York time is the next opening.
+    const newYorkSend = DateTime.fromJSDate(await sentAt(newYork), { zone: 'America/New_York' });
+    expect(newYorkSend.toFormat('ccc HH:mm')).toBe('Fri 09:00');
+    expect(h.mailTo('haruto@tokyo.example')).toHaveLength(1);
+    expect(h.mailTo('olivia@newyork.example')).toHaveLength(1);
+  });
+});
