@@ -323,7 +323,7 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
         variants = Object.entries(email.subject as Raw).map(([key, text]) => ({ key, weight: 1, subject: subjectText(check, `${path}.email.subject.${key}`, text) }));
         subject = variants[0]?.subject;
         if (variants.length < 2) check.fail(`${path}.email.subject`, 'an A/B subject needs at least two variants');
-      } else {
+      } else if (email.subject !== undefined || email.variants === undefined) {
         subject = subjectText(check, `${path}.email.subject`, email.subject);
       }
       if (email.variants !== undefined) {
