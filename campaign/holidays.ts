@@ -9,8 +9,20 @@ export function knownHolidayCountry(country: string): boolean {
   return Boolean(new Holidays().getCountries()[country.toUpperCase()]);
 }
 
-/** Public holidays of the country as YYYY-MM-DD, for the years campaigns may run in. */
+/** Public holidays of the country as YYYY-MM-DD, for the years campaigns may run in (memoised: expanding is slow). */
+const expanded = new Map<string, string[]>();
+
 export function publicHolidayDates(country: string, years = HOLIDAY_YEARS): string[] {
+  const key = `${country.toUpperCase()}:${years.from}-${years.to}`;
+  let dates = expanded.get(key);
+  if (!dates) {
+    dates = expandHolidays(country, years);
+    expanded.set(key, dates);
+  }
+  return [...dates];
+}
+
+function expandHolidays(country: string, years: { from: number; to: number }): string[] {
   const calendar = new Holidays(country.toUpperCase());
   const dates = new Set<string>();
   for (let year = years.from; year <= years.to; year++) {

@@ -1,0 +1,223 @@
+// The interpreter, concept by concept and through the two reference scenarios.
+import { describe, expect, it } from 'vitest';
+import { describeState, initialState, step, stepInPlace, type Command, type EnrolmentState, type Input } from '../../campaign';
+import { campaignFile, DAY, HOUR, lead, TUESDAY_10_JST } from './support';
+
+const demo = campaignFile('saas-whitepaper-nurture');
+const seed002 = campaignFile('hot-lead-seed002');
+
+function run(state: EnrolmentState, input: Input, now: number, campaign = demo): Command[] {
+  return stepInPlace(campaign, state, input, now);
+}
+const sends = (commands: Command[]) => commands.filter((c) => c.type === 'send') as Extract<Command, { type: 'send' }>[];
+const event = (id: string, type: string, at: number, data: Record<string, unknown> = {}, machine = false): Input => ({
+  type: 'event',
+  event: { id, type, at, data, machine },
+});
+
+describe('start and track', () => {
+  it('sends the first step at once inside the window and asks to wake after the wait', () => {
+    const s = initialState(demo, lead(), TUESDAY_10_JST);
+    const commands = run(s, { type: 'start' }, TUESDAY_10_JST);
+    expect(sends(commands).map((c) => [c.template, c.sendKey])).toEqual([['welcome', 'tracks.cold[0]#1']]);
+    expect(commands.at(-1)).toEqual({ type: 'wake_at', at: TUESDAY_10_JST + 3 * DAY });
+  });
+
+  it('waits for the window: Saturday evening → Monday 09:00 in the lead time zone', () => {
+    const saturday = Date.parse('2026-11-28T10:00:00Z'); // 19:00 JST
+    const s = initialState(demo, lead(), saturday);
+    const commands = run(s, { type: 'start' }, saturday);
+    expect(sends(commands)).toEqual([]);
+    expect(commands.at(-1)).toEqual({ type: 'wake_at', at: Date.parse('2026-11-30T00:00:00Z') });
+    expect(sends(run(s, { type: 'wake' }, Date.parse('2026-11-30T00:00:00Z')))).toHaveLength(1);
+  });
+
+  it('wait_for takes the then-branch on a matching human event, the else-branch on timeout', () => {
+    const clicked = initialState(demo, lead(), TUESDAY_10_JST);
+    run(clicked, { type: 'start' }, TUESDAY_10_JST);
+    run(clicked, { type: 'wake' }, TUESDAY_10_JST + 3 * DAY); // now waiting for a click
+    const c = run(clicked, event('c1', 'email.clicked', TUESDAY_10_JST + 3 * DAY + HOUR, { template: 'welcome' }), TUESDAY_10_JST + 3 * DAY + HOUR);
+    expect(sends(c).map((x) => x.template)).toEqual(['case-study']);
+
+    const silent = initialState(demo, lead({ id: 'lead-2' }), TUESDAY_10_JST);
+    run(silent, { type: 'start' }, TUESDAY_10_JST);
+    run(silent, { type: 'wake' }, TUESDAY_10_JST + 3 * DAY);
+    const machine = run(silent, event('m1', 'email.clicked', TUESDAY_10_JST + 3 * DAY + HOUR, {}, true), TUESDAY_10_JST + 3 * DAY + HOUR);
+    expect(sends(machine)).toEqual([]); // a scanner click does not count
+    expect(sends(run(silent, { type: 'wake' }, TUESDAY_10_JST + 7 * DAY)).map((x) => x.template)).toEqual(['reminder']);
+  });
+
+  it('a duplicate event changes nothing', () => {
+    const s = initialState(demo, lead(), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST);
+    const e = event('dup', 'page.viewed', TUESDAY_10_JST + HOUR, { page: 'pricing' });
+    run(s, e, TUESDAY_10_JST + HOUR);
+    const before = JSON.stringify(s);
+    expect(run(s, e, TUESDAY_10_JST + HOUR).filter((c) => c.type !== 'wake_at')).toEqual([]);
+    expect(JSON.stringify({ ...s, nextWake: undefined })).toBe(JSON.stringify({ ...JSON.parse(before), nextWake: undefined }));
+  });
+
+  it('the pure step leaves its input untouched and agrees with the in-place step', () => {
+    const a = initialState(demo, lead(), TUESDAY_10_JST);
+    const frozen = JSON.stringify(a);
+    const pure = step(demo, a, { type: 'start' }, TUESDAY_10_JST);
+    expect(JSON.stringify(a)).toBe(frozen);
+    const b = initialState(demo, lead(), TUESDAY_10_JST);
+    expect(run(b, { type: 'start' }, TUESDAY_10_JST)).toEqual(pure.commands);
+    expect(b).toEqual(pure.state);
+  });
+});
+
+describe('scoring and stages', () => {
+  it('scores fit and behaviour, and the score is the sum of its breakdown', () => {
+    const s = initialState(demo, lead(), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST);
+    run(s, event('d', 'asset.downloaded', TUESDAY_10_JST, { asset: 'whitepaper' }), TUESDAY_10_JST);
+    const view = describeState(demo, s, TUESDAY_10_JST);
+    expect(view.breakdown).toEqual([
+      { label: 'company 100+ employees', points: 15 },
+      { label: 'decision-maker role', points: 20 },
+      { label: 'content downloads', points: 10 },
+    ]);
+    expect(view.score).toBe(45);
+  });
+
+  it('behaviour points decay by half-life', () => {
+    const s = initialState(demo, lead({ attributes: {} }), TUESDAY_10_JST);
+    run(s, event('d', 'asset.downloaded', TUESDAY_10_JST), TUESDAY_10_JST);
+    expect(describeState(demo, s, TUESDAY_10_JST + 30 * DAY).score).toBe(5);
+    expect(describeState(demo, s, TUESDAY_10_JST + 60 * DAY).score).toBe(2.5);
+  });
+
+  it('per-rule caps hold (opens count at most 10 points)', () => {
+    const s = initialState(demo, lead({ attributes: {} }), TUESDAY_10_JST);
+    for (let i = 0; i < 30; i++) run(s, event(`o${i}`, 'email.opened', TUESDAY_10_JST), TUESDAY_10_JST);
+    expect(describeState(demo, s, TUESDAY_10_JST).score).toBe(10);
+  });
+
+  it('moves up at a threshold but not back down until below threshold − hysteresis', () => {
+    const s = initialState(demo, lead(), TUESDAY_10_JST); // fit 35
+    run(s, { type: 'start' }, TUESDAY_10_JST);
+    const up = run(s, event('p', 'page.viewed', TUESDAY_10_JST, { page: 'pricing' }), TUESDAY_10_JST); // 50
+    expect(up).toContainEqual({ type: 'stage_changed', from: 'cold', to: 'warm', score: 50 });
+    const dip = run(s, event('c', 'page.viewed', TUESDAY_10_JST, { page: 'careers' }), TUESDAY_10_JST); // 45: inside the margin
+    expect(dip.some((c) => c.type === 'stage_changed')).toBe(false);
+    const down = run(s, event('c2', 'page.viewed', TUESDAY_10_JST, { page: 'careers' }), TUESDAY_10_JST); // 40 < 45
+    expect(down).toContainEqual({ type: 'stage_changed', from: 'warm', to: 'cold', score: 40 });
+  });
+});
+
+describe('triggers and caps', () => {
+  it('fires a trigger email on its event, honours its cooldown, and keeps the track position', () => {
+    const s = initialState(demo, lead({ attributes: {} }), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST);
+    const first = run(s, event('w1', 'webinar.attended', TUESDAY_10_JST + HOUR), TUESDAY_10_JST + HOUR);
+    expect(sends(first).map((c) => [c.kind, c.template])).toEqual([['trigger', 'webinar-followup']]);
+    const again = run(s, event('w2', 'webinar.attended', TUESDAY_10_JST + 2 * DAY), TUESDAY_10_JST + 2 * DAY);
+    expect(sends(again)).toEqual([]); // cooldown 7d
+    expect(describeState(demo, s, TUESDAY_10_JST + 2 * DAY).currentStep).toBe('tracks.cold[2]');
+  });
+
+  it('never exceeds the frequency cap: the fourth email in 7 days waits', () => {
+    const capped = campaignFile('saas-whitepaper-nurture', (t) => t.replace('frequency_cap: { max: 3, per: 7d }', 'frequency_cap: { max: 1, per: 7d }'));
+    const s = initialState(capped, lead({ attributes: {} }), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST, capped);
+    const trigger = run(s, event('w1', 'webinar.attended', TUESDAY_10_JST + HOUR), TUESDAY_10_JST + HOUR, capped);
+    expect(sends(trigger)).toEqual([]);
+    expect(trigger.at(-1)).toEqual({ type: 'wake_at', at: TUESDAY_10_JST + 3 * DAY }); // the track's wait comes first
+  });
+});
+
+describe('consent, pause, exit', () => {
+  it('sends nothing without consent', () => {
+    const s = initialState(demo, lead({ consent: {} }), TUESDAY_10_JST);
+    expect(sends(run(s, { type: 'start' }, TUESDAY_10_JST))).toEqual([]);
+  });
+
+  it('pausing holds the track; resuming continues it', () => {
+    const s = initialState(demo, lead(), TUESDAY_10_JST);
+    run(s, { type: 'pause' }, TUESDAY_10_JST);
+    expect(sends(run(s, { type: 'start' }, TUESDAY_10_JST))).toEqual([]);
+    expect(sends(run(s, { type: 'resume' }, TUESDAY_10_JST + HOUR)).map((c) => c.template)).toEqual(['welcome']);
+  });
+
+  it('unsubscribing exits, and exit is final', () => {
+    const s = initialState(demo, lead(), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST);
+    expect(run(s, event('u', 'unsubscribed', TUESDAY_10_JST + HOUR), TUESDAY_10_JST + HOUR)).toEqual([{ type: 'exit', reason: 'unsubscribed' }]);
+    expect(run(s, { type: 'wake' }, TUESDAY_10_JST + 10 * DAY)).toEqual([]);
+    expect(run(s, event('p', 'page.viewed', TUESDAY_10_JST + 10 * DAY, { page: 'pricing' }), TUESDAY_10_JST + 10 * DAY)).toEqual([]);
+  });
+});
+
+describe('seed 004: whitepaper → pricing → hot → sales', () => {
+  it('hands off once qualified, reminds before and escalates after the SLA, recycles on "not ready"', () => {
+    const s = initialState(demo, lead(), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST);
+    run(s, event('d', 'asset.downloaded', TUESDAY_10_JST, { asset: 'whitepaper' }), TUESDAY_10_JST); // 45
+    run(s, event('o', 'email.opened', TUESDAY_10_JST + HOUR, { template: 'welcome' }), TUESDAY_10_JST + HOUR);
+    run(s, event('c', 'email.clicked', TUESDAY_10_JST + HOUR, { template: 'welcome' }), TUESDAY_10_JST + HOUR); // 51 warm
+    run(s, event('p1', 'page.viewed', TUESDAY_10_JST + 2 * HOUR, { page: 'pricing' }), TUESDAY_10_JST + 2 * HOUR);
+    const hot = run(s, event('p2', 'page.viewed', TUESDAY_10_JST + 2 * HOUR, { page: 'pricing' }), TUESDAY_10_JST + 2 * HOUR); // 81
+    const handoff = hot.find((c) => c.type === 'handoff');
+    expect(handoff).toMatchObject({ handoffKey: 'handoff-1', score: 81, reasons: ['score >= 75', 'lead.company.employees >= 100', expect.stringContaining('pricing')] });
+    // 1 business day = 9 working hours from Tuesday 12:00 JST → Wednesday 12:00 JST.
+    expect((handoff as { firstContactDue: number }).firstContactDue).toBe(Date.parse('2026-11-25T03:00:00Z'));
+    expect(hot.at(-1)).toEqual({ type: 'wake_at', at: Date.parse('2026-11-25T01:00:00Z') }); // reminder 2h before
+
+    expect(run(s, { type: 'wake' }, Date.parse('2026-11-25T01:00:00Z'))).toContainEqual({ type: 'sales_reminder', handoffKey: 'handoff-1', due: Date.parse('2026-11-25T03:00:00Z') });
+    expect(run(s, { type: 'wake' }, Date.parse('2026-11-25T03:00:00Z'))).toContainEqual({
+      type: 'sales_escalation',
+      handoffKey: 'handoff-1',
+      due: Date.parse('2026-11-25T03:00:00Z'),
+      escalateTo: 'manager',
+    });
+
+    const answered = Date.parse('2026-11-25T05:00:00Z');
+    run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'not_ready' }, answered);
+    expect(sends(run(s, { type: 'wake' }, answered + 10 * DAY))).toEqual([]); // cooling down
+    const recycled = run(s, { type: 'wake' }, answered + 30 * DAY);
+    expect(describeState(demo, s, answered + 30 * DAY)).toMatchObject({ stage: 'warm', score: 50, handoff: null });
+    expect(sends(recycled).map((c) => c.template)).toEqual(['case-study']);
+  });
+});
+
+describe('seed 002: hot-lead conditions', () => {
+  const seedLead = (attributes: Record<string, unknown>) =>
+    lead({ attributes: { company: { employees: 300 }, role: 'director', authority: true, timeline_months: 2, ...attributes } });
+
+  function qualifiesAfterActivity(attributes: Record<string, unknown>) {
+    const s = initialState(seed002, seedLead(attributes), TUESDAY_10_JST);
+    const all = [...run(s, { type: 'start' }, TUESDAY_10_JST, seed002)];
+    all.push(...run(s, event('b', 'asset.downloaded', TUESDAY_10_JST, { asset: 'product-brochure' }), TUESDAY_10_JST, seed002));
+    for (let i = 0; i < 3; i++) all.push(...run(s, event(`v${i}`, 'page.viewed', TUESDAY_10_JST + i * HOUR, { section: 'product' }), TUESDAY_10_JST + i * HOUR, seed002));
+    return all.find((c) => c.type === 'handoff') as Extract<Command, { type: 'handoff' }> | undefined;
+  }
+
+  it('a decision-maker of a large company with a near timeline and recent product interest is handed off', () => {
+    const handoff = qualifiesAfterActivity({});
+    expect(handoff).toBeDefined();
+    expect(handoff!.score).toBeGreaterThanOrEqual(70);
+    // Qualified at the second product page view (Tuesday 11:00 JST); 3 business days of
+    // 9 working hours later is Friday 11:00 JST.
+    expect(handoff!.firstContactDue).toBe(Date.parse('2026-11-27T02:00:00Z'));
+  });
+
+  it.each([
+    ['a company under 100 employees', { company: { employees: 40 } }],
+    ['no decision authority', { authority: false }],
+    ['adoption beyond 3 months', { timeline_months: 9 }],
+  ])('is not handed off with %s', (_name, attributes) => {
+    expect(qualifiesAfterActivity(attributes)).toBeUndefined();
+  });
+
+  it('the outcome is due 48 h after acceptance, then escalated', () => {
+    const s = initialState(seed002, seedLead({}), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST, seed002);
+    run(s, event('b', 'asset.downloaded', TUESDAY_10_JST, { asset: 'product-brochure' }), TUESDAY_10_JST, seed002);
+    for (let i = 0; i < 3; i++) run(s, event(`v${i}`, 'page.viewed', TUESDAY_10_JST, { section: 'product' }), TUESDAY_10_JST, seed002);
+    const accepted = run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'accepted' }, TUESDAY_10_JST + HOUR, seed002);
+    expect(accepted.at(-1)).toEqual({ type: 'wake_at', at: TUESDAY_10_JST + HOUR + 48 * HOUR });
+    expect(run(s, { type: 'wake' }, TUESDAY_10_JST + 49 * HOUR, seed002)).toContainEqual(expect.objectContaining({ type: 'sales_escalation' }));
+  });
+});

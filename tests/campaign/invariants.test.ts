@@ -1,0 +1,204 @@
+// Property tests: over random leads, event streams and campaign variations, the interpreter
+// never breaks the invariants that protect leads and the product's promises.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  describeState,
+  initialState,
+  isWindowOpen,
+  step,
+  stepInPlace,
+  windowZone,
+  type Campaign,
+  type Command,
+  type Input,
+} from '../../campaign';
+import { campaignFile, DAY, HOUR, TUESDAY_10_JST } from './support';
+
+const EVENT_TYPES = ['email.opened', 'email.clicked', 'page.viewed', 'asset.downloaded', 'webinar.attended', 'form.submitted', 'unsubscribed', 'converted'];
+const PAGES = ['pricing', 'careers', 'product', 'blog'];
+
+// Campaign variations: the two shipped campaigns with random caps, hysteresis and thresholds.
+const campaigns = fc
+  .record({
+    file: fc.constantFrom('saas-whitepaper-nurture', 'hot-lead-seed002'),
+    cap: fc.integer({ min: 1, max: 4 }),
+    warm: fc.integer({ min: 10, max: 60 }),
+    gap: fc.integer({ min: 5, max: 40 }),
+    hysteresis: fc.integer({ min: 0, max: 10 }),
+  })
+  .map(({ file, cap, warm, gap, hysteresis }) =>
+    campaignFile(file, (text) =>
+      text
+        .replace(/^stages: .*$/m, `stages: { warm: ${warm}, hot: ${warm + gap}, hysteresis: ${Math.min(hysteresis, warm)} }`)
+        .replace(/^frequency_cap: .*$/m, '')
+        .replace(/^send_window: (.*)$/m, `send_window: $1\nfrequency_cap: { max: ${cap}, per: 7d }`),
+    ),
+  );
+
+const leads = fc.record({
+  id: fc.uuid(),
+  email: fc.constant('lead@example.com'),
+  attributes: fc.record({
+    first_name: fc.string(),
+    company: fc.record({ employees: fc.integer({ min: 1, max: 5000 }) }),
+    role: fc.constantFrom('engineer', 'manager', 'director', 'vp', 'c_level', 'intern'),
+    authority: fc.boolean(),
+    timeline_months: fc.integer({ min: 0, max: 24 }),
+  }),
+  timezone: fc.constantFrom('Asia/Tokyo', 'America/New_York', 'Europe/Berlin', 'Pacific/Auckland', 'Nowhere/Invalid'),
+  consent: fc.record({ marketing_email: fc.boolean() }),
+});
+
+/** A stream of inputs with time gaps; wakes are inserted by the driver whenever one is due. */
+const inputs = fc.array(
+  fc.record({
+    gap: fc.integer({ min: 0, max: 5 * DAY }),
+    input: fc.oneof(
+      { weight: 8, arbitrary: fc.record({ type: fc.constantFrom(...EVENT_TYPES), page: fc.constantFrom(...PAGES), id: fc.integer({ min: 0, max: 40 }), machine: fc.boolean() }).map((e) => ({ kind: 'event' as const, ...e })) },
+      { weight: 1, arbitrary: fc.record({ granted: fc.boolean() }).map((c) => ({ kind: 'consent' as const, ...c })) },
+      { weight: 1, arbitrary: fc.constantFrom({ kind: 'pause' as const }, { kind: 'resume' as const }) },
+      { weight: 1, arbitrary: fc.constantFrom('accepted', 'not_ready', 'disqualified', 'converted').map((outcome) => ({ kind: 'sales' as const, outcome })) },
+    ),
+  }),
+  { maxLength: 40 },
+);
+
+type Step = { input: Input; now: number; commands: Command[]; consentBefore: boolean; exitedBefore: boolean; pausedBefore: boolean };
+
+function drive(campaign: Campaign, lead: fc.Infer<typeof leads>, stream: fc.Infer<typeof inputs>, pure = false): Step[] {
+  let state = initialState(campaign, lead, TUESDAY_10_JST);
+  let now = TUESDAY_10_JST;
+  const log: Step[] = [];
+  const apply = (input: Input) => {
+    const consentBefore = state.lead.consent[campaign.consent] === true;
+    const exitedBefore = Boolean(state.exited);
+    const pausedBefore = state.paused;
+    let commands: Command[];
+    if (pure) ({ state, commands } = step(campaign, state, input, now));
+    else commands = stepInPlace(campaign, state, input, now);
+    log.push({ input, now, commands, consentBefore, exitedBefore, pausedBefore });
+  };
+  apply({ type: 'start' });
+  for (const { gap, input } of stream) {
+    const target = now + gap;
+    // Deliver every wake-up due before the next input, as a workflow's timer would.
+    while (state.nextWake !== undefined && state.nextWake <= target) {
+      now = Math.max(now, state.nextWake);
+      apply({ type: 'wake' });
+    }
+    now = target;
+    if (input.kind === 'event') apply({ type: 'event', event: { id: `e${input.id}`, type: input.type, at: now, data: { page: input.page, template: 'welcome' }, machine: input.machine } });
+    else if (input.kind === 'consent') apply({ type: 'consent', purpose: campaign.consent, granted: input.granted });
+    else if (input.kind === 'sales') {
+      if (state.handoff) apply({ type: 'sales_response', handoffKey: state.handoff.key, outcome: input.outcome as never });
+    } else apply({ type: input.kind });
+  }
+  for (let i = 0; i < 50 && state.nextWake !== undefined; i++) {
+    now = Math.max(now, state.nextWake);
+    apply({ type: 'wake' });
+  }
+  log.push({ input: { type: 'wake' }, now, commands: [], consentBefore: false, exitedBefore: Boolean(state.exited), pausedBefore: state.paused });
+  (log as unknown as { final: typeof state }).final = state;
+  return log;
+}
+
+const sendsOf = (log: Step[]) => log.flatMap((s) => s.commands.filter((c) => c.type === 'send').map((c) => ({ ...s, send: c as Extract<Command, { type: 'send' }> })));
+const RUNS = { numRuns: 150 };
+
+describe('interpreter invariants', () => {
+  it('no email without consent, while paused or after exit', () => {
+    fc.assert(
+      fc.property(campaigns, leads, inputs, (campaign, lead, stream) => {
+        for (const s of sendsOf(drive(campaign, lead, stream))) {
+          // Consent as the interpreter knew it when deciding (a consent input itself can only withdraw).
+          const consentNow = s.input.type === 'consent' ? s.input.granted : s.consentBefore || (s.input.type === 'start' && lead.consent.marketing_email);
+          expect(consentNow).toBe(true);
+          expect(s.exitedBefore).toBe(false);
+          expect(s.pausedBefore && s.input.type !== 'resume').toBe(false);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('at most one send per visit of a step: send keys never repeat', () => {
+    fc.assert(
+      fc.property(campaigns, leads, inputs, (campaign, lead, stream) => {
+        const keys = sendsOf(drive(campaign, lead, stream)).map((s) => s.send.sendKey);
+        expect(new Set(keys).size).toBe(keys.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('nothing is sent outside the send window, and the frequency cap holds', () => {
+    fc.assert(
+      fc.property(campaigns, leads, inputs, (campaign, lead, stream) => {
+        const sends = sendsOf(drive(campaign, lead, stream));
+        const zone = windowZone(campaign.sendWindow, lead.timezone);
+        for (const s of sends) {
+          expect(isWindowOpen(campaign.sendWindow, zone, s.now)).toBe(true);
+          const within = sends.filter((o) => o.now > s.now - campaign.frequencyCap!.windowMs && o.now <= s.now);
+          expect(within.length).toBeLessThanOrEqual(campaign.frequencyCap!.max);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('the score always equals the sum of its breakdown', () => {
+    fc.assert(
+      fc.property(campaigns, leads, inputs, fc.integer({ min: 0, max: 120 }), (campaign, lead, stream, laterDays) => {
+        const log = drive(campaign, lead, stream);
+        const state = (log as unknown as { final: Parameters<typeof describeState>[1] }).final;
+        for (const at of [log.at(-1)!.now, log.at(-1)!.now + laterDays * DAY]) {
+          const view = describeState(campaign, state, at);
+          const sum = Math.round(view.breakdown.reduce((total, item) => total + item.points, 0) * 10) / 10;
+          expect(view.score).toBe(sum);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('same inputs give the same outputs (and the pure step agrees with the in-place one)', () => {
+    fc.assert(
+      fc.property(campaigns, leads, inputs, (campaign, lead, stream) => {
+        const a = drive(campaign, lead, stream).map((s) => s.commands);
+        const b = drive(campaign, lead, stream, true).map((s) => s.commands);
+        expect(b).toEqual(a);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('exit is final: nothing is commanded after it', () => {
+    fc.assert(
+      fc.property(campaigns, leads, inputs, (campaign, lead, stream) => {
+        for (const s of drive(campaign, lead, stream)) if (s.exitedBefore) expect(s.commands).toEqual([]);
+      }),
+      RUNS,
+    );
+  });
+
+  it('hands off at most once at a time, and only when qualified or asked', () => {
+    fc.assert(
+      fc.property(campaigns, leads, inputs, (campaign, lead, stream) => {
+        const log = drive(campaign, lead, stream);
+        const handoffs = log.flatMap((s) => s.commands.filter((c) => c.type === 'handoff'));
+        const keys = handoffs.map((c) => (c as { handoffKey: string }).handoffKey);
+        expect(new Set(keys).size).toBe(keys.length);
+        for (const h of handoffs) expect((h as { score: number }).score).toBeGreaterThanOrEqual(70);
+      }),
+      RUNS,
+    );
+  });
+});
+
+it('drives time forward sensibly (sanity of the generator)', () => {
+  const log = drive(campaignFile('saas-whitepaper-nurture'), { id: 'x', email: 'x@y.z', attributes: {}, timezone: 'Asia/Tokyo', consent: { marketing_email: true } }, [
+    { gap: HOUR, input: { kind: 'event', type: 'page.viewed', page: 'pricing', id: 1, machine: false } },
+  ]);
+  expect(sendsOf(log).length).toBeGreaterThan(3);
+});

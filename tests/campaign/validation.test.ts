@@ -1,0 +1,85 @@
+// Campaign files: every shipped campaign validates, and broken ones say what and where.
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { campaignHash, formatCampaignError, parseCampaign } from '../../campaign';
+
+const CAMPAIGNS_DIR = fileURLToPath(new URL('../../campaigns', import.meta.url));
+const demo = readFileSync(`${CAMPAIGNS_DIR}/saas-whitepaper-nurture.yaml`, 'utf8');
+
+describe('shipped campaigns', () => {
+  for (const file of readdirSync(CAMPAIGNS_DIR).filter((f) => /\.(ya?ml|json)$/.test(f))) {
+    it(`${file} validates`, () => {
+      const result = parseCampaign(readFileSync(`${CAMPAIGNS_DIR}/${file}`, 'utf8'));
+      expect(result.ok ? [] : result.errors.map(formatCampaignError)).toEqual([]);
+    });
+  }
+
+  it('the same campaign written as JSON compiles to the same version', () => {
+    const fromYaml = parseCampaign(demo);
+    const fromJson = parseCampaign(JSON.stringify(parseYaml(demo)), { format: 'json' });
+    expect(fromYaml.ok && fromJson.ok).toBe(true);
+    if (fromYaml.ok && fromJson.ok) expect(campaignHash(fromJson.campaign)).toBe(campaignHash(fromYaml.campaign));
+  });
+
+  it('expands the Japanese holiday calendar', () => {
+    const result = parseCampaign(demo);
+    expect(result.ok && result.campaign.sendWindow.holidays?.dates).toContain('2026-11-23');
+  });
+});
+
+/** The demo with one line replaced, so each broken case differs from a valid file in one place. */
+function broken(find: string, replace: string): string {
+  if (!demo.includes(find)) throw new Error(`test setup: "${find}" not in the demo`);
+  return demo.replace(find, replace);
+}
+
+const lineOf = (text: string, fragment: string) => text.slice(0, text.indexOf(fragment)).split('\n').length;
+
+describe('broken campaigns', () => {
+  const cases: { name: string; text: string; path: string; message: RegExp; lineOfFragment?: string }[] = [
+    { name: 'bad wait_for timeout', text: broken('timeout: 4d', 'timeout: soon'), path: 'tracks.cold[2].wait_for.timeout', message: /expected a duration like 5d/, lineOfFragment: 'timeout: soon' },
+    { name: 'bad wait', text: broken('- wait: 7d', '- wait: 7 fortnights'), path: 'tracks.cold[3].wait', message: /expected a duration/, lineOfFragment: '7 fortnights' },
+    { name: 'unsafe condition', text: broken('"lead.company.employees >= 100", points: 15', '"process.exit(1)", points: 15'), path: 'scoring.fit[0].if', message: /unknown function exit\(\)/ },
+    { name: 'syntax error in condition', text: broken('"score >= 75"', '"score >= "'), path: 'qualify.all[0]', message: /invalid condition/ },
+    { name: 'stages out of order', text: broken('stages: { warm: 50, hot: 75', 'stages: { warm: 80, hot: 75'), path: 'stages.hot', message: /must be above stages.warm/ },
+    { name: 'unknown time zone', text: broken('timezone: Asia/Tokyo', 'timezone: Mars/Olympus'), path: 'timezone', message: /unknown time zone/ },
+    { name: 'unknown holiday calendar', text: broken('holidays: JP', 'holidays: XX'), path: 'send_window.holidays', message: /no holiday calendar/ },
+    { name: 'bad hours', text: broken('"09:00-18:00"', '"18:00-09:00"'), path: 'send_window.hours', message: /expected a range/ },
+    { name: 'unknown step', text: broken('- wait: 5d', '- sleep: 5d'), path: 'tracks.hot[1]', message: /expected a step/ },
+    { name: 'unknown field', text: broken('frequency_cap:', 'frequency_kap:'), path: 'frequency_kap', message: /unknown field/ },
+    { name: 'bad SLA', text: broken('first_contact: 1 business day', 'first_contact: tomorrow'), path: 'handoff.sla.first_contact', message: /business time/ },
+    { name: 'bad recycle stage', text: broken('recycle_to: warm', 'recycle_to: lukewarm'), path: 'handoff.on_not_ready.recycle_to', message: /expected one of cold, warm, hot/ },
+    { name: 'bad event type', text: broken('on: asset.downloaded, where', 'on: "Asset Downloaded", where'), path: 'entry.on', message: /an event type like page.viewed/ },
+    { name: 'multi-line subject', text: broken('"Plans and pricing, explained in one page"', '"Plans\\nBcc: everyone@example.com"'), path: 'tracks.warm[4].email.subject', message: /one line/ },
+    { name: 'missing consent', text: broken('consent: marketing_email\n', ''), path: 'consent', message: /is required/ },
+  ];
+  for (const c of cases) {
+    it(`${c.name} → ${c.path}`, () => {
+      const result = parseCampaign(c.text);
+      expect(result.ok).toBe(false);
+      const errors = result.ok ? [] : result.errors;
+      const error = errors.find((e) => e.path === c.path);
+      expect(error, errors.map(formatCampaignError).join('\n')).toBeDefined();
+      expect(error!.message).toMatch(c.message);
+      expect(error!.line).toBeGreaterThan(0);
+      if (c.lineOfFragment) expect(error!.line).toBe(lineOf(c.text, c.lineOfFragment));
+    });
+  }
+
+  it('a goto to a missing label names the step', () => {
+    const result = parseCampaign(broken('    - wait: 5d\n', '    - goto: nowhere\n'));
+    expect(!result.ok && result.errors.map(formatCampaignError)).toEqual([expect.stringMatching(/^tracks\.hot\[1\]\.goto \(line \d+\): no step is labelled "nowhere"$/)]);
+  });
+
+  it('invalid YAML gives the line', () => {
+    const result = parseCampaign('id: x\nname: [unclosed\n');
+    expect(!result.ok && result.errors[0]).toMatchObject({ path: '(file)', line: expect.any(Number) });
+  });
+
+  it('invalid JSON says so', () => {
+    const result = parseCampaign('{"id": ', { format: 'json' });
+    expect(!result.ok && result.errors[0]!.message).toMatch(/invalid JSON/);
+  });
+});
