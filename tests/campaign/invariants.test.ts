@@ -12,6 +12,7 @@ import {
   type Campaign,
   type Command,
   type Input,
+  type LeadSnapshot,
 } from '../../campaign';
 import { campaignFile, DAY, HOUR, TUESDAY_10_JST } from './support';
 
@@ -64,9 +65,10 @@ const inputs = fc.array(
   { maxLength: 40 },
 );
 
+type Stream = typeof inputs extends fc.Arbitrary<infer T> ? T : never;
 type Step = { input: Input; now: number; commands: Command[]; consentBefore: boolean; exitedBefore: boolean; pausedBefore: boolean };
 
-function drive(campaign: Campaign, lead: fc.Infer<typeof leads>, stream: fc.Infer<typeof inputs>, pure = false): Step[] {
+function drive(campaign: Campaign, lead: LeadSnapshot, stream: Stream, pure = false): Step[] {
   let state = initialState(campaign, lead, TUESDAY_10_JST);
   let now = TUESDAY_10_JST;
   const log: Step[] = [];
