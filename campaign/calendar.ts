@@ -1,41 +1,102 @@
 // The business calendar: when a send window is open (weekdays, hours, holidays, in a time
 // zone) and business-time arithmetic for SLAs. Pure: time in, time out.
-import { DateTime } from 'luxon';
+//
+// Time-zone offsets come from luxon (the IANA database through Intl) and are memoised per zone
+// and hour, because asking Intl is by far the most expensive thing the interpreter does; the
+// rest is plain arithmetic on wall-clock milliseconds.
+import { IANAZone } from 'luxon';
 import type { SendWindow } from './types';
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
 /** No window stays shut longer than this; a campaign that never opens is rejected at validation. */
 const SEARCH_DAYS = 400;
 
-function localDay(window: SendWindow, zone: string, t: number) {
-  const local = DateTime.fromMillis(t, { zone });
-  return local.isValid ? local : DateTime.fromMillis(t, { zone: 'UTC' });
+interface ZoneCache {
+  zone: IANAZone | null;
+  /** Offset in minutes by hour since the epoch. */
+  offsets: Map<number, number>;
+}
+const zones = new Map<string, ZoneCache>();
+
+function cacheOf(name: string): ZoneCache {
+  let cache = zones.get(name);
+  if (!cache) {
+    cache = { zone: IANAZone.isValidZone(name) ? IANAZone.create(name) : null, offsets: new Map() };
+    zones.set(name, cache);
+  }
+  return cache;
 }
 
-function isBusinessDay(window: SendWindow, day: DateTime): boolean {
-  if (!window.days.includes(day.weekday)) return false;
-  return !window.holidays?.dates.includes(day.toISODate()!);
+export function isValidTimeZone(name: string): boolean {
+  return cacheOf(name).zone !== null;
+}
+
+/** Minutes to add to UTC to get the zone's wall clock at instant `t`. */
+function offsetAt(zoneName: string, t: number): number {
+  const cache = cacheOf(zoneName);
+  const hour = Math.floor(t / HOUR);
+  let offset = cache.offsets.get(hour);
+  if (offset === undefined) {
+    offset = cache.zone?.offset(t) ?? 0;
+    if (cache.offsets.size > 100_000) cache.offsets.clear();
+    cache.offsets.set(hour, offset);
+  }
+  return offset;
+}
+
+/** The zone's wall clock at `t`, as milliseconds of a UTC-based calendar. */
+const wall = (zone: string, t: number) => t + offsetAt(zone, t) * MINUTE;
+
+/** The instant at which the zone's wall clock shows `wallMs` (the later one across a DST gap). */
+function instant(zone: string, wallMs: number): number {
+  const guess = wallMs - offsetAt(zone, wallMs) * MINUTE;
+  return wallMs - offsetAt(zone, guess) * MINUTE;
+}
+
+const isoDate = (wallMs: number) => new Date(wallMs).toISOString().slice(0, 10);
+const isoWeekday = (wallMs: number) => new Date(wallMs).getUTCDay() || 7;
+
+// Whether a day (days since the epoch, on the wall clock) is a business day, memoised per window.
+const businessDays = new WeakMap<SendWindow, Map<number, boolean>>();
+
+function isBusinessDay(window: SendWindow, dayWallMs: number): boolean {
+  let days = businessDays.get(window);
+  if (!days) {
+    days = new Map();
+    businessDays.set(window, days);
+  }
+  const day = Math.floor(dayWallMs / DAY);
+  let business = days.get(day);
+  if (business === undefined) {
+    business = window.days.includes(isoWeekday(dayWallMs)) && !(window.holidays?.dates.includes(isoDate(dayWallMs)) ?? false);
+    if (days.size > 100_000) days.clear();
+    days.set(day, business);
+  }
+  return business;
 }
 
 /** The time zone a lead's window is read in. */
 export function windowZone(window: SendWindow, leadTimezone?: string): string {
-  if (window.useLeadTimezone && leadTimezone && DateTime.local({ zone: leadTimezone }).isValid) return leadTimezone;
+  if (window.useLeadTimezone && leadTimezone && isValidTimeZone(leadTimezone)) return leadTimezone;
   return window.timezone;
 }
 
 export function isWindowOpen(window: SendWindow, zone: string, t: number): boolean {
-  const local = localDay(window, zone, t);
-  const minutes = local.hour * 60 + local.minute;
-  return isBusinessDay(window, local) && minutes >= window.start && minutes < window.end;
+  const w = wall(zone, t);
+  const minutes = Math.floor((((w % DAY) + DAY) % DAY) / MINUTE);
+  return minutes >= window.start && minutes < window.end && isBusinessDay(window, w);
 }
 
 /** `t` if the window is open then, otherwise the moment it next opens. */
 export function nextWindowOpening(window: SendWindow, zone: string, t: number): number {
   if (isWindowOpen(window, zone, t)) return t;
-  let day = localDay(window, zone, t).startOf('day');
-  for (let i = 0; i < SEARCH_DAYS; i++, day = day.plus({ days: 1 })) {
+  const w = wall(zone, t);
+  let day = w - (((w % DAY) + DAY) % DAY);
+  for (let i = 0; i < SEARCH_DAYS; i++, day += DAY) {
     if (!isBusinessDay(window, day)) continue;
-    const opening = day.plus({ minutes: window.start }).toMillis();
+    const opening = instant(zone, day + window.start * MINUTE);
     if (opening >= t) return opening;
   }
   throw new Error('the send window never opens');
@@ -46,8 +107,8 @@ export function addBusinessTime(window: SendWindow, zone: string, start: number,
   let remaining = businessMs;
   let t = nextWindowOpening(window, zone, start);
   for (let guard = 0; guard < SEARCH_DAYS * 2; guard++) {
-    const local = localDay(window, zone, t);
-    const closing = local.startOf('day').plus({ minutes: window.end }).toMillis();
+    const w = wall(zone, t);
+    const closing = instant(zone, w - (((w % DAY) + DAY) % DAY) + window.end * MINUTE);
     const available = closing - t;
     if (remaining <= available) return t + remaining;
     remaining -= available;
@@ -64,8 +125,9 @@ export function businessDayMs(window: SendWindow): number {
 /** The next time the local clock shows `hhmm` (strictly after `t`). */
 export function nextTimeOfDay(zone: string, t: number, hhmm: string): number {
   const [hours, minutes] = hhmm.split(':').map(Number) as [number, number];
-  const local = DateTime.fromMillis(t, { zone });
-  let candidate = local.set({ hour: hours, minute: minutes, second: 0, millisecond: 0 });
-  if (candidate.toMillis() <= t) candidate = candidate.plus({ days: 1 });
-  return candidate.toMillis();
+  const w = wall(zone, t);
+  const today = w - (((w % DAY) + DAY) % DAY);
+  let candidate = instant(zone, today + (hours * 60 + minutes) * MINUTE);
+  if (candidate <= t) candidate = instant(zone, today + DAY + (hours * 60 + minutes) * MINUTE);
+  return candidate;
 }

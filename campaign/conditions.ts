@@ -11,8 +11,9 @@ export interface BehaviourView {
 
 export const CONDITION_FUNCTIONS = ['count', 'has', 'opened', 'clicked', 'days_since'] as const;
 
+const NO_BEHAVIOUR: BehaviourView = { now: 0, events: [] };
 // Functions read the lead being evaluated from here; evaluation is synchronous, so one slot is enough.
-let current: BehaviourView = { now: 0, events: [] };
+let current: BehaviourView = NO_BEHAVIOUR;
 
 function matches(data: Record<string, unknown> | undefined, filter: unknown): boolean {
   if (!filter || typeof filter !== 'object') return true;
@@ -44,16 +45,45 @@ jexl.addTransforms({
   upper: (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value),
 });
 
-type Compiled = ReturnType<Jexl['compile']>;
+type Compiled = { evalSync(context: Record<string, unknown>): unknown };
 const cache = new Map<string, Compiled>();
 
 function compiled(source: string): Compiled {
   let expression = cache.get(source);
   if (!expression) {
-    expression = jexl.compile(source);
+    expression = shortcut(source) ?? jexl.compile(source);
     cache.set(source, expression);
   }
   return expression;
+}
+
+/**
+ * The two shapes that run on nearly every step — `score >= 70` and `event.data.page ==
+ * 'pricing'` — evaluated directly instead of through jexl's interpreter, with the same result
+ * (a test checks them against jexl). Everything else goes to jexl.
+ */
+function shortcut(source: string): Compiled | undefined {
+  const score = /^\s*score\s*(>=|>|<=|<)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(source);
+  if (score) {
+    const limit = Number(score[2]);
+    const test = { '>=': (v: number) => v >= limit, '>': (v: number) => v > limit, '<=': (v: number) => v <= limit, '<': (v: number) => v < limit }[score[1] as '>='];
+    return { evalSync: (context) => typeof context.score === 'number' && test(context.score) };
+  }
+  const field = /^\s*event\.data\.([A-Za-z_][A-Za-z0-9_]*)\s*==\s*'([^'\\]*)'\s*$/.exec(source);
+  if (field) {
+    const [, name, value] = field as unknown as [string, string, string];
+    return { evalSync: (context) => (context.event as { data?: Record<string, unknown> } | undefined)?.data?.[name] === value };
+  }
+  return undefined;
+}
+
+/** For tests: the same condition through jexl alone. */
+export function holdsByJexl(source: string, context: Record<string, unknown>): boolean {
+  try {
+    return Boolean(jexl.compile(source).evalSync(context));
+  } catch {
+    return false;
+  }
 }
 
 /** A syntax or function-name problem with the condition, or undefined when it is well formed. */
@@ -79,6 +109,6 @@ export function holds(source: string, context: Record<string, unknown>, behaviou
   } catch {
     return false;
   } finally {
-    current = { now: 0, events: [] };
+    current = NO_BEHAVIOUR;
   }
 }

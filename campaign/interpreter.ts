@@ -167,6 +167,9 @@ function pushBounded<T>(list: T[], item: T, limit: number) {
 class Run {
   readonly commands: Command[] = [];
   private steps = 0;
+  /** The score at `now`, computed once until the points change (the simulator runs millions of steps). */
+  private scored: { score: number; breakdown: ScoreItem[] } | undefined;
+  private behaviourView: { now: number; events: LeadEvent[] } | undefined;
 
   constructor(
     private readonly c: Campaign,
@@ -237,6 +240,7 @@ class Run {
       return true;
     }
     for (const points of eventPoints(this.c, event, s.lead.attributes, s.ruleTotals)) s.behaviour.push(points);
+    this.rescore();
 
     const waiting = s.waiting;
     if (waiting?.kind === 'event' && s.path) {
@@ -335,6 +339,7 @@ class Run {
       s.adjustments = [{ label: 'recycled by sales', points: stageThreshold(this.c, stage) - fit, at: this.now }];
     }
     s.handoff = undefined;
+    this.rescore();
     this.note(`recycled into ${stage}`);
     this.moveTo(stage);
   }
@@ -345,7 +350,7 @@ class Run {
   private evaluate() {
     const s = this.s;
     if (s.exited) return;
-    const { score, breakdown } = scoreBreakdown(this.c, s, this.now);
+    const { score, breakdown } = this.score();
     const stage = nextStage(this.c, s.stage, score);
     if (stage !== s.stage && !this.recycling()) {
       this.commands.push({ type: 'stage_changed', from: s.stage, to: stage, score });
@@ -472,6 +477,7 @@ class Run {
           break;
         case 'score':
           s.adjustments.push({ label: current.reason, points: current.points, at: this.now });
+          this.rescore();
           advance();
           this.evaluate();
           break;
@@ -479,7 +485,7 @@ class Run {
           if ('stage' in current.target) {
             const from = s.stage;
             const to = current.target.stage;
-            if (from !== to) this.commands.push({ type: 'stage_changed', from, to, score: scoreBreakdown(this.c, s, this.now).score });
+            if (from !== to) this.commands.push({ type: 'stage_changed', from, to, score: this.score().score });
             this.moveTo(to);
           } else {
             const target = labelPath(this.c, current.target.label)!;
@@ -489,7 +495,7 @@ class Run {
           break;
         case 'handoff': {
           advance();
-          const { score, breakdown } = scoreBreakdown(this.c, s, this.now);
+          const { score, breakdown } = this.score();
           this.startHandoff(score, breakdown, [`handoff step ${path}`]);
           break;
         }
@@ -591,6 +597,16 @@ class Run {
 
   // ——— helpers ———
 
+  private score() {
+    this.scored ??= scoreBreakdown(this.c, this.s, this.now);
+    return this.scored;
+  }
+
+  /** Call after any change to the points. */
+  private rescore() {
+    this.scored = undefined;
+  }
+
   private consented(): boolean {
     return this.s.lead.consent[this.c.consent] === true;
   }
@@ -600,12 +616,13 @@ class Run {
   }
 
   private context(extra: Record<string, unknown> = {}) {
-    const { score } = scoreBreakdown(this.c, this.s, this.now);
+    const { score } = this.score();
     return { lead: this.s.lead.attributes, score, stage: this.s.stage, ...extra };
   }
 
   private behaviour() {
-    return { now: this.now, events: this.s.events };
+    this.behaviourView ??= { now: this.now, events: this.s.events };
+    return this.behaviourView;
   }
 
   private note(what: string) {

@@ -52,13 +52,34 @@ export function scoreBreakdown(
   parts: { fit: ScoreItem[]; behaviour: BehaviourPoints[]; adjustments: BehaviourPoints[] },
   now: number,
 ): { score: number; breakdown: ScoreItem[] } {
-  const byLabel = new Map<string, number>();
-  const add = (label: string, points: number) => byLabel.set(label, (byLabel.get(label) ?? 0) + points);
-  for (const item of parts.fit) add(item.label, item.points);
-  for (const item of parts.behaviour) add(item.label, decayed(campaign, item, now));
-  for (const item of parts.adjustments) add(item.label, item.points);
-  const breakdown = [...byLabel].map(([label, points]) => ({ label, points: round(points) })).filter((item) => item.points !== 0);
-  let score = round(breakdown.reduce((sum, item) => sum + item.points, 0));
+  // Points per label, in first-seen order (fit, then behaviour, then adjustments).
+  const labels: string[] = [];
+  const points: Record<string, number> = {};
+  const count = parts.fit.length + parts.behaviour.length + parts.adjustments.length;
+  for (let i = 0; i < count; i++) {
+    let label: string;
+    let value: number;
+    if (i < parts.fit.length) ({ label, points: value } = parts.fit[i]!);
+    else if (i < parts.fit.length + parts.behaviour.length) {
+      const item = parts.behaviour[i - parts.fit.length]!;
+      label = item.label;
+      value = decayed(campaign, item, now);
+    } else ({ label, points: value } = parts.adjustments[i - parts.fit.length - parts.behaviour.length]!);
+    const so = points[label];
+    if (so === undefined) {
+      labels.push(label);
+      points[label] = value;
+    } else points[label] = so + value;
+  }
+  const breakdown: ScoreItem[] = [];
+  let sum = 0;
+  for (const label of labels) {
+    const value = round(points[label]!);
+    if (value === 0) continue;
+    breakdown.push({ label, points: value });
+    sum += value;
+  }
+  let score = round(sum);
   const max = campaign.scoring.max;
   if (max !== undefined && score > max) {
     breakdown.push({ label: 'capped at maximum', points: round(max - score) });
@@ -69,6 +90,8 @@ export function scoreBreakdown(
 
 /** Drops behaviour items that no longer count, so the state stays small. */
 export function pruneBehaviour(campaign: Campaign, items: BehaviourPoints[], now: number, keep = 200): BehaviourPoints[] {
+  // Pruning is for size, not correctness (spent items score ~0): skip it while the list is short.
+  if (items.length < 32) return items;
   const alive = items.filter((item) => Math.abs(decayed(campaign, item, now)) >= 0.05 || item.at > now);
   return alive.length > keep ? alive.slice(alive.length - keep) : alive;
 }

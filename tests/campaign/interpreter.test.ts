@@ -20,7 +20,7 @@ describe('start and track', () => {
     const s = initialState(demo, lead(), TUESDAY_10_JST);
     const commands = run(s, { type: 'start' }, TUESDAY_10_JST);
     expect(sends(commands).map((c) => [c.template, c.sendKey])).toEqual([['welcome', 'tracks.cold[0]#1']]);
-    expect(commands.at(-1)).toEqual({ type: 'wake_at', at: TUESDAY_10_JST + 3 * DAY });
+    expect(commands.at(-1)).toEqual({ type: 'wake_at', at: TUESDAY_10_JST + 3 * DAY }); // the click wait times out
   });
 
   it('waits for the window: Saturday evening → Monday 09:00 in the lead time zone', () => {
@@ -34,17 +34,17 @@ describe('start and track', () => {
 
   it('wait_for takes the then-branch on a matching human event, the else-branch on timeout', () => {
     const clicked = initialState(demo, lead(), TUESDAY_10_JST);
-    run(clicked, { type: 'start' }, TUESDAY_10_JST);
-    run(clicked, { type: 'wake' }, TUESDAY_10_JST + 3 * DAY); // now waiting for a click
-    const c = run(clicked, event('c1', 'email.clicked', TUESDAY_10_JST + 3 * DAY + HOUR, { template: 'welcome' }), TUESDAY_10_JST + 3 * DAY + HOUR);
-    expect(sends(c).map((x) => x.template)).toEqual(['case-study']);
+    run(clicked, { type: 'start' }, TUESDAY_10_JST); // welcome sent; now waiting up to 3 days for a click
+    const click = run(clicked, event('c1', 'email.clicked', TUESDAY_10_JST + HOUR, { template: 'welcome' }), TUESDAY_10_JST + HOUR);
+    expect(sends(click)).toEqual([]); // the then-branch starts with a 2-day wait
+    expect(click.at(-1)).toEqual({ type: 'wake_at', at: TUESDAY_10_JST + HOUR + 2 * DAY });
+    expect(sends(run(clicked, { type: 'wake' }, TUESDAY_10_JST + HOUR + 2 * DAY)).map((x) => x.template)).toEqual(['case-study']);
 
     const silent = initialState(demo, lead({ id: 'lead-2' }), TUESDAY_10_JST);
     run(silent, { type: 'start' }, TUESDAY_10_JST);
-    run(silent, { type: 'wake' }, TUESDAY_10_JST + 3 * DAY);
-    const machine = run(silent, event('m1', 'email.clicked', TUESDAY_10_JST + 3 * DAY + HOUR, {}, true), TUESDAY_10_JST + 3 * DAY + HOUR);
-    expect(sends(machine)).toEqual([]); // a scanner click does not count
-    expect(sends(run(silent, { type: 'wake' }, TUESDAY_10_JST + 7 * DAY)).map((x) => x.template)).toEqual(['reminder']);
+    const machine = run(silent, event('m1', 'email.clicked', TUESDAY_10_JST + HOUR, {}, true), TUESDAY_10_JST + HOUR);
+    expect(machine.at(-1)).toEqual({ type: 'wake_at', at: TUESDAY_10_JST + 3 * DAY }); // a scanner click does not count
+    expect(sends(run(silent, { type: 'wake' }, TUESDAY_10_JST + 3 * DAY)).map((x) => x.template)).toEqual(['reminder']);
   });
 
   it('a duplicate event changes nothing', () => {
@@ -115,7 +115,7 @@ describe('triggers and caps', () => {
     expect(sends(first).map((c) => [c.kind, c.template])).toEqual([['trigger', 'webinar-followup']]);
     const again = run(s, event('w2', 'webinar.attended', TUESDAY_10_JST + 2 * DAY), TUESDAY_10_JST + 2 * DAY);
     expect(sends(again)).toEqual([]); // cooldown 7d
-    expect(describeState(demo, s, TUESDAY_10_JST + 2 * DAY).currentStep).toBe('tracks.cold[2]');
+    expect(describeState(demo, s, TUESDAY_10_JST + 2 * DAY).currentStep).toBe('tracks.cold[1]');
   });
 
   it('never exceeds the frequency cap: the fourth email in 7 days waits', () => {

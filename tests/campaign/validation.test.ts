@@ -39,8 +39,8 @@ const lineOf = (text: string, fragment: string) => text.slice(0, text.indexOf(fr
 
 describe('broken campaigns', () => {
   const cases: { name: string; text: string; path: string; message: RegExp; lineOfFragment?: string }[] = [
-    { name: 'bad wait_for timeout', text: broken('timeout: 4d', 'timeout: soon'), path: 'tracks.cold[2].wait_for.timeout', message: /expected a duration like 5d/, lineOfFragment: 'timeout: soon' },
-    { name: 'bad wait', text: broken('- wait: 7d', '- wait: 7 fortnights'), path: 'tracks.cold[3].wait', message: /expected a duration/, lineOfFragment: '7 fortnights' },
+    { name: 'bad wait_for timeout', text: broken('timeout: 3d', 'timeout: soon'), path: 'tracks.cold[1].wait_for.timeout', message: /expected a duration like 5d/, lineOfFragment: 'timeout: soon' },
+    { name: 'bad wait', text: broken('- wait: 7d', '- wait: 7 fortnights'), path: 'tracks.cold[2].wait', message: /expected a duration/, lineOfFragment: '7 fortnights' },
     { name: 'unsafe condition', text: broken('"lead.company.employees >= 100", points: 15', '"process.exit(1)", points: 15'), path: 'scoring.fit[0].if', message: /unknown function exit\(\)/ },
     { name: 'syntax error in condition', text: broken('"score >= 75"', '"score >= "'), path: 'qualify.all[0]', message: /invalid condition/ },
     { name: 'stages out of order', text: broken('stages: { warm: 50, hot: 75', 'stages: { warm: 80, hot: 75'), path: 'stages.hot', message: /must be above stages.warm/ },

@@ -1,0 +1,314 @@
+// The campaign simulator: runs the real interpreter over synthetic leads in virtual time and
+// counts what happens. Leads are drawn from a profile (attributes and behaviour probabilities);
+// randomness comes from a seeded generator, so one seed always gives one result.
+import { evaluateAbTest, type VariantStats } from './ab-test';
+import { initialState, stepInPlace, type EnrolmentState } from './interpreter';
+import type { Campaign, Command, Input, LeadSnapshot, SalesOutcome, Stage } from './types';
+
+export interface Weighted<T> {
+  values: T[];
+  weights: number[];
+}
+
+export interface SimulationProfile {
+  /** The event that enrols a lead, with its data (it must satisfy the campaign's entry rule). */
+  entry: { type?: string; data: Record<string, unknown> };
+  attributes: {
+    employees: Weighted<number>;
+    role: Weighted<string>;
+    region: Weighted<string>;
+    timezone: Weighted<string>;
+    authority: number;
+    timelineMonths: Weighted<number>;
+  };
+  /** Share of leads who consented to marketing email. */
+  consentRate: number;
+  email: {
+    openRate: number;
+    /** Of those who open. */
+    clickRate: number;
+    /** Of each email received. */
+    unsubscribeRate: number;
+    /** Opens happen within this many hours of the send. */
+    openWithinHours: number;
+    /** Multiplies the open rate of an A/B variant, by key (to see a test decide). */
+    variantLift: Record<string, number>;
+  };
+  /** Chance per day of each behaviour, by the lead's current stage. */
+  daily: { type: string; data: Record<string, unknown>; chance: Record<Stage, number> }[];
+  sales: {
+    /** Outcome shares of a sales answer. */
+    outcomes: Weighted<Exclude<SalesOutcome, 'converted'>>;
+    respondWithinHours: number;
+    /** Of accepted leads, the share that convert (the rest are disqualified later). */
+    convertRate: number;
+  };
+}
+
+/** The documented default profile (README "Simulation"): a B2B SaaS audience in Japan. */
+export const DEFAULT_PROFILE: SimulationProfile = {
+  entry: { type: undefined, data: { asset: 'whitepaper' } },
+  attributes: {
+    employees: { values: [10, 50, 150, 600, 3000], weights: [25, 30, 25, 15, 5] },
+    role: { values: ['engineer', 'analyst', 'manager', 'director', 'vp', 'c_level'], weights: [30, 20, 25, 12, 8, 5] },
+    region: { values: ['kanto', 'kansai', 'chubu', 'kyushu'], weights: [50, 25, 15, 10] },
+    timezone: { values: ['Asia/Tokyo', 'America/New_York', 'Europe/London'], weights: [85, 10, 5] },
+    authority: 0.35,
+    timelineMonths: { values: [1, 3, 6, 12], weights: [10, 20, 30, 40] },
+  },
+  consentRate: 0.92,
+  email: { openRate: 0.32, clickRate: 0.22, unsubscribeRate: 0.004, openWithinHours: 36, variantLift: {} },
+  daily: [
+    { type: 'page.viewed', data: { page: 'pricing', section: 'product' }, chance: { cold: 0.004, warm: 0.03, hot: 0.06 } },
+    { type: 'page.viewed', data: { page: 'features', section: 'product' }, chance: { cold: 0.01, warm: 0.04, hot: 0.05 } },
+    { type: 'asset.downloaded', data: { asset: 'product-brochure' }, chance: { cold: 0.002, warm: 0.01, hot: 0.02 } },
+    { type: 'webinar.attended', data: { webinar: 'monthly' }, chance: { cold: 0.001, warm: 0.008, hot: 0.01 } },
+  ],
+  sales: { outcomes: { values: ['accepted', 'not_ready', 'disqualified'], weights: [55, 35, 10] }, respondWithinHours: 30, convertRate: 0.3 },
+};
+
+export interface StepStats {
+  sent: number;
+  opened: number;
+  clicked: number;
+}
+
+export interface SimulationResult {
+  leads: number;
+  days: number;
+  seed: number;
+  funnel: {
+    enrolled: number;
+    reachedWarm: number;
+    reachedHot: number;
+    handedOff: number;
+    accepted: number;
+    recycled: number;
+    converted: number;
+    unsubscribed: number;
+    exited: Record<string, number>;
+  };
+  steps: Record<string, StepStats>;
+  abTests: Record<string, { variants: VariantStats[]; winner?: string; pValue: number; decidedAfterSends?: number; reason: string }>;
+  /** Days from enrolment to the first handoff, for leads handed off. */
+  timeToQualifyDays: { count: number; p10?: number; p50?: number; p90?: number; mean?: number };
+  /** Interpreter steps run (for the benchmark). */
+  steps_run: number;
+}
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** mulberry32: a small, fast, seedable generator; plenty for synthetic leads. */
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pick<T>(random: () => number, weighted: Weighted<T>): T {
+  const total = weighted.weights.reduce((sum, w) => sum + w, 0);
+  let point = random() * total;
+  for (let i = 0; i < weighted.values.length; i++) {
+    point -= weighted.weights[i]!;
+    if (point < 0) return weighted.values[i]!;
+  }
+  return weighted.values[weighted.values.length - 1]!;
+}
+
+interface Pending {
+  at: number;
+  input: Input;
+}
+
+export interface SimulationOptions {
+  leads: number;
+  days: number;
+  seed?: number;
+  profile?: SimulationProfile;
+  start?: number;
+  /**
+   * Also wake every lead once a virtual day, as a polling engine would. Only the benchmark sets
+   * it, as the baseline the event-driven wake-ups are compared with; results are the same.
+   */
+  pollDaily?: boolean;
+}
+
+export function simulate(campaign: Campaign, options: SimulationOptions): SimulationResult {
+  const profile = options.profile ?? DEFAULT_PROFILE;
+  const seed = options.seed ?? 1;
+  // A fixed Monday 00:00 UTC start keeps runs comparable; the calendar still applies.
+  const start = options.start ?? Date.UTC(2026, 0, 5);
+  const end = start + options.days * DAY;
+  const result: SimulationResult = {
+    leads: options.leads,
+    days: options.days,
+    seed,
+    funnel: { enrolled: 0, reachedWarm: 0, reachedHot: 0, handedOff: 0, accepted: 0, recycled: 0, converted: 0, unsubscribed: 0, exited: {} },
+    steps: {},
+    abTests: {},
+    timeToQualifyDays: { count: 0 },
+    steps_run: 0,
+  };
+  const qualifyDays: number[] = [];
+  const abStats = new Map<string, Map<string, VariantStats>>();
+  const verdicts = new Map<string, string>();
+  const entryType = profile.entry.type ?? campaign.entry.on;
+
+  for (let n = 0; n < options.leads; n++) {
+    const random = generator((seed * 0x9e3779b1) ^ Math.imul(n + 1, 0x85ebca6b));
+    const enrolAt = start + Math.floor(random() * Math.min(options.days, 30) * DAY);
+    const lead: LeadSnapshot = {
+      id: `sim-${seed}-${n}`,
+      email: `lead${n}@sim.example`,
+      attributes: {
+        first_name: `Lead${n}`,
+        company: { name: `Company ${n % 997}`, employees: pick(random, profile.attributes.employees) },
+        role: pick(random, profile.attributes.role),
+        region: pick(random, profile.attributes.region),
+        authority: random() < profile.attributes.authority,
+        timeline_months: pick(random, profile.attributes.timelineMonths),
+      },
+      timezone: pick(random, profile.attributes.timezone),
+      consent: { [campaign.consent]: random() < profile.consentRate },
+    };
+    const state: EnrolmentState = initialState(campaign, lead, enrolAt);
+    result.funnel.enrolled++;
+    let reachedWarm = false;
+    let reachedHot = false;
+    let qualified = false;
+    let eventCounter = 0;
+    const queue: Pending[] = [];
+    const schedule = (at: number, input: Input) => {
+      if (at > end) return;
+      let i = queue.length;
+      while (i > 0 && queue[i - 1]!.at > at) i--;
+      queue.splice(i, 0, { at, input });
+    };
+    const event = (at: number, type: string, data: Record<string, unknown>) =>
+      schedule(at, { type: 'event', event: { id: `s${++eventCounter}`, type, at, data } });
+
+    const handle = (commands: Command[], now: number) => {
+      for (const command of commands) {
+        switch (command.type) {
+          case 'send': {
+            let variant = command.ab?.variant;
+            if (command.ab) {
+              const winner = verdicts.get(command.ab.testKey);
+              if (winner) variant = winner;
+              recordAbSend(command.ab.testKey, command.ab.variants.map((v) => v.key), variant!);
+            }
+            const stats = (result.steps[command.stepPath] ??= { sent: 0, opened: 0, clicked: 0 });
+            stats.sent++;
+            const lift = variant ? (profile.email.variantLift[variant] ?? 1) : 1;
+            if (random() < profile.email.openRate * lift) {
+              const openedAt = now + random() * profile.email.openWithinHours * HOUR;
+              stats.opened++;
+              if (command.ab) abStats.get(command.ab.testKey)!.get(variant!)!.opens++;
+              event(openedAt, 'email.opened', { template: command.template, step: command.stepPath });
+              if (random() < profile.email.clickRate) {
+                stats.clicked++;
+                if (command.ab) abStats.get(command.ab.testKey)!.get(variant!)!.clicks++;
+                event(openedAt + 2 * 60_000, 'email.clicked', { template: command.template, step: command.stepPath });
+              }
+            }
+            if (random() < profile.email.unsubscribeRate) event(now + random() * 48 * HOUR, 'unsubscribed', {});
+            break;
+          }
+          case 'wake_at':
+            schedule(command.at, { type: 'wake' });
+            break;
+          case 'stage_changed':
+            if (command.to === 'warm' && !reachedWarm) reachedWarm = true;
+            if (command.to === 'hot' && !reachedHot) reachedHot = reachedWarm = true;
+            break;
+          case 'handoff': {
+            if (!qualified) qualifyDays.push((now - enrolAt) / DAY);
+            qualified = true;
+            result.funnel.handedOff++;
+            const answerAt = now + random() * profile.sales.respondWithinHours * HOUR;
+            const outcome = pick(random, profile.sales.outcomes);
+            schedule(answerAt, { type: 'sales_response', handoffKey: command.handoffKey, outcome });
+            if (outcome === 'accepted') {
+              result.funnel.accepted++;
+              const converts = random() < profile.sales.convertRate;
+              schedule(answerAt + (1 + random() * 20) * DAY, { type: 'sales_response', handoffKey: command.handoffKey, outcome: converts ? 'converted' : 'disqualified' });
+            }
+            if (outcome === 'not_ready') result.funnel.recycled++;
+            break;
+          }
+          case 'exit':
+            result.funnel.exited[command.reason] = (result.funnel.exited[command.reason] ?? 0) + 1;
+            if (command.reason === 'unsubscribed') result.funnel.unsubscribed++;
+            if (command.reason === 'converted') result.funnel.converted++;
+            break;
+          default:
+            break;
+        }
+      }
+    };
+
+    const apply = (input: Input, now: number) => {
+      result.steps_run++;
+      handle(stepInPlace(campaign, state, input, now), now);
+    };
+    apply({ type: 'start' }, enrolAt);
+    apply({ type: 'event', event: { id: 'entry', type: entryType, at: enrolAt, data: profile.entry.data } }, enrolAt);
+    // Daily behaviour, drawn day by day against the stage the lead is in that day.
+    for (let day = enrolAt; day < end && !state.exited; day += DAY) {
+      while (queue.length && queue[0]!.at < day + DAY && !state.exited) {
+        const next = queue.shift()!;
+        apply(next.input, next.at);
+      }
+      if (state.exited) break;
+      if (options.pollDaily) apply({ type: 'wake' }, day);
+      // One draw a day picks at most one behaviour (the chances are small, so two on one day are negligible).
+      let draw = random();
+      for (const behaviour of profile.daily) {
+        draw -= behaviour.chance[state.stage];
+        if (draw < 0) {
+          event(day + DAY + random() * DAY, behaviour.type, behaviour.data);
+          break;
+        }
+      }
+    }
+    if (reachedWarm) result.funnel.reachedWarm++;
+    if (reachedHot) result.funnel.reachedHot++;
+  }
+
+  function recordAbSend(testKey: string, keys: string[], variant: string) {
+    let tests = abStats.get(testKey);
+    if (!tests) {
+      tests = new Map(keys.map((key) => [key, { variant: key, sends: 0, opens: 0, clicks: 0 }]));
+      abStats.set(testKey, tests);
+    }
+    tests.get(variant)!.sends++;
+    const total = [...tests.values()].reduce((sum, v) => sum + v.sends, 0);
+    // The verdict is re-evaluated every 100 sends until one is declared, as the send activity would.
+    if (!verdicts.has(testKey) && total % 100 === 0) {
+      const verdict = evaluateAbTest([...tests.values()], campaign.ab);
+      if (verdict.winner) {
+        verdicts.set(testKey, verdict.winner);
+        result.abTests[testKey] = { variants: [], winner: verdict.winner, pValue: verdict.pValue, decidedAfterSends: total, reason: verdict.reason };
+      }
+    }
+  }
+
+  for (const [testKey, tests] of abStats) {
+    const variants = [...tests.values()];
+    const decided = result.abTests[testKey];
+    const verdict = evaluateAbTest(variants, campaign.ab);
+    result.abTests[testKey] = decided ? { ...decided, variants } : { variants, pValue: verdict.pValue, reason: verdict.reason };
+  }
+  qualifyDays.sort((a, b) => a - b);
+  const quantile = (q: number) => qualifyDays[Math.min(qualifyDays.length - 1, Math.floor(q * qualifyDays.length))];
+  result.timeToQualifyDays = qualifyDays.length
+    ? { count: qualifyDays.length, p10: quantile(0.1), p50: quantile(0.5), p90: quantile(0.9), mean: qualifyDays.reduce((s, d) => s + d, 0) / qualifyDays.length }
+    : { count: 0 };
+  return result;
+}

@@ -1,0 +1,53 @@
+// The `nurture` command as a user runs it: output and exit codes.
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const run = async (...args: string[]) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)('npx', ['tsx', 'cli/nurture.ts', ...args], { cwd: process.cwd() });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+
+describe('nurture validate', () => {
+  it('accepts the demo campaign', async () => {
+    const r = await run('validate', 'campaigns/saas-whitepaper-nurture.yaml');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/valid — campaign "saas-whitepaper-nurture"/);
+  });
+
+  it('lists problems with their lines and exits 1', async () => {
+    const file = join(tmpdir(), `broken-${process.pid}.yaml`);
+    await writeFile(file, 'id: x\nname: X\nfrom: { email: a@b.c }\nentry: { on: page.viewed }\nconsent: marketing_email\nscoring: { fit: [] }\nstages: { warm: 10, hot: 20 }\ntracks:\n  cold:\n    - wait: soon\n');
+    const r = await run('validate', file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('tracks.cold[0].wait (line 10): expected a duration like 5d');
+  });
+
+  it('exits 2 on a usage error', async () => {
+    expect((await run('validate')).code).toBe(2);
+  });
+});
+
+describe('nurture simulate', () => {
+  it('prints the funnel and is reproducible with a seed', async () => {
+    const a = await run('simulate', 'campaigns/hot-lead-seed002.yaml', '--leads', '500', '--days', '30', '--seed', '9');
+    const b = await run('simulate', 'campaigns/hot-lead-seed002.yaml', '--leads', '500', '--days', '30', '--seed', '9');
+    expect(a.code).toBe(0);
+    expect(a.stdout).toMatch(/Funnel\n\s+enrolled\s+500/);
+    expect(a.stdout).toContain('Time to qualify');
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  it('rejects a bad number', async () => {
+    const r = await run('simulate', 'campaigns/hot-lead-seed002.yaml', '--leads', 'many');
+    expect(r.code).toBe(2);
+  });
+});
