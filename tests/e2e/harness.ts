@@ -2,6 +2,9 @@
 // Temporal server (time-skipping by default), the real worker with the real activities, the
 // outbox mailer over pooled SMTP into a real SMTP server whose messages are parsed back.
 import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -18,6 +21,9 @@ import { createTransport, type Transport } from '../../mail/transport';
 import { temporalCompleter } from '../../worker/completer';
 import { createNurtureWorker, WORKFLOWS_PATH } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { fetchHistories, replayFailures } from '../support/history';
+
+export const HISTORIES_DIR = fileURLToPath(new URL('../histories', import.meta.url));
 
 export const TEST_CONFIG = {
   publicUrl: 'http://nurture.test',
@@ -62,6 +68,12 @@ export interface Harness {
   waitForMail(predicate: (message: ReceivedMessage) => boolean, timeoutMs?: number): Promise<ReceivedMessage>;
   /** Resolves when no email is queued or in flight and no workflow task is pending. */
   settle(): Promise<void>;
+  /**
+   * Replays the history of every enrolment so far against the current workflow code (failures
+   * as messages), and with NURTURE_RECORD_HISTORIES=1 stores them under tests/histories/ as
+   * golden histories for the replay suite.
+   */
+  checkHistories(scenario: string): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -140,6 +152,19 @@ export async function startHarness(options: { kind?: 'time-skipping' | 'dev'; ta
         const pending = await db.pool.query(`SELECT count(*)::int AS n FROM email_sends WHERE status IN ('queued', 'sending')`);
         quiet = pending.rows[0].n === 0 ? quiet + 1 : 0;
       }
+    },
+    async checkHistories(scenario) {
+      const { rows } = await db.pool.query<{ workflow_id: string }>('SELECT DISTINCT workflow_id FROM enrolments ORDER BY workflow_id');
+      const histories = await fetchHistories(rows.map((row) => env.client.workflow.getHandle(row.workflow_id)));
+      if (process.env.NURTURE_RECORD_HISTORIES === '1') {
+        await mkdir(HISTORIES_DIR, { recursive: true });
+        for (const recorded of histories) {
+          // The workflow id is part of what the workflow computes (handoff ids), so it is kept in the name.
+          const file = `${scenario}--${encodeURIComponent(recorded.workflowId)}.history.pb`;
+          await writeFile(join(HISTORIES_DIR, file), temporal.api.history.v1.History.encode(recorded.history).finish());
+        }
+      }
+      return replayFailures({ workflowBundle: workflowBundleBuilt }, histories);
     },
     async close() {
       worker.shutdown();

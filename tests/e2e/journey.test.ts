@@ -124,3 +124,8 @@ describe('whitepaper → warm → hot → sales → recycled → accepted', () =
     expect(new Set(ids).size).toBe(ids.length);
   });
 });
+
+// Last: after every scenario above has run.
+it('replays every history it produced (and records them as golden histories on request)', async () => {
+  expect(await h.checkHistories('journey')).toEqual([]);
+});

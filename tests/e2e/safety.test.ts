@@ -127,7 +127,20 @@ describe('send window', () => {
     // applies, so Friday 09:00 New York time is the next opening.
     const newYorkSend = DateTime.fromJSDate(await sentAt(newYork), { zone: 'America/New_York' });
     expect(newYorkSend.toFormat('ccc HH:mm')).toBe('Fri 09:00');
+    // One welcome each, and nothing sent outside the window (the New York lead's reminder three
+    // days later lands on Tuesday 09:00 too, after the Japanese holiday).
     expect(h.mailTo('haruto@tokyo.example')).toHaveLength(1);
-    expect(h.mailTo('olivia@newyork.example')).toHaveLength(1);
+    const { rows } = await h.db.pool.query(`SELECT template, created_at FROM email_sends WHERE lead_id = ANY($1) ORDER BY created_at`, [[tokyo, newYork]]);
+    expect(rows.filter((row) => row.template === 'welcome')).toHaveLength(2);
+    for (const row of rows) {
+      const local = DateTime.fromJSDate(row.created_at, { zone: row.template === 'welcome' && row.created_at.getTime() === (await sentAt(tokyo)).getTime() ? 'Asia/Tokyo' : 'America/New_York' });
+      expect(local.hour).toBeGreaterThanOrEqual(9);
+      expect(local.hour).toBeLessThan(18);
+    }
   });
+});
+
+// Last: after every scenario above has run.
+it('replays every history it produced (and records them as golden histories on request)', async () => {
+  expect(await h.checkHistories('safety')).toEqual([]);
 });

@@ -1,0 +1,23 @@
+// What the campaign core says a lead must receive, computed by the pure interpreter alone: the
+// reference the reliability tests hold the real engine to.
+import { initialState, stepInPlace, type Campaign, type LeadSnapshot } from '../../campaign';
+import { messageIdFor } from '../../mail/identity';
+
+/** The Message-IDs of every email (marketing and sales notices) the enrolment must produce. */
+export function predictedMessageIds(campaign: Campaign, lead: LeadSnapshot, workflowId: string, start: number, domain: string): string[] {
+  const state = initialState(campaign, lead, start);
+  const keys: string[] = [];
+  let now = start;
+  const collect = (commands: ReturnType<typeof stepInPlace>) => {
+    for (const c of commands) {
+      if (c.type === 'send') keys.push(`${workflowId}:${c.sendKey}`);
+      if (c.type === 'handoff') keys.push(`${workflowId}:${c.handoffKey}:notice`);
+    }
+  };
+  collect(stepInPlace(campaign, state, { type: 'start' }, now));
+  for (let i = 0; i < 1000 && state.nextWake !== undefined && !state.exited; i++) {
+    now = Math.max(now, state.nextWake);
+    collect(stepInPlace(campaign, state, { type: 'wake' }, now));
+  }
+  return keys.map((key) => messageIdFor(key, domain)).sort();
+}

@@ -1,0 +1,23 @@
+// A Nurture worker in a process of its own, so a test can kill it with SIGKILL mid-run.
+// Usage: tsx worker-process.ts <temporal address> <task queue> <database url> <workflow bundle file>
+import { NativeConnection } from '@temporalio/worker';
+import { createPool } from '../../db/pool';
+import { createNurtureWorker } from '../../worker/worker';
+import { TEST_CONFIG } from '../e2e/harness';
+
+const [address, taskQueue, databaseUrl, codePath] = process.argv.slice(2);
+if (!address || !taskQueue || !databaseUrl || !codePath) throw new Error('usage: worker-process.ts <address> <taskQueue> <databaseUrl> <bundle>');
+
+const connection = await NativeConnection.connect({ address });
+const pool = createPool(databaseUrl);
+const worker = await createNurtureWorker({
+  connection,
+  taskQueue,
+  pool,
+  config: TEST_CONFIG,
+  workflowBundle: { codePath },
+  // A killed worker leaves tasks on its sticky queue; hand them back to the normal queue quickly.
+  tuning: { stickyQueueScheduleToStartTimeout: '1 second' },
+});
+process.stdout.write('worker ready\n');
+await worker.run();
