@@ -1,33 +1,46 @@
 // A real SMTP server that keeps what it receives: the sink of tests, benchmarks and `npm
-// start`'s web inbox. Faults can be injected per message (e.g. 451 for a while, 550 for one
-// address) to prove retries and bounces.
+// start`'s web inbox. Faults can be injected (e.g. 451 for a while, 550 for one address) to
+// prove retries and bounces.
 import { simpleParser, type AddressObject } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 
 export interface ReceivedMessage {
   messageId: string;
   from: string;
+  /** The envelope recipients (RCPT TO) that were accepted. */
   to: string[];
   subject: string;
   html: string;
   text: string;
-  /** Header names lower-cased; structured values as their raw text. */
+  /** Header names lower-cased; values as their raw (unfolded) text. */
   headers: Record<string, string>;
   receivedAt: number;
+  raw?: never;
 }
 
 export interface SmtpFault {
   code: number;
   message: string;
+  /**
+   * When the sink answers with it: 'data' (default) refuses the whole message after its
+   * content arrived; 'rcpt' refuses just that recipient at RCPT TO.
+   */
+  stage?: 'rcpt' | 'data';
 }
 
+/**
+ * Consulted once per recipient, at RCPT TO, with that recipient alone in `to` (a single
+ * recipient message therefore gets exactly one decision). undefined = accept.
+ */
 export type FaultRule = (envelope: { from: string; to: string[] }) => SmtpFault | undefined;
 
 export interface SmtpSink {
   port: number;
+  /** smtp://127.0.0.1:<port> */
   url: string;
+  /** In arrival order. */
   messages: ReceivedMessage[];
-  setFault(rule: FaultRule | undefined): void;
+  setFault(decide: FaultRule | undefined): void;
   waitFor(predicate: (messages: ReceivedMessage[]) => boolean, timeoutMs?: number): Promise<void>;
   onMessage(listener: (message: ReceivedMessage) => void): () => void;
   /** Connections accepted so far. */
@@ -40,88 +53,124 @@ function addresses(value: AddressObject | AddressObject[] | undefined): string[]
   return list.flatMap((group) => group.value.map((entry) => entry.address ?? '')).filter(Boolean);
 }
 
+function smtpError(fault: SmtpFault): Error {
+  return Object.assign(new Error(fault.message), { responseCode: fault.code });
+}
+
 export async function startSmtpSink(options: { port?: number; host?: string; keep?: number } = {}): Promise<SmtpSink> {
+  const host = options.host ?? '127.0.0.1';
+  const keep = options.keep ?? 100_000;
+  if (!Number.isInteger(keep) || keep < 1) throw new Error(`startSmtpSink: keep must be a positive integer, got ${keep}`);
   const messages: ReceivedMessage[] = [];
   const listeners = new Set<(message: ReceivedMessage) => void>();
   let fault: FaultRule | undefined;
   let connectionCount = 0;
-  const keep = options.keep ?? 100_000;
+  /** A fault decided at RCPT TO but answered after DATA, per SMTP session. */
+  const dataFaults = new Map<string, SmtpFault>();
+  /** Messages are parsed in parallel but published in arrival order along this chain. */
+  let published: Promise<void> = Promise.resolve();
 
-  const envelopeOf = (session: SMTPServerSession) => ({
-    from: (session.envelope.mailFrom as SMTPServerAddress | false) ? (session.envelope.mailFrom as SMTPServerAddress).address : '',
-    to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-  });
-  const smtpError = (f: SmtpFault) => Object.assign(new Error(f.message), { responseCode: f.code });
+  const mailFrom = (session: SMTPServerSession) => (session.envelope.mailFrom ? session.envelope.mailFrom.address : '');
+
+  function publish(message: ReceivedMessage) {
+    messages.push(message);
+    if (messages.length > keep) messages.splice(0, messages.length - keep);
+    for (const listener of listeners) listener(message);
+  }
+
+  async function parse(raw: Buffer, envelope: { from: string; to: string[] }): Promise<ReceivedMessage> {
+    const parsed = await simpleParser(raw, { skipImageLinks: true, skipTextToHtml: true });
+    const headers: Record<string, string> = {};
+    for (const line of parsed.headerLines) headers[line.key] = line.line.slice(line.line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+    return {
+      messageId: parsed.messageId ?? '',
+      from: addresses(parsed.from)[0] ?? envelope.from,
+      to: envelope.to,
+      subject: parsed.subject ?? '',
+      html: typeof parsed.html === 'string' ? parsed.html : '',
+      text: parsed.text ?? '',
+      headers,
+      receivedAt: Date.now(),
+    };
+  }
 
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,
+    // close() tells idle pooled clients 421 after this long instead of waiting 30 s for them.
+    closeTimeout: 200,
     onConnect(_session, callback) {
       connectionCount++;
       callback();
+    },
+    onMailFrom(_address, session, callback) {
+      dataFaults.delete(session.id);
+      callback();
+    },
+    onRcptTo(address: SMTPServerAddress, session, callback) {
+      const decided = fault?.({ from: mailFrom(session), to: [address.address] });
+      if (decided?.stage === 'rcpt') return callback(smtpError(decided));
+      if (decided && !dataFaults.has(session.id)) dataFaults.set(session.id, decided);
+      callback();
+    },
+    onClose(session) {
+      dataFaults.delete(session.id);
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        const envelope = envelopeOf(session);
-        const refused = fault?.(envelope);
-        if (refused) return callback(smtpError(refused));
-        // Parse before answering, so a message is in `messages` by the time the sender sees 250.
-        simpleParser(Buffer.concat(chunks))
-          .then((parsed) => {
-            const headers: Record<string, string> = {};
-            for (const line of parsed.headerLines) headers[line.key] = line.line.slice(line.line.indexOf(':') + 1).trim();
-            const message: ReceivedMessage = {
-              messageId: parsed.messageId ?? '',
-              from: addresses(parsed.from)[0] ?? envelope.from,
-              to: envelope.to,
-              subject: parsed.subject ?? '',
-              html: typeof parsed.html === 'string' ? parsed.html : '',
-              text: parsed.text ?? '',
-              headers,
-              receivedAt: Date.now(),
-            };
-            messages.push(message);
-            if (messages.length > keep) messages.splice(0, messages.length - keep);
-            for (const listener of listeners) listener(message);
-            callback();
-          })
-          .catch((error: Error) => callback(smtpError({ code: 554, message: `unparseable message: ${error.message}` })));
+        const refused = dataFaults.get(session.id);
+        dataFaults.delete(session.id);
+        if (refused) return callback(smtpError(refused)); // refused messages are not kept
+        if ((stream as { sizeExceeded?: boolean }).sizeExceeded) return callback(smtpError({ code: 552, message: '5.3.4 message too big' }));
+        const envelope = { from: mailFrom(session), to: session.envelope.rcptTo.map((rcpt) => rcpt.address) };
+        // Answer 250 at once and parse afterwards, so parsing never slows the sender down;
+        // waitFor and onMessage only see a message once it is parsed and in `messages`.
+        const parsing = parse(Buffer.concat(chunks), envelope);
+        published = published.then(() =>
+          parsing.then(publish, (error: Error) => {
+            process.emitWarning(`SMTP sink: could not parse a received message: ${error.message}`);
+          }),
+        );
+        callback();
       });
     },
   });
-  server.on('error', () => {});
+  server.on('error', () => {}); // a client dropping its connection is not the sink's problem
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
   });
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
 
   return {
     port,
-    url: `smtp://127.0.0.1:${port}`,
+    url: `smtp://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`,
     messages,
-    setFault(rule) {
-      fault = rule;
+    setFault(decide) {
+      fault = decide;
     },
     waitFor(predicate, timeoutMs = 10_000) {
       if (predicate(messages)) return Promise.resolve();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`SMTP sink: condition not met within ${timeoutMs} ms (${messages.length} messages received)`));
-        }, timeoutMs);
         const check = () => {
           if (!predicate(messages)) return;
           clearTimeout(timer);
           listeners.delete(check);
           resolve();
         };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`SMTP sink: condition not met within ${timeoutMs} ms (${messages.length} messages received)`));
+        }, timeoutMs);
         listeners.add(check);
       });
     },
@@ -130,6 +179,9 @@ export async function startSmtpSink(options: { port?: number; host?: string; kee
       return () => listeners.delete(listener);
     },
     connections: () => connectionCount,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await published;
+    },
   };
 }
