@@ -1,26 +1,35 @@
-// Email rendering. Templates are MJML with Handlebars expressions (templates/*.mjml inside a
-// layout from templates/layouts/). MJML is compiled once per template version, when the
-// library loads; each email then costs one run of two precompiled Handlebars templates (HTML
-// and plain text), which is what makes personalised rendering fast.
+// Email rendering. Templates are MJML with Handlebars expressions: templates/<name>.mjml, placed
+// inside a layout from templates/layouts/ (marketing by default; `<!-- layout: sales -->` on the
+// first line picks another). MJML runs once per template version (the hash of the template and
+// its layout); each email then costs one run of two precompiled Handlebars templates, HTML and
+// plain text, which is what makes personalised rendering fast.
+//
+// MJML 5 compiles asynchronously, so compilation cannot happen inside a synchronous render():
+// `warm()` (or `TemplateLibrary.load()`) compiles, `render()` only reads the cache and refuses a
+// template that was not warmed.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
-import { convert } from 'html-to-text';
 import mjml2html from 'mjml';
+import { isHttpUrl, trackLinks } from './render-links';
+import { textTemplateOf } from './render-text';
 
 export const TEMPLATES_DIR = fileURLToPath(new URL('../templates', import.meta.url));
 
 export interface RenderRequest {
+  /** 'welcome' → templates/welcome.mjml */
   template: string;
-  /** A Handlebars string; rendered without HTML escaping and kept on one line. */
+  /** A Handlebars string; rendered without HTML escaping and always on one line. */
   subject: string;
   data: Record<string, unknown>;
   links: {
     /** The signed tracking URL for an original link. */
     click(url: string, index: number): string;
+    /** URL of the 1×1 open pixel, added before </body> (marketing email only). */
     openPixel?: string;
+    /** One-click unsubscribe URL: `{{unsubscribe_url}}` in templates, and the RFC 8058 headers. */
     unsubscribe?: string;
   };
 }
@@ -36,20 +45,30 @@ export class TemplateError extends Error {
   constructor(
     readonly template: string,
     readonly detail: string,
+    /** Line in templates/<template>.mjml (or in its layout, as the detail says), when known. */
+    readonly line?: number,
   ) {
     super(`template ${template}: ${detail}`);
+    this.name = 'TemplateError';
   }
+}
+
+interface TemplateSource {
+  version: string;
+  body: string;
+  layoutName: string;
+  layout: string;
 }
 
 interface CompiledTemplate {
   version: string;
   html: Handlebars.TemplateDelegate;
   text: Handlebars.TemplateDelegate;
-  /** Original link targets (Handlebars strings themselves), by tracked-link index. */
-  links: Handlebars.TemplateDelegate[];
+  /** Original hrefs (Handlebars templates themselves), by tracked-link index. */
+  hrefs: Handlebars.TemplateDelegate[];
 }
 
-// Per-render state the `track_link` helper reads; rendering is synchronous, so one slot suffices.
+// What the `track_link` helper needs while one email renders; rendering is synchronous, so one slot suffices.
 interface RenderScope {
   template: CompiledTemplate;
   click: RenderRequest['links']['click'];
@@ -57,7 +76,10 @@ interface RenderScope {
 }
 
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
-const LAYOUT_MARKER = /^<!--\s*layout:\s*([a-z0-9-]+)\s*-->\s*/;
+const LAYOUT_MARKER = /^<!--\s*layout:\s*([a-z0-9-]+)\s*-->/;
+const CONTENT_MARKER = '<!-- content -->';
+const PIXEL =
+  '{{#if open_pixel}}<img src="{{open_pixel}}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />{{/if}}';
 
 export class TemplateLibrary {
   private readonly compiled = new Map<string, CompiledTemplate>();
@@ -66,119 +88,133 @@ export class TemplateLibrary {
   private scope: RenderScope | undefined;
   private compilations = 0;
 
-  private constructor(private readonly dir: string) {
+  constructor(private readonly dir: string = TEMPLATES_DIR) {
     this.handlebars.registerHelper('track_link', (index: number) => {
       const scope = this.scope!;
-      const url = scope.template.links[index]!(scope.context);
-      return scope.click(url, index);
+      const url = scope.template.hrefs[index]!(scope.context).trim();
+      return isHttpUrl(url) ? scope.click(url, index) : url;
     });
+    // For data placed inside a URL (`?email={{url_encode lead.email}}`), so it cannot add parameters.
+    this.handlebars.registerHelper('url_encode', (value: unknown) => encodeURIComponent(value == null ? '' : String(value)));
   }
 
-  /** Compiles every template of `dir` (MJML → HTML → Handlebars); throws a TemplateError on the first broken one. */
+  /** A library with every template of `dir` compiled; throws a TemplateError on the first broken one. */
   static async load(dir = TEMPLATES_DIR): Promise<TemplateLibrary> {
     const library = new TemplateLibrary(dir);
-    for (const name of library.names()) await library.compile(name);
+    await library.warm();
     return library;
+  }
+
+  /** Compiles the given templates (default: all) unless their current version is cached already. */
+  async warm(names: string[] = this.names()): Promise<void> {
+    for (const name of names) await this.compile(name);
   }
 
   names(): string[] {
     return readdirSync(this.dir)
       .filter((file) => file.endsWith('.mjml'))
       .map((file) => file.slice(0, -'.mjml'.length))
+      .filter((name) => NAME.test(name))
       .sort();
   }
 
   has(name: string): boolean {
-    return this.compiled.has(name);
+    return NAME.test(name) && existsSync(join(this.dir, `${name}.mjml`));
   }
 
+  /** Content hash of the template and its layout, as the files are now. */
   version(name: string): string {
-    return this.get(name).version;
+    return this.source(name).version;
   }
 
-  /** How many MJML compilations this library has run (one per template version). */
+  /** How many MJML compilations this library has run (one per template version warmed). */
   compileCount(): number {
     return this.compilations;
   }
 
-  /** Compiles (or recompiles, when its files changed) one template. */
-  async compile(name: string): Promise<void> {
-    if (!NAME.test(name)) throw new TemplateError(name, 'invalid template name');
-    let body: string;
-    try {
-      body = readFileSync(join(this.dir, `${name}.mjml`), 'utf8');
-    } catch {
-      throw new TemplateError(name, 'no such template');
-    }
-    const layoutName = LAYOUT_MARKER.exec(body)?.[1] ?? 'marketing';
-    let layout: string;
-    try {
-      layout = readFileSync(join(this.dir, 'layouts', `${layoutName}.mjml`), 'utf8');
-    } catch {
-      throw new TemplateError(name, `no such layout "${layoutName}"`);
-    }
-    const version = createHash('sha256').update(layout).update('\0').update(body).digest('hex').slice(0, 16);
-    if (this.compiled.get(name)?.version === version) return;
-
-    const source = layout.replace('<!-- content -->', body.replace(LAYOUT_MARKER, ''));
-    const result = await mjml2html(source, { validationLevel: 'strict', keepComments: false });
-    this.compilations++;
-    if (result.errors.length) {
-      const first = result.errors[0]!;
-      // Lines count from the layout's start; report them in the template file's terms when we can.
-      throw new TemplateError(name, `MJML error at line ${first.line} of the combined layout: ${first.message}`);
-    }
-    const { html, links } = trackLinks(result.html);
-    const withPixel = html.replace(
-      '</body>',
-      '{{#if open_pixel}}<img src="{{open_pixel}}" width="1" height="1" alt="" style="display:block;width:1px;height:1px;border:0" />{{/if}}</body>',
-    );
-    const text = convert(html, {
-      wordwrap: 100,
-      selectors: [
-        { selector: 'img', format: 'skip' },
-        { selector: 'a', options: { hideLinkHrefIfSameAsText: true, noAnchorUrl: true } },
-        ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
-        { selector: 'table', format: 'dataTable', options: { uppercaseHeaderCells: false } },
-      ],
-    });
-    try {
-      this.compiled.set(name, {
-        version,
-        html: this.handlebars.compile(withPixel, { strict: false }),
-        text: this.handlebars.compile(text, { noEscape: true }),
-        links: links.map((link) => this.handlebars.compile(link, { noEscape: true })),
-      });
-      // Handlebars compiles lazily; run once to surface syntax errors now.
-      this.render({ template: name, subject: '', data: {}, links: { click: (url) => url } });
-    } catch (error) {
-      this.compiled.delete(name);
-      throw error instanceof TemplateError ? error : new TemplateError(name, `Handlebars: ${(error as Error).message}`);
-    }
-  }
-
   render(request: RenderRequest): RenderedEmail {
-    const template = this.get(request.template);
-    const context = {
-      ...request.data,
-      open_pixel: request.links.openPixel,
-      unsubscribe_url: request.links.unsubscribe,
-    };
+    const template = this.compiled.get(request.template);
+    if (!template) {
+      const why = this.has(request.template) ? 'not compiled yet: call warm() or TemplateLibrary.load() first' : 'no such template';
+      throw new TemplateError(request.template, why);
+    }
+    const context = { ...request.data, open_pixel: request.links.openPixel, unsubscribe_url: request.links.unsubscribe };
+    const headers: Record<string, string> = {};
+    if (request.links.unsubscribe) {
+      headers['List-Unsubscribe'] = `<${request.links.unsubscribe}>`;
+      headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+    }
     this.scope = { template, click: request.links.click, context };
     try {
-      const subject = this.subject(request.subject)(context)
-        .replace(/[\r\n]+/g, ' ')
-        .trim();
-      const headers: Record<string, string> = {};
-      if (request.links.unsubscribe) {
-        headers['List-Unsubscribe'] = `<${request.links.unsubscribe}>`;
-        headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
-      }
+      // A subject is a header: any line break in it (from the template or the data) would start a new header.
+      const subject = this.subject(request.subject)(context).replace(/[\r\n\u0085\u2028\u2029]+/g, ' ').trim();
       return { subject, html: template.html(context), text: template.text(context), headers };
     } catch (error) {
       throw new TemplateError(request.template, `Handlebars: ${(error as Error).message}`);
     } finally {
       this.scope = undefined;
+    }
+  }
+
+  private source(name: string): TemplateSource {
+    if (!NAME.test(name)) throw new TemplateError(name, 'invalid template name (expected lowercase letters, digits, - and _)');
+    const path = join(this.dir, `${name}.mjml`);
+    if (!existsSync(path)) throw new TemplateError(name, `no such template (${path})`);
+    const body = readFileSync(path, 'utf8');
+    const layoutName = LAYOUT_MARKER.exec(body)?.[1] ?? 'marketing';
+    const layoutPath = join(this.dir, 'layouts', `${layoutName}.mjml`);
+    if (!existsSync(layoutPath)) throw new TemplateError(name, `no such layout "${layoutName}" (${layoutPath})`, 1);
+    const layout = readFileSync(layoutPath, 'utf8');
+    if (!layout.includes(CONTENT_MARKER)) throw new TemplateError(name, `layout "${layoutName}" has no ${CONTENT_MARKER} marker`);
+    const version = createHash('sha256').update(layout).update('\0').update(body).digest('hex').slice(0, 16);
+    return { version, body, layoutName, layout };
+  }
+
+  private async compile(name: string): Promise<void> {
+    const source = this.source(name);
+    if (this.compiled.get(name)?.version === source.version) return;
+    // Handlebars syntax first, on the template file itself, so errors carry the file's line numbers.
+    parseHandlebars(name, source.body, `${name}.mjml`);
+    parseHandlebars(name, source.layout, `layouts/${source.layoutName}.mjml`);
+
+    // The body replaces the content marker on the marker's own line, so lines map back simply.
+    const body = source.body.replace(LAYOUT_MARKER, '');
+    const markerAt = source.layout.indexOf(CONTENT_MARKER);
+    const bodyFirstLine = source.layout.slice(0, markerAt).split('\n').length;
+    const mjml = source.layout.slice(0, markerAt) + body + source.layout.slice(markerAt + CONTENT_MARKER.length);
+    const where = (line: number) => {
+      const bodyLines = body.split('\n').length;
+      if (line >= bodyFirstLine && line < bodyFirstLine + bodyLines) return { line: line - bodyFirstLine + 1, file: `${name}.mjml` };
+      const layoutLine = line < bodyFirstLine ? line : line - bodyLines + 1;
+      return { line: layoutLine, file: `layouts/${source.layoutName}.mjml` };
+    };
+
+    this.compilations++;
+    let html: string;
+    try {
+      html = (await mjml2html(mjml, { validationLevel: 'strict', keepComments: false })).html;
+    } catch (error) {
+      const first = (error as { errors?: { line: number; message: string; tagName: string }[] }).errors?.[0];
+      if (!first) throw new TemplateError(name, `MJML: ${(error as Error).message}`);
+      const at = where(first.line);
+      throw new TemplateError(name, `MJML error in ${at.file} line ${at.line} (${first.tagName}): ${first.message}`, at.line);
+    }
+
+    const tracked = trackLinks(html);
+    const withPixel = tracked.html.replace('</body>', `${PIXEL}</body>`);
+    try {
+      const compiled: CompiledTemplate = {
+        version: source.version,
+        html: this.handlebars.compile(withPixel, { strict: false }),
+        text: this.handlebars.compile(textTemplateOf(tracked.html), { noEscape: true }),
+        hrefs: tracked.hrefs.map((href) => this.handlebars.compile(href, { noEscape: true })),
+      };
+      this.compiled.set(name, compiled);
+      // Handlebars compiles lazily; one render with empty data surfaces its errors now rather than per email.
+      this.render({ template: name, subject: '', data: {}, links: { click: (url) => url } });
+    } catch (error) {
+      this.compiled.delete(name);
+      throw error instanceof TemplateError ? error : new TemplateError(name, `Handlebars: ${(error as Error).message}`);
     }
   }
 
@@ -192,29 +228,14 @@ export class TemplateLibrary {
     }
     return compiled;
   }
+}
 
-  private get(name: string): CompiledTemplate {
-    const template = this.compiled.get(name);
-    if (!template) throw new TemplateError(name, 'no such template');
-    return template;
+function parseHandlebars(template: string, source: string, file: string): void {
+  try {
+    Handlebars.parse(source);
+  } catch (error) {
+    const message = (error as Error).message;
+    const line = /on line (\d+)/.exec(message)?.[1];
+    throw new TemplateError(template, `Handlebars syntax in ${file}: ${message}`, line ? Number(line) : undefined);
   }
-}
-
-/**
- * Rewrites every http(s) link of the compiled HTML into a `track_link` call, so each email gets
- * its own signed tracking URLs. Links that are Handlebars values (the unsubscribe URL, a
- * sales rep's signed answer links) are not http(s) at this point and stay as they are.
- */
-function trackLinks(html: string): { html: string; links: string[] } {
-  const links: string[] = [];
-  const rewritten = html.replace(/<a\b([^>]*?)\bhref="([^"]*)"([^>]*)>/g, (tag, before: string, href: string, after: string) => {
-    if (!/^https?:\/\//i.test(href)) return tag;
-    links.push(decodeEntities(href));
-    return `<a${before}href="{{track_link ${links.length - 1}}}"${after}>`;
-  });
-  return { html: rewritten, links };
-}
-
-function decodeEntities(text: string): string {
-  return text.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
 }
