@@ -15,7 +15,7 @@ const SEARCH_DAYS = 400;
 
 interface ZoneCache {
   zone: IANAZone | null;
-  /** Offset in minutes by hour since the epoch. */
+  /** Offset in minutes by hour since the epoch; NaN for an hour with a transition. */
   offsets: Map<number, number>;
 }
 const zones = new Map<string, ZoneCache>();
@@ -33,17 +33,24 @@ export function isValidTimeZone(name: string): boolean {
   return cacheOf(name).zone !== null;
 }
 
-/** Minutes to add to UTC to get the zone's wall clock at instant `t`. */
+/**
+ * Minutes to add to UTC to get the zone's wall clock at instant `t`. An hour's offset is cached
+ * only when it is the same at both ends of the hour: in an hour with a transition (some zones
+ * shift at half past) the zone is asked each time, so the answer never depends on which instant
+ * filled the cache first — a replay with a fresh cache decides exactly as the original run.
+ */
 function offsetAt(zoneName: string, t: number): number {
   const cache = cacheOf(zoneName);
+  if (!cache.zone) return 0;
   const hour = Math.floor(t / HOUR);
   let offset = cache.offsets.get(hour);
   if (offset === undefined) {
-    offset = cache.zone?.offset(t) ?? 0;
+    const first = cache.zone.offset(hour * HOUR);
+    offset = first === cache.zone.offset(hour * HOUR + HOUR - 1) ? first : NaN;
     if (cache.offsets.size > 100_000) cache.offsets.clear();
     cache.offsets.set(hour, offset);
   }
-  return offset;
+  return Number.isNaN(offset) ? cache.zone.offset(t) : offset;
 }
 
 /** The zone's wall clock at `t`, as milliseconds of a UTC-based calendar. */

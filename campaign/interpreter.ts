@@ -245,14 +245,17 @@ class Run {
     const waiting = s.waiting;
     if (waiting?.kind === 'event' && s.path) {
       const w = stepAt(this.c.tracks[s.track], waiting.path);
-      if (w?.kind === 'wait_for' && w.event === event.type && (w.includeMachine || !event.machine)) {
+      // An event after the timeout does not count, even when it is handled before the wake-up.
+      const inTime = this.now < waiting.until;
+      if (inTime && w?.kind === 'wait_for' && w.event === event.type && (w.includeMachine || !event.machine)) {
         if (!w.where || holds(w.where, this.context({ event }), this.behaviour())) {
           s.waiting = undefined;
           this.enterBlock(waiting.path, 'then');
         }
       }
     }
-    if (!s.paused && !event.machine) {
+    // No trigger is queued while marketing is held (paused, or with sales), so none fires stale later.
+    if (this.marketingAllowed() && !event.machine) {
       this.c.triggers.forEach((trigger, index) => {
         if (trigger.on !== event.type) return;
         if (trigger.where && !holds(trigger.where, this.context({ event }), this.behaviour())) return;
@@ -313,6 +316,8 @@ class Run {
     const config = this.c.handoff;
     if (!h || h.key !== handoffKey || !config) return;
     this.note(`sales answered ${outcome}`);
+    // Sales has the lead now: a trigger email still waiting for the window or the cap is dropped.
+    s.pendingTriggers = [];
     if (outcome === 'accepted' && h.status === 'pending') {
       h.status = 'accepted';
       if (config.sla.outcomeMs !== undefined) h.outcomeDue = this.now + config.sla.outcomeMs;
@@ -429,14 +434,11 @@ class Run {
         return;
       }
       const path = pathString(s.track, here);
-      const advance = () => {
-        s.path = pathAfter(steps, here);
-      };
       switch (current.kind) {
         case 'email': {
           if (!this.consented()) {
             this.note(`${path}: skipped, no consent`);
-            advance();
+            s.path = pathAfter(steps, here);
             break;
           }
           const blockedUntil = this.sendBlockedUntil();
@@ -457,12 +459,12 @@ class Run {
             stage: s.stage,
             ab: variant && { testKey: path, variant: variant.key, variants: current.variants! },
           });
-          advance();
+          s.path = pathAfter(steps, here);
           break;
         }
         case 'wait': {
           const until = this.waitUntil(current);
-          advance();
+          s.path = pathAfter(steps, here);
           if (until > this.now) {
             s.waiting = { kind: 'timer', until };
             return;
@@ -478,7 +480,7 @@ class Run {
         case 'score':
           s.adjustments.push({ label: current.reason, points: current.points, at: this.now });
           this.rescore();
-          advance();
+          s.path = pathAfter(steps, here);
           this.evaluate();
           break;
         case 'goto':
@@ -494,7 +496,7 @@ class Run {
           }
           break;
         case 'handoff': {
-          advance();
+          s.path = pathAfter(steps, here);
           const { score, breakdown } = this.score();
           this.startHandoff(score, breakdown, [`handoff step ${path}`]);
           break;

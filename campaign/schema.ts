@@ -117,7 +117,7 @@ export function compileCampaign(input: unknown): { ok: true; campaign: Campaign 
   const exitOn = (check.list('exit_on', raw.exit_on, false) ?? ['unsubscribed', 'bounced', 'converted']).map((type, i) => check.eventType(`exit_on[${i}]`, type));
   const ab = abOf(check, raw.ab);
 
-  if (tracks) checkGotos(check, tracks);
+  if (tracks) checkStepReferences(check, tracks, raw.handoff !== undefined);
 
   if (check.errors.length) return { ok: false, errors: check.errors };
   return {
@@ -418,7 +418,8 @@ function variantOf(check: Checker, path: string, value: unknown): Variant | unde
   return key && weight ? { key, weight, ...(subject && { subject }), ...(template && { template }) } : undefined;
 }
 
-function checkGotos(check: Checker, tracks: Record<Stage, Step[]>) {
+/** Labels are unique, every goto finds its label, and a handoff step has a handoff section to use. */
+function checkStepReferences(check: Checker, tracks: Record<Stage, Step[]>, hasHandoff: boolean) {
   const labels = new Map<string, string>();
   const gotos: [string, string][] = [];
   const walk = (steps: Step[], path: string) =>
@@ -429,6 +430,7 @@ function checkGotos(check: Checker, tracks: Record<Stage, Step[]>) {
         labels.set(s.label, here);
       }
       if (s.kind === 'goto' && 'label' in s.target) gotos.push([`${here}.goto`, s.target.label]);
+      if (s.kind === 'handoff' && !hasHandoff) check.fail(`${here}.handoff`, 'a handoff step needs a handoff section (assign, sla) in the campaign');
       if (s.kind === 'branch' || s.kind === 'wait_for') {
         walk(s.then, `${here}.then`);
         walk(s.else, `${here}.else`);

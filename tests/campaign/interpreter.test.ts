@@ -47,6 +47,15 @@ describe('start and track', () => {
     expect(sends(run(silent, { type: 'wake' }, TUESDAY_10_JST + 3 * DAY)).map((x) => x.template)).toEqual(['reminder']);
   });
 
+  it('an event after the wait_for timeout does not count, even before the wake-up is handled', () => {
+    const s = initialState(demo, lead(), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST); // waiting up to 3 days for a click
+    const late = TUESDAY_10_JST + 3 * DAY + HOUR;
+    const click = run(s, event('late', 'email.clicked', late, { template: 'welcome' }), late);
+    expect(click.at(-1)).toEqual({ type: 'wake_at', at: late }); // the timeout is due now
+    expect(sends(run(s, { type: 'wake' }, late)).map((c) => c.template)).toEqual(['reminder']);
+  });
+
   it('a duplicate event changes nothing', () => {
     const s = initialState(demo, lead(), TUESDAY_10_JST);
     run(s, { type: 'start' }, TUESDAY_10_JST);
@@ -179,6 +188,23 @@ describe('seed 004: whitepaper → pricing → hot → sales', () => {
     const recycled = run(s, { type: 'wake' }, answered + 30 * DAY);
     expect(describeState(demo, s, answered + 30 * DAY)).toMatchObject({ stage: 'warm', score: 50, handoff: null });
     expect(sends(recycled).map((c) => c.template)).toEqual(['case-study']);
+  });
+});
+
+describe('marketing held while sales has the lead', () => {
+  it('a trigger event while the handoff is accepted is dropped, not sent after a later recycle', () => {
+    const s = initialState(demo, lead(), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST);
+    run(s, event('w', 'webinar.attended', TUESDAY_10_JST, {}), TUESDAY_10_JST); // 55 warm (+ follow-up sent)
+    run(s, event('d', 'asset.downloaded', TUESDAY_10_JST, { asset: 'whitepaper' }), TUESDAY_10_JST);
+    const hot = run(s, event('p', 'page.viewed', TUESDAY_10_JST + HOUR, { page: 'pricing' }), TUESDAY_10_JST + HOUR); // 80
+    expect(hot.some((c) => c.type === 'handoff')).toBe(true);
+    run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'accepted' }, TUESDAY_10_JST + 2 * HOUR);
+    const later = TUESDAY_10_JST + 14 * DAY; // past the follow-up's 7-day cooldown; the recycle lands on a Thursday
+    expect(sends(run(s, event('w2', 'webinar.attended', later), later))).toEqual([]);
+    run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'not_ready' }, later + HOUR);
+    const recycled = run(s, { type: 'wake' }, later + HOUR + 30 * DAY);
+    expect(sends(recycled).map((c) => c.kind)).toEqual(['step']);
   });
 });
 

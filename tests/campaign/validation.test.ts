@@ -73,6 +73,24 @@ describe('broken campaigns', () => {
     expect(!result.ok && result.errors.map(formatCampaignError)).toEqual([expect.stringMatching(/^tracks\.hot\[1\]\.goto \(line \d+\): no step is labelled "nowhere"$/)]);
   });
 
+  it('a handoff step needs a handoff section', () => {
+    const minimal = [
+      'id: tiny',
+      'name: Tiny',
+      'from: { email: a@b.example }',
+      'entry: { on: form.submitted }',
+      'consent: marketing_email',
+      'scoring: {}',
+      'stages: { warm: 10, hot: 20 }',
+      'tracks:',
+      '  cold:',
+      '    - handoff: now',
+    ].join('\n');
+    const result = parseCampaign(minimal);
+    expect(!result.ok && result.errors.map(formatCampaignError)).toEqual(['tracks.cold[0].handoff (line 10): a handoff step needs a handoff section (assign, sla) in the campaign']);
+    expect(parseCampaign(minimal.replace('    - handoff: now', '    - exit: done')).ok).toBe(true);
+  });
+
   it('invalid YAML gives the line', () => {
     const result = parseCampaign('id: x\nname: [unclosed\n');
     expect(!result.ok && result.errors[0]).toMatchObject({ path: '(file)', line: expect.any(Number) });
