@@ -68,11 +68,10 @@ interface CompiledTemplate {
   hrefs: Handlebars.TemplateDelegate[];
 }
 
-// What the `track_link` helper needs while one email renders; rendering is synchronous, so one slot suffices.
+// What the `track_link` helper reads while one email renders; rendering is synchronous, so one slot suffices.
 interface RenderScope {
-  template: CompiledTemplate;
-  click: RenderRequest['links']['click'];
-  context: Record<string, unknown>;
+  /** The final href of every tracked link, by index: the same for the HTML and the text part. */
+  links: string[];
 }
 
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
@@ -89,11 +88,7 @@ export class TemplateLibrary {
   private compilations = 0;
 
   constructor(private readonly dir: string = TEMPLATES_DIR) {
-    this.handlebars.registerHelper('track_link', (index: number) => {
-      const scope = this.scope!;
-      const url = scope.template.hrefs[index]!(scope.context).trim();
-      return isHttpUrl(url) ? scope.click(url, index) : url;
-    });
+    this.handlebars.registerHelper('track_link', (index: number) => this.scope!.links[index]);
     // For data placed inside a URL (`?email={{url_encode lead.email}}`), so it cannot add parameters.
     this.handlebars.registerHelper('url_encode', (value: unknown) => encodeURIComponent(value == null ? '' : String(value)));
   }
@@ -144,8 +139,13 @@ export class TemplateLibrary {
       headers['List-Unsubscribe'] = `<${request.links.unsubscribe}>`;
       headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
     }
-    this.scope = { template, click: request.links.click, context };
     try {
+      // Each link is resolved once per email, so links.click runs once per link even though both parts show it.
+      const links = template.hrefs.map((href, index) => {
+        const url = href(context).trim();
+        return isHttpUrl(url) ? request.links.click(url, index) : url;
+      });
+      this.scope = { links };
       // A subject is a header: any line break in it (from the template or the data) would start a new header.
       const subject = this.subject(request.subject)(context).replace(/[\r\n\u0085\u2028\u2029]+/g, ' ').trim();
       return { subject, html: template.html(context), text: template.text(context), headers };
