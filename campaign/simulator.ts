@@ -3,74 +3,15 @@
 // randomness comes from a seeded generator, so one seed always gives one result.
 import { evaluateAbTest, type VariantStats } from './ab-test';
 import { initialState, stepInPlace, type EnrolmentState } from './interpreter';
-import type { Campaign, Command, Input, LeadSnapshot, SalesOutcome, Stage } from './types';
-
-export interface Weighted<T> {
-  values: T[];
-  weights: number[];
-}
-
-export interface SimulationProfile {
-  /** The event that enrols a lead, with its data (it must satisfy the campaign's entry rule). */
-  entry: { type?: string; data: Record<string, unknown> };
-  attributes: {
-    employees: Weighted<number>;
-    role: Weighted<string>;
-    region: Weighted<string>;
-    timezone: Weighted<string>;
-    authority: number;
-    timelineMonths: Weighted<number>;
-  };
-  /** Share of leads who consented to marketing email. */
-  consentRate: number;
-  email: {
-    openRate: number;
-    /** Of those who open. */
-    clickRate: number;
-    /** Of each email received. */
-    unsubscribeRate: number;
-    /** Opens happen within this many hours of the send. */
-    openWithinHours: number;
-    /** Multiplies the open rate of an A/B variant, by key (to see a test decide). */
-    variantLift: Record<string, number>;
-  };
-  /** Chance per day of each behaviour, by the lead's current stage. */
-  daily: { type: string; data: Record<string, unknown>; chance: Record<Stage, number> }[];
-  sales: {
-    /** Outcome shares of a sales answer. */
-    outcomes: Weighted<Exclude<SalesOutcome, 'converted'>>;
-    respondWithinHours: number;
-    /** Of accepted leads, the share that convert (the rest are disqualified later). */
-    convertRate: number;
-  };
-}
-
-/** The documented default profile (README "Simulation"): a B2B SaaS audience in Japan. */
-export const DEFAULT_PROFILE: SimulationProfile = {
-  entry: { type: undefined, data: { asset: 'whitepaper' } },
-  attributes: {
-    employees: { values: [10, 50, 150, 600, 3000], weights: [25, 30, 25, 15, 5] },
-    role: { values: ['engineer', 'analyst', 'manager', 'director', 'vp', 'c_level'], weights: [30, 20, 25, 12, 8, 5] },
-    region: { values: ['kanto', 'kansai', 'chubu', 'kyushu'], weights: [50, 25, 15, 10] },
-    timezone: { values: ['Asia/Tokyo', 'America/New_York', 'Europe/London'], weights: [85, 10, 5] },
-    authority: 0.35,
-    timelineMonths: { values: [1, 3, 6, 12], weights: [10, 20, 30, 40] },
-  },
-  consentRate: 0.92,
-  email: { openRate: 0.32, clickRate: 0.22, unsubscribeRate: 0.004, openWithinHours: 36, variantLift: {} },
-  daily: [
-    { type: 'page.viewed', data: { page: 'pricing', section: 'product' }, chance: { cold: 0.004, warm: 0.03, hot: 0.06 } },
-    { type: 'page.viewed', data: { page: 'features', section: 'product' }, chance: { cold: 0.01, warm: 0.04, hot: 0.05 } },
-    { type: 'asset.downloaded', data: { asset: 'product-brochure' }, chance: { cold: 0.002, warm: 0.01, hot: 0.02 } },
-    { type: 'webinar.attended', data: { webinar: 'monthly' }, chance: { cold: 0.001, warm: 0.008, hot: 0.01 } },
-  ],
-  sales: { outcomes: { values: ['accepted', 'not_ready', 'disqualified'], weights: [55, 35, 10] }, respondWithinHours: 30, convertRate: 0.3 },
-};
+import { DEFAULT_PROFILE, type SimulationProfile, type Weighted } from './profile';
+import type { Campaign, Command, Input, LeadSnapshot } from './types';
 
 export interface StepStats {
   sent: number;
   opened: number;
   clicked: number;
+  /** Unsubscribes from this email. */
+  unsubscribed: number;
 }
 
 export interface SimulationResult {
@@ -158,6 +99,8 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
   const qualifyDays: number[] = [];
   const abStats = new Map<string, Map<string, VariantStats>>();
   const verdicts = new Map<string, string>();
+  /** Total sends of each test at which its verdict is next looked at. */
+  const nextLook = new Map<string, number>();
   const entryType = profile.entry.type ?? campaign.entry.on;
 
   for (let n = 0; n < options.leads; n++) {
@@ -203,7 +146,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
               if (winner) variant = winner;
               recordAbSend(command.ab.testKey, command.ab.variants.map((v) => v.key), variant!);
             }
-            const stats = (result.steps[command.stepPath] ??= { sent: 0, opened: 0, clicked: 0 });
+            const stats = (result.steps[command.stepPath] ??= { sent: 0, opened: 0, clicked: 0, unsubscribed: 0 });
             stats.sent++;
             const lift = variant ? (profile.email.variantLift[variant] ?? 1) : 1;
             if (random() < profile.email.openRate * lift) {
@@ -217,7 +160,10 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
                 event(openedAt + 2 * 60_000, 'email.clicked', { template: command.template, step: command.stepPath });
               }
             }
-            if (random() < profile.email.unsubscribeRate) event(now + random() * 48 * HOUR, 'unsubscribed', {});
+            if (random() < profile.email.unsubscribeRate) {
+              stats.unsubscribed++;
+              event(now + random() * 48 * HOUR, 'unsubscribed', {});
+            }
             break;
           }
           case 'wake_at':
@@ -288,9 +234,13 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
       abStats.set(testKey, tests);
     }
     tests.get(variant)!.sends++;
+    if (verdicts.has(testKey)) return;
     const total = [...tests.values()].reduce((sum, v) => sum + v.sends, 0);
-    // The verdict is re-evaluated every 100 sends until one is declared, as the send activity would.
-    if (!verdicts.has(testKey) && total % 100 === 0) {
+    // Every look at a running test is another chance of a false winner, so the verdict is looked
+    // at when the test has doubled in size (from min_sample per variant): a few looks, not hundreds.
+    const look = nextLook.get(testKey) ?? campaign.ab.minSample * keys.length;
+    if (total >= look) {
+      nextLook.set(testKey, look * 2);
       const verdict = evaluateAbTest([...tests.values()], campaign.ab);
       if (verdict.winner) {
         verdicts.set(testKey, verdict.winner);

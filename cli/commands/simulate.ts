@@ -3,7 +3,8 @@
 // time-to-qualify distribution. The same seed prints the same report.
 import { readFile } from 'node:fs/promises';
 import { formatCampaignError, parseCampaign } from '../../campaign';
-import { DEFAULT_PROFILE, simulate, type SimulationProfile, type SimulationResult } from '../../campaign/simulator';
+import { DEFAULT_PROFILE, parseProfile } from '../../campaign/profile';
+import { simulate, type SimulationResult, type StepStats } from '../../campaign/simulator';
 import { EXIT, type CommandOutput } from '../exit-codes';
 
 export interface SimulateOptions {
@@ -35,12 +36,19 @@ export async function simulateCommand(file: string, options: SimulateOptions, ou
   }
   let profile = DEFAULT_PROFILE;
   if (options.profile) {
+    let content: unknown;
     try {
-      profile = mergeProfile(JSON.parse(await readFile(options.profile, 'utf8')));
+      content = JSON.parse(await readFile(options.profile, 'utf8'));
     } catch (error) {
       out.error(`cannot use profile ${options.profile}: ${(error as Error).message}`);
       return EXIT.invalid;
     }
+    const checked = parseProfile(content);
+    if (!checked.ok) {
+      for (const error of checked.errors) out.error(`${options.profile}: ${formatCampaignError(error)}`);
+      return EXIT.invalid;
+    }
+    profile = checked.profile;
   }
   const started = performance.now();
   const result = simulate(parsed.campaign, { leads: options.leads, days: options.days, seed: options.seed, profile });
@@ -49,18 +57,6 @@ export async function simulateCommand(file: string, options: SimulateOptions, ou
   else for (const line of report(result)) out.log(line);
   out.error(`simulated ${result.leads} leads × ${result.days} days in ${seconds.toFixed(2)} s (${result.steps_run} interpreter steps)`);
   return EXIT.ok;
-}
-
-/** A profile file overrides the defaults section by section. */
-function mergeProfile(partial: Partial<SimulationProfile>): SimulationProfile {
-  if (!partial || typeof partial !== 'object') throw new Error('expected a JSON object');
-  return {
-    ...DEFAULT_PROFILE,
-    ...partial,
-    attributes: { ...DEFAULT_PROFILE.attributes, ...partial.attributes },
-    email: { ...DEFAULT_PROFILE.email, ...partial.email },
-    sales: { ...DEFAULT_PROFILE.sales, ...partial.sales },
-  };
 }
 
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(1)}%` : '–');
@@ -82,10 +78,8 @@ export function report(r: SimulationResult): string[] {
     `  unsubscribed      ${pad(f.unsubscribed, 9)}  ${pad(pct(f.unsubscribed, f.enrolled), 6)}`,
     `  exited            ${Object.entries(f.exited).map(([reason, n]) => `${reason}: ${n}`).join(', ') || '0'}`,
     '',
-    'Steps                                   sent    opened   clicked',
-    ...Object.entries(r.steps)
-      .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
-      .map(([path, s]) => `  ${path.padEnd(32)} ${pad(s.sent, 8)} ${pad(pct(s.opened, s.sent), 8)} ${pad(pct(s.clicked, s.sent), 8)}`),
+    'Steps                                   sent    opened   clicked  unsubscribed',
+    ...stepLines(r),
     '',
     'A/B tests',
     ...(Object.keys(r.abTests).length === 0 ? ['  none'] : []),
@@ -100,4 +94,24 @@ export function report(r: SimulationResult): string[] {
       : '  no lead qualified',
   ];
   return lines;
+}
+
+/** One line per step, grouped by track (stage) with a subtotal, then the trigger emails. */
+function stepLines(r: SimulationResult): string[] {
+  const line = (name: string, s: StepStats) =>
+    `  ${name.padEnd(32)} ${pad(s.sent, 8)} ${pad(pct(s.opened, s.sent), 8)} ${pad(pct(s.clicked, s.sent), 8)} ${pad(pct(s.unsubscribed, s.sent), 8)}`;
+  const groups = new Map<string, [string, StepStats][]>();
+  for (const entry of Object.entries(r.steps).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
+    const group = entry[0].startsWith('triggers') ? 'triggers' : entry[0].split('[')[0]!;
+    groups.set(group, [...(groups.get(group) ?? []), entry]);
+  }
+  return [...groups].flatMap(([group, entries]) => {
+    const total = entries.reduce((sum, [, s]) => ({ sent: sum.sent + s.sent, opened: sum.opened + s.opened, clicked: sum.clicked + s.clicked, unsubscribed: sum.unsubscribed + s.unsubscribed }), {
+      sent: 0,
+      opened: 0,
+      clicked: 0,
+      unsubscribed: 0,
+    });
+    return [...entries.map(([path, s]) => line(path, s)), line(`${group} (all)`, total)];
+  });
 }

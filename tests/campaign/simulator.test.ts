@@ -1,6 +1,7 @@
 // The simulator: deterministic per seed, and its counts agree with each other.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROFILE, simulate } from '../../campaign/simulator';
+import { DEFAULT_PROFILE } from '../../campaign/profile';
+import { simulate } from '../../campaign/simulator';
 import { campaignFile } from './support';
 
 const demo = campaignFile('saas-whitepaper-nurture');
@@ -21,6 +22,10 @@ describe('simulate', () => {
     expect(f.converted).toBeLessThanOrEqual(f.accepted);
     expect(r.timeToQualifyDays.count).toBeLessThanOrEqual(f.handedOff);
     for (const step of Object.values(r.steps)) expect(step.clicked).toBeLessThanOrEqual(step.opened);
+    // Every unsubscribe comes from an email; some fall after the lead has already left or the run ended.
+    const fromEmails = Object.values(r.steps).reduce((sum, step) => sum + step.unsubscribed, 0);
+    expect(f.unsubscribed).toBeGreaterThan(0);
+    expect(f.unsubscribed).toBeLessThanOrEqual(fromEmails);
     // Only consenting leads (92% by default) receive the first email.
     expect(r.steps['tracks.cold[0]']!.sent).toBeLessThan(3000);
     expect(r.steps['tracks.cold[0]']!.sent).toBeGreaterThan(2600);
