@@ -1,0 +1,301 @@
+// The outbox mailer on real PostgreSQL and a real SMTP sink; only the Temporal side (the
+// SendCompleter) is a recorder.
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { recordConsent } from '../../db/consent';
+import { upsertLead } from '../../db/leads';
+import { suppressAddress, suppressionOf } from '../../db/suppressions';
+import { messageIdFor } from '../../mail/identity';
+import { startMailer, type Mailer, type SendCompleter, type SendOutcome } from '../../mail/mailer';
+import { startSmtpSink, type SmtpSink } from '../../mail/smtp-sink';
+import { createTransport, type Transport } from '../../mail/transport';
+import { createTestDatabase, type TestDatabase } from '../support/database';
+
+let db: TestDatabase;
+let sink: SmtpSink;
+let transport: Transport;
+const run = randomBytes(4).toString('hex');
+const running: Mailer[] = [];
+
+beforeAll(async () => {
+  [db, sink] = await Promise.all([createTestDatabase(), startSmtpSink()]);
+  transport = createTransport(sink.url, { maxConnections: 4 });
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((mailer) => mailer.stop()));
+  sink.setFault(undefined);
+});
+afterAll(async () => {
+  transport?.close();
+  await sink?.close();
+  await db?.drop();
+});
+
+interface Queued {
+  id: number;
+  messageId: string;
+  token: Buffer;
+  address: string;
+  leadId: string;
+}
+
+let serial = 0;
+/** Writes an outbox row the way the send activity does (marketing mail with consent unless told otherwise). */
+async function queue(options: { purpose?: string | null; consent?: boolean; status?: string; leaseExpired?: boolean } = {}): Promise<Queued> {
+  const n = ++serial;
+  const address = `lead${n}.${run}@example.com`;
+  const { lead } = await upsertLead(db.pool, { email: address });
+  const purpose = options.purpose === undefined ? 'marketing_email' : options.purpose;
+  if (purpose) await recordConsent(db.pool, { leadId: lead.id, purpose, granted: options.consent ?? true, source: 'test' });
+  const key = `${run}:${n}`;
+  const messageId = messageIdFor(key, 'nurture.test');
+  const token = randomBytes(24);
+  const message = { from: 'Acme <marketing@acme.example>', to: address, subject: `Hello ${n}`, html: `<p>Email ${n}</p>`, text: `Email ${n}`, headers: { 'X-Serial': String(n) }, messageId };
+  const { rows } = await db.pool.query<{ id: number }>(
+    `INSERT INTO email_sends (idempotency_key, message_id, message_key, kind, lead_id, template, to_address, consent_purpose,
+                              subject, status, task_token, message, lease_expires_at)
+     VALUES ($1, $2, $3, $4, $5, 'welcome', $6, $7, $8, $9, $10, $11, CASE WHEN $12 THEN now() - interval '1 second' END)
+     RETURNING id`,
+    [key, messageId, `k${n}${run}`, purpose ? 'step' : 'sales_notice', lead.id, address, purpose, message.subject,
+     options.status ?? 'queued', token, JSON.stringify(message), options.leaseExpired ?? false],
+  );
+  return { id: rows[0]!.id, messageId, token, address, leadId: lead.id };
+}
+
+const notify = () => db.pool.query('NOTIFY nurture_outbox');
+
+async function statusOf(...rows: Queued[]): Promise<string[]> {
+  const { rows: found } = await db.pool.query<{ id: number; status: string }>('SELECT id, status FROM email_sends WHERE id = ANY($1::bigint[])', [rows.map((r) => r.id)]);
+  return rows.map((row) => found.find((f) => f.id === row.id)?.status ?? 'missing');
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+function recorder() {
+  const completed: { token: string; outcome: SendOutcome }[] = [];
+  const failed: { token: string; error: { message: string; retryable: boolean } }[] = [];
+  const completer: SendCompleter = {
+    async complete(token, outcome) {
+      completed.push({ token: Buffer.from(token).toString('hex'), outcome });
+    },
+    async fail(token, error) {
+      failed.push({ token: Buffer.from(token).toString('hex'), error });
+    },
+  };
+  return { completed, failed, completer };
+}
+
+function mailer(completer: SendCompleter, options: { transport?: Transport; concurrency?: number; pollMs?: number } = {}): Mailer {
+  const started = startMailer({ pool: db.pool, databaseUrl: db.url, transport: options.transport ?? transport, completer, concurrency: options.concurrency ?? 4, pollMs: options.pollMs ?? 200 });
+  running.push(started);
+  return started;
+}
+
+const atSink = (messageId: string) => sink.messages.filter((m) => m.messageId === messageId).length;
+
+/** Waits until the sink has parsed every row's email (it answers 250 before parsing), then checks each arrived once. */
+async function deliveredOnce(rows: Queued[]) {
+  await sink.waitFor((all) => rows.every((row) => all.some((m) => m.messageId === row.messageId)), 5_000);
+  for (const row of rows) expect(atSink(row.messageId), row.messageId).toBe(1);
+}
+
+/** A transport whose sends wait at a gate until the test opens it. */
+function gatedTransport() {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let entered = 0;
+  const gated: Transport = {
+    async send(message) {
+      entered++;
+      await gate;
+      return transport.send(message);
+    },
+    close() {},
+  };
+  return { transport: gated, open, entered: () => entered };
+}
+
+describe('outbox mailer', () => {
+  it('delivers every queued row exactly once with two mailers racing, with the row’s Message-ID', async () => {
+    const rows = await Promise.all(Array.from({ length: 40 }, (_, i) => queue({ purpose: i % 4 === 0 ? null : 'marketing_email' })));
+    const { completed, failed, completer } = recorder();
+    mailer(completer);
+    mailer(completer);
+    await notify();
+    await until('all rows sent', async () => (await statusOf(...rows)).every((s) => s === 'sent'));
+    await deliveredOnce(rows);
+    for (const row of rows) {
+      expect(sink.messages.find((m) => m.messageId === row.messageId)!.to).toEqual([row.address]);
+    }
+    await until('every activity completed', () => completed.length >= rows.length);
+    expect(failed).toEqual([]);
+    expect(completed.map((c) => c.token).sort()).toEqual(rows.map((r) => r.token.toString('hex')).sort());
+    for (const { outcome } of completed) {
+      expect(outcome.status).toBe('sent');
+      expect(outcome.smtpResponse).toMatch(/^250\b/);
+      expect(Number.isNaN(Date.parse(outcome.sentAt!))).toBe(false);
+    }
+    const { rows: stored } = await db.pool.query(
+      'SELECT attempts, message, sent_at, lease_expires_at, smtp_response FROM email_sends WHERE id = ANY($1::bigint[])',
+      [rows.map((r) => r.id)],
+    );
+    for (const row of stored) expect(row).toMatchObject({ attempts: 1, message: null, lease_expires_at: null, smtp_response: expect.stringMatching(/^250/) });
+  });
+
+  it('defers on 451 and fails the activity retryably; the re-queued rows then go through once', async () => {
+    let refusals = 3;
+    sink.setFault(() => (refusals-- > 0 ? { code: 451, message: '4.3.0 try later' } : undefined));
+    const rows = await Promise.all(Array.from({ length: 6 }, () => queue()));
+    const { completed, failed, completer } = recorder();
+    mailer(completer);
+    await notify();
+    await until('rows sent or deferred', async () => (await statusOf(...rows)).every((s) => s === 'sent' || s === 'deferred'));
+    const deferred: Queued[] = [];
+    for (const [i, status] of (await statusOf(...rows)).entries()) if (status === 'deferred') deferred.push(rows[i]!);
+    expect(deferred).toHaveLength(3);
+    await until('three failures', () => failed.length === 3);
+    expect(failed.map((f) => f.token).sort()).toEqual(deferred.map((r) => r.token.toString('hex')).sort());
+    for (const f of failed) expect(f.error).toEqual({ message: expect.stringContaining('451'), retryable: true });
+    const { rows: kept } = await db.pool.query('SELECT smtp_response, message FROM email_sends WHERE id = ANY($1::bigint[])', [deferred.map((r) => r.id)]);
+    for (const row of kept) {
+      expect(row.smtp_response).toContain('451');
+      expect(row.message).not.toBeNull(); // needed for the next attempt
+    }
+    for (const row of deferred) expect(atSink(row.messageId)).toBe(0);
+
+    // The activity's next attempt re-queues its row with a fresh token (as activities/send.ts does).
+    const retried = new Map(deferred.map((row) => [row.id, randomBytes(24)]));
+    for (const [id, token] of retried) await db.pool.query(`UPDATE email_sends SET status = 'queued', task_token = $2 WHERE id = $1`, [id, token]);
+    await notify();
+    await until('all rows sent', async () => (await statusOf(...rows)).every((s) => s === 'sent'));
+    await deliveredOnce(rows);
+    await until('six completions', () => completed.length === 6);
+    const completedTokens = completed.map((c) => c.token);
+    for (const token of retried.values()) expect(completedTokens).toContain(token.toString('hex'));
+    for (const row of deferred) expect(completedTokens).not.toContain(row.token.toString('hex'));
+  });
+
+  it('bounces a 550 recipient: suppresses the address and completes with bounced', async () => {
+    const [bad, good] = [await queue(), await queue()];
+    sink.setFault(({ to }) => (to.includes(bad.address) ? { code: 550, message: '5.1.1 mailbox unavailable' } : undefined));
+    const { completed, failed, completer } = recorder();
+    mailer(completer);
+    await notify();
+    await until('both final', async () => (await statusOf(bad, good)).join() === 'bounced,sent');
+    const suppression = await suppressionOf(db.pool, bad.address);
+    expect(suppression?.reason).toBe('hard_bounce');
+    expect(await suppressionOf(db.pool, good.address)).toBeUndefined();
+    await until('two completions', () => completed.length === 2);
+    const bounce = completed.find((c) => c.token === bad.token.toString('hex'))!;
+    expect(bounce.outcome).toMatchObject({ status: 'bounced', messageId: bad.messageId, smtpResponse: expect.stringContaining('550') });
+    expect(failed).toEqual([]);
+    expect(atSink(bad.messageId)).toBe(0);
+  });
+
+  it('does not send to a lead whose consent was withdrawn after queueing, nor to a suppressed address', async () => {
+    const withdrawn = await queue();
+    await recordConsent(db.pool, { leadId: withdrawn.leadId, purpose: 'marketing_email', granted: false, source: 'unsubscribe-link' });
+    const suppressed = await queue();
+    await suppressAddress(db.pool, suppressed.address, 'complaint');
+    const control = await queue();
+    const { completed, completer } = recorder();
+    mailer(completer);
+    await notify();
+    await until('all final', async () => (await statusOf(withdrawn, suppressed, control)).join() === 'skipped_no_consent,suppressed,sent');
+    await deliveredOnce([control]);
+    expect(atSink(withdrawn.messageId)).toBe(0);
+    expect(atSink(suppressed.messageId)).toBe(0);
+    await until('three completions', () => completed.length === 3);
+    expect(completed.find((c) => c.token === withdrawn.token.toString('hex'))!.outcome).toEqual({ status: 'skipped_no_consent', messageId: withdrawn.messageId });
+    expect(completed.find((c) => c.token === suppressed.token.toString('hex'))!.outcome).toEqual({ status: 'suppressed', messageId: suppressed.messageId });
+  });
+
+  it('calls a sending row with an expired lease unconfirmed and never sends it', async () => {
+    const abandoned = await queue({ status: 'sending', leaseExpired: true });
+    const { completed, completer } = recorder();
+    mailer(completer);
+    await until('unconfirmed', async () => (await statusOf(abandoned))[0] === 'unconfirmed');
+    await until('completion', () => completed.length === 1);
+    expect(completed[0]).toEqual({ token: abandoned.token.toString('hex'), outcome: { status: 'unconfirmed', messageId: abandoned.messageId } });
+    expect(atSink(abandoned.messageId)).toBe(0);
+  });
+
+  it('completes the token the row holds when SMTP answers, not the one it was claimed with', async () => {
+    const row = await queue();
+    const gated = gatedTransport();
+    const { completed, completer } = recorder();
+    mailer(completer, { transport: gated.transport });
+    await notify();
+    await until('send in flight', () => gated.entered() === 1);
+    const replacement = randomBytes(24);
+    await db.pool.query('UPDATE email_sends SET task_token = $2 WHERE id = $1', [row.id, replacement]);
+    gated.open();
+    await until('completion', () => completed.length === 1);
+    expect(completed[0]!.token).toBe(replacement.toString('hex'));
+    expect(await statusOf(row)).toEqual(['sent']);
+    await deliveredOnce([row]);
+  });
+
+  it('stops gracefully: finishes the send in flight and hands back the rows it had not started', async () => {
+    const rows = [await queue(), await queue(), await queue()];
+    const gated = gatedTransport();
+    const { completed, completer } = recorder();
+    const m = mailer(completer, { transport: gated.transport, concurrency: 1 });
+    await notify();
+    await until('send in flight', () => gated.entered() === 1);
+    let stopped = false;
+    const stopping = m.stop().then(() => (stopped = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(stopped).toBe(false);
+    gated.open();
+    await stopping;
+    expect(completed).toHaveLength(1);
+    const { rows: after } = await db.pool.query<{ status: string; attempts: number }>(
+      'SELECT status, attempts FROM email_sends WHERE id = ANY($1::bigint[]) ORDER BY id', [rows.map((r) => r.id)],
+    );
+    expect(after).toEqual([{ status: 'sent', attempts: 1 }, { status: 'queued', attempts: 0 }, { status: 'queued', attempts: 0 }]);
+    expect(gated.entered()).toBe(1);
+    // Another mailer takes the rest.
+    const next = recorder();
+    mailer(next.completer);
+    await until('the rest sent', async () => (await statusOf(...rows)).every((s) => s === 'sent'));
+    await deliveredOnce(rows);
+  });
+
+  it('survives losing its database connections and delivers afterwards (LISTEN reconnects)', async () => {
+    const { completed, completer } = recorder();
+    // A long poll: after the connections are killed, only the re-established LISTEN can wake the mailer.
+    const m = mailer(completer, { pollMs: 60_000 });
+    const before = await queue();
+    await notify();
+    await until('first sent', async () => (await statusOf(before))[0] === 'sent');
+    await m.idle();
+    const { rows: killed } = await db.pool.query<{ n: number }>(
+      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
+    );
+    expect(killed[0]!.n).toBeGreaterThan(0);
+    // Wait until the mailer is LISTENing again, then queue and notify.
+    await until('LISTEN again', async () => {
+      const { rows } = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
+      );
+      return rows[0]!.n > 0;
+    });
+    const after = await Promise.all([queue(), queue(), queue()]);
+    await notify();
+    await until('rows after the loss sent', async () => (await statusOf(...after)).every((s) => s === 'sent'));
+    await deliveredOnce([before, ...after]);
+    await until('four completions', () => completed.length === 4);
+    await m.idle();
+  });
+
+  it('refuses nonsense options with a clear error', () => {
+    expect(() => startMailer({ pool: db.pool, databaseUrl: db.url, transport, completer: recorder().completer, leaseMs: 0 })).toThrow(/leaseMs must be a positive number/);
+  });
+});
