@@ -1,0 +1,85 @@
+// Conditions: jexl expressions over the lead, score, stage and event, with behaviour functions.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { conditionProblem, holds, holdsByJexl } from '../../campaign/conditions';
+import { DAY } from './support';
+
+const NOW = Date.parse('2026-11-24T01:00:00Z');
+const events = [
+  { type: 'page.viewed', at: NOW - 2 * DAY, data: { page: 'pricing' } },
+  { type: 'page.viewed', at: NOW - 20 * DAY, data: { page: 'pricing' } },
+  { type: 'page.viewed', at: NOW - DAY, data: { page: 'blog' } },
+  { type: 'page.viewed', at: NOW - DAY, data: { page: 'pricing' }, machine: true },
+  { type: 'email.opened', at: NOW - 3 * DAY, data: { template: 'welcome' } },
+  { type: 'email.clicked', at: NOW - 3 * DAY, data: { template: 'pricing' }, machine: true },
+  { type: 'asset.downloaded', at: NOW - 4.5 * DAY, data: { asset: 'whitepaper' } },
+  { type: 'page.viewed', at: NOW + DAY, data: { page: 'pricing' } }, // in the future: not yet seen
+];
+const behaviour = { now: NOW, events };
+const lead = { company: { employees: 250 }, role: 'Director', region: 'kanto' };
+const check = (source: string) => holds(source, { lead, score: 60, stage: 'warm' }, behaviour);
+
+describe('condition functions', () => {
+  it('count human events by type, window and data', () => {
+    expect(check("count('page.viewed') == 3")).toBe(true);
+    expect(check("count('page.viewed', '14d') == 2")).toBe(true);
+    expect(check("count('page.viewed', '14d', { page: 'pricing' }) == 1")).toBe(true);
+    expect(check("count('page.viewed', '30d', { page: 'pricing' }) == 2")).toBe(true);
+    expect(check("has('asset.downloaded', '7d', { asset: 'whitepaper' })")).toBe(true);
+    expect(check("has('asset.downloaded', '4d')")).toBe(false);
+  });
+
+  it('opened / clicked by template ignore machine events', () => {
+    expect(check("opened('welcome')")).toBe(true);
+    expect(check("opened('pricing')")).toBe(false);
+    expect(check('clicked()')).toBe(false); // the only click was a scanner's
+  });
+
+  it('days_since gives days since the latest such event, a large number when never', () => {
+    expect(check("days_since('asset.downloaded') == 4.5")).toBe(true);
+    expect(check("days_since('webinar.attended') > 10000")).toBe(true);
+  });
+
+  it('reads attributes, score and stage, with lower/upper transforms', () => {
+    expect(check("lead.company.employees >= 100 && lead.role|lower == 'director' && score >= 50 && stage == 'warm'")).toBe(true);
+    expect(check("lead.region in ['kansai', 'chubu']")).toBe(false);
+    expect(check('lead.missing.deeply > 3')).toBe(false); // a failing condition counts as false
+  });
+});
+
+describe('condition checking', () => {
+  it('accepts the language and names what is wrong', () => {
+    expect(conditionProblem("count('page.viewed', '14d') >= 2 && score > 10")).toBeUndefined();
+    expect(conditionProblem('score >= ')).toMatch(/./);
+    expect(conditionProblem("fetch('http://x')")).toMatch(/^unknown function fetch\(\); available: count, has, opened, clicked, days_since$/);
+  });
+
+  it('cannot reach JavaScript: no constructors, no calls on values', () => {
+    // jexl's grammar has no calls on values at all: only the registered functions can be called.
+    expect(conditionProblem("lead.constructor.constructor('return process')()")).toMatch(/unexpected/);
+    expect(check("lead.constructor.constructor('return 1')() == 1")).toBe(false);
+  });
+});
+
+describe('the fast paths agree with jexl', () => {
+  it('score comparisons', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('>=', '>', '<=', '<'), fc.integer({ min: -50, max: 200 }), fc.oneof(fc.integer({ min: -50, max: 200 }), fc.double({ min: -50, max: 200, noNaN: true })), (op, limit, score) => {
+        const source = `score ${op} ${limit}`;
+        expect(holds(source, { score }, behaviour)).toBe(holdsByJexl(source, { score }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('event data equality', () => {
+    fc.assert(
+      fc.property(fc.constantFrom('page', 'asset', 'section'), fc.constantFrom('pricing', 'whitepaper', 'product', ''), fc.option(fc.dictionary(fc.constantFrom('page', 'asset', 'section'), fc.oneof(fc.constantFrom('pricing', 'whitepaper', 'product', ''), fc.integer()))), (field, value, data) => {
+        const source = `event.data.${field} == '${value}'`;
+        const event = data === null ? {} : { data };
+        expect(holds(source, { event }, behaviour)).toBe(holdsByJexl(source, { event }));
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
