@@ -6,9 +6,10 @@
 // - no word wrapping: line widths measured on `{{lead.first_name}}` mean nothing after rendering;
 // - links print their href, which by then is a `{{track_link N}}` call, so the text shows the
 //   same tracked URL as the HTML;
-// - loops around list items (`{{#each}}<li>…</li>{{/each}}`) survive as text around the items;
-//   loops around table rows would be dropped by html-to-text's table layout, so data tables
-//   are written `<table class="rows">` and printed row by row instead.
+// - html-to-text keeps every text node outside <style>/<script>, so loops around list items
+//   (`{{#each}}<li>…</li>{{/each}}`) or table rows survive as text between them. Plain tables
+//   would run their cells together on one line, though; data tables are written
+//   `<table class="rows">` and print one row per line, cells separated by " | ".
 import { convert, type FormatCallback, type HtmlToTextOptions } from 'html-to-text';
 
 // Cells of a row print on one line, separated by " | ": "fit | 15".
