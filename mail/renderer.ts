@@ -150,7 +150,7 @@ export class TemplateLibrary {
       const subject = this.subject(request.subject)(context).replace(/[\r\n\u0085\u2028\u2029]+/g, ' ').trim();
       return { subject, html: template.html(context), text: template.text(context), headers };
     } catch (error) {
-      throw new TemplateError(request.template, `Handlebars: ${(error as Error).message}`);
+      throw new TemplateError(request.template, `rendering failed: ${(error as Error).message}`);
     } finally {
       this.scope = undefined;
     }
