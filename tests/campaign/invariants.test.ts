@@ -13,14 +13,15 @@ import {
   type Command,
   type Input,
   type LeadSnapshot,
+  validateCampaign,
 } from '../../campaign';
 import { campaignFile, DAY, HOUR, TUESDAY_10_JST } from './support';
 
 const EVENT_TYPES = ['email.opened', 'email.clicked', 'page.viewed', 'asset.downloaded', 'webinar.attended', 'form.submitted', 'unsubscribed', 'converted'];
 const PAGES = ['pricing', 'careers', 'product', 'blog'];
 
-// Campaign variations: the two shipped campaigns with random caps, hysteresis and thresholds.
-const campaigns = fc
+// Campaign variations: the two shipped campaigns with random caps, hysteresis and thresholds …
+const shippedVariations = fc
   .record({
     file: fc.constantFrom('saas-whitepaper-nurture', 'hot-lead-seed002'),
     cap: fc.integer({ min: 1, max: 4 }),
@@ -36,6 +37,85 @@ const campaigns = fc
         .replace(/^send_window: (.*)$/m, `send_window: $1\nfrequency_cap: { max: ${cap}, per: 7d }`),
     ),
   );
+
+// … and random campaigns: random tracks of every step kind (nested one level), windows, zones,
+// holidays, decay, caps, triggers, qualification and handoff, compiled by the real validator.
+const leafStep = fc.oneof(
+  fc.record({ email: fc.record({ template: fc.constantFrom('welcome', 'case-study', 'pricing'), subject: fc.constantFrom('Hello', 'News') }) }),
+  fc.constant({ email: { template: 'welcome', subject: { A: 'Variant A', B: 'Variant B' } } }),
+  fc.record({ wait: fc.constantFrom('30m', '5h', '1d', '3d', '9d') }),
+  fc.constantFrom({ wait: { until: 'next_window' } }, { wait: { until_time: '10:30' } }, { wait: { until_time: '23:45' } }),
+  fc.record({ score: fc.record({ add: fc.integer({ min: -30, max: 40 }), reason: fc.constant('adjusted') }) }),
+  fc.constantFrom<Record<string, unknown>>({ goto: 'cold0' }, { goto: 'warm0' }, { goto: 'hot1' }, { goto: { stage: 'warm' } }, { goto: { stage: 'hot' } }),
+  fc.constantFrom({ handoff: 'now' }, { exit: 'finished' }),
+);
+const block = fc.array(leafStep, { maxLength: 3 });
+const anyStep = fc.oneof(
+  { weight: 3, arbitrary: leafStep },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      wait_for: fc.record({ event: fc.constantFrom('email.clicked', 'page.viewed'), timeout: fc.constantFrom('1h', '2d', '5d') }),
+      then: block,
+      else: block,
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ if: fc.constantFrom('score >= 30', "count('page.viewed', '7d') >= 2", "opened('welcome')", 'lead.authority == true'), then: block, else: block }) },
+);
+const track = (stage: string) => fc.array(anyStep, { minLength: 2, maxLength: 6 }).map((steps) => steps.map((s, i) => ({ ...s, label: `${stage}${i}` })));
+const randomCampaigns = fc
+  .record({
+    coldTrack: track('cold'),
+    warmTrack: track('warm'),
+    hotTrack: track('hot'),
+    days: fc.subarray(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'], { minLength: 1 }),
+    startHour: fc.integer({ min: 0, max: 20 }),
+    length: fc.integer({ min: 1, max: 10 }),
+    windowZone: fc.constantFrom('lead', 'Asia/Tokyo', 'America/New_York'),
+    holidays: fc.boolean(),
+    decay: fc.constantFrom(undefined, { half_life: '10d' }, { expire_after: '20d' }),
+    cap: fc.integer({ min: 1, max: 4 }),
+    warm: fc.integer({ min: 10, max: 50 }),
+    gap: fc.integer({ min: 5, max: 40 }),
+    qualifyAt: fc.integer({ min: 30, max: 120 }),
+    recycle: fc.constantFrom<Record<string, unknown> | string>('exit', { recycle_to: 'warm', after: '10d' }, { recycle_to: 'cold', after: '3d', reset_score: false }),
+  })
+  .map((r) => {
+    const end = Math.min(24, r.startHour + r.length);
+    const result = validateCampaign({
+      id: 'random',
+      name: 'Random',
+      from: { email: 'a@b.example' },
+      timezone: 'Asia/Tokyo',
+      entry: { on: 'form.submitted' },
+      consent: 'marketing_email',
+      scoring: {
+        fit: [{ if: 'lead.company.employees >= 100', points: 20 }],
+        behaviour: [
+          { on: 'page.viewed', where: "event.data.page == 'pricing'", points: 15 },
+          { on: 'email.clicked', points: 5, max: 20 },
+          { on: 'page.viewed', where: "event.data.page == 'careers'", points: -10 },
+        ],
+        ...(r.decay && { decay: r.decay }),
+      },
+      stages: { warm: r.warm, hot: r.warm + r.gap, hysteresis: 5 },
+      triggers: [{ on: 'webinar.attended', send: 'webinar-followup', subject: 'Thanks', cooldown: '3d' }],
+      tracks: { cold: r.coldTrack, warm: r.warmTrack, hot: r.hotTrack },
+      send_window: {
+        days: r.days,
+        hours: `${String(r.startHour).padStart(2, '0')}:00-${String(end).padStart(2, '0')}:00`,
+        timezone: r.windowZone,
+        ...(r.holidays && { holidays: 'JP' }),
+      },
+      frequency_cap: { max: r.cap, per: '7d' },
+      qualify: { all: [`score >= ${r.qualifyAt}`] },
+      handoff: { assign: { pool: 'sales' }, sla: { first_contact: '2 business days', remind_before: '2h', outcome: '48h' }, on_not_ready: r.recycle },
+    });
+    if (!result.ok) throw new Error(`test generator made an invalid campaign: ${JSON.stringify(result.errors)}`);
+    return result.campaign;
+  });
+
+const campaigns = fc.oneof(shippedVariations, randomCampaigns);
 
 const leads = fc.record({
   id: fc.uuid(),
@@ -191,7 +271,12 @@ describe('interpreter invariants', () => {
         const handoffs = log.flatMap((s) => s.commands.filter((c) => c.type === 'handoff'));
         const keys = handoffs.map((c) => (c as { handoffKey: string }).handoffKey);
         expect(new Set(keys).size).toBe(keys.length);
-        for (const h of handoffs) expect((h as { score: number }).score).toBeGreaterThanOrEqual(70);
+        // Qualified: the score met the campaign's `score >= N`; otherwise a handoff step asked.
+        const threshold = Number(/score >= (\d+)/.exec(campaign.qualify!.all![0]!)![1]);
+        for (const h of handoffs as Extract<Command, { type: 'handoff' }>[]) {
+          if (h.reasons[0]!.startsWith('handoff step')) expect(h.reasons).toEqual([expect.stringMatching(/^handoff step tracks\.(cold|warm|hot)\[/)]);
+          else expect(h.score).toBeGreaterThanOrEqual(threshold);
+        }
       }),
       RUNS,
     );
@@ -203,4 +288,14 @@ it('drives time forward sensibly (sanity of the generator)', () => {
     { gap: HOUR, input: { kind: 'event', type: 'page.viewed', page: 'pricing', id: 1, machine: false } },
   ]);
   expect(sendsOf(log).length).toBeGreaterThan(3);
+});
+
+it('random campaigns exercise sends, handoffs and exits (sanity of the generator)', () => {
+  const lead: LeadSnapshot = { id: 'x', email: 'x@y.z', attributes: { company: { employees: 500 } }, timezone: 'Asia/Tokyo', consent: { marketing_email: true } };
+  const pricing = Array.from({ length: 6 }, (_, i) => ({ gap: DAY, input: { kind: 'event' as const, type: 'page.viewed', page: 'pricing', id: i, machine: false } }));
+  const logs = fc.sample(randomCampaigns, { numRuns: 40, seed: 42 }).map((campaign) => drive(campaign, lead, pricing).flatMap((s) => s.commands));
+  const share = (type: Command['type']) => logs.filter((commands) => commands.some((c) => c.type === type)).length / logs.length;
+  expect(share('send')).toBeGreaterThan(0.5);
+  expect(share('handoff')).toBeGreaterThan(0.2);
+  expect(share('exit')).toBeGreaterThan(0.1);
 });
