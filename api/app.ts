@@ -1,0 +1,104 @@
+// The HTTP API: one encapsulated plugin per area, a JSON schema on every route, OpenAPI at
+// /openapi.json and a docs page at /docs, API keys on /v1, JSON errors, rate and body limits.
+// No CORS plugin: browsers on other origins get nothing.
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Pool } from '../db/pool';
+import { requireApiKey } from './auth';
+import { checkBody } from './body-check';
+import type { ApiContext } from './context';
+import type { Engine } from './engine';
+import { ApiError, errorSchema, installErrorHandling } from './errors';
+import { createMetrics } from './metrics';
+import { campaignRoutes } from './routes/campaigns';
+import { consentRoutes } from './routes/consent';
+import { eventRoutes } from './routes/events';
+import { handoffLinkRoutes, handoffRoutes } from './routes/handoffs';
+import { healthRoutes } from './routes/health';
+import { leadRoutes } from './routes/leads';
+import { statsRoutes } from './routes/stats';
+import { trackingRoutes } from './routes/tracking';
+import { unsubscribeRoutes } from './routes/unsubscribe';
+
+export interface ApiOptions {
+  pool: Pool;
+  engine: Engine;
+  links: { baseUrl: string; secret: string };
+  logger?: FastifyServerOptions['logger'];
+  rateLimit?: { max: number; timeWindow: string } | false;
+  /** Largest JSON body in bytes (default 1 MB); the CSV import has its own 50 MB limit. */
+  bodyLimit?: number;
+}
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export const DEFAULT_RATE_LIMIT = { max: 1200, timeWindow: '1 minute' };
+
+export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // Bodies are validated as sent: "12" is not a number and unknown fields are refused, not dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allowUnionTypes: true } },
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  const context: ApiContext = { pool: options.pool, engine: options.engine, links: options.links, metrics: createMetrics() };
+
+  // Bodies are JSON (plus the YAML, CSV and form bodies the routes that take them declare).
+  app.removeContentTypeParser('text/plain');
+  app.addSchema(errorSchema);
+  installErrorHandling(app);
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Nurture API', version: '1', description: 'Campaigns, leads, consent, events, handoffs, stats, tracking.' },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'nk_<prefix>_<secret>' } } },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
+  if (limit) {
+    await app.register(rateLimit, {
+      max: limit.max,
+      timeWindow: limit.timeWindow,
+      // Per API key when one is presented (its public prefix), otherwise per client address.
+      keyGenerator: (request) => /^Bearer\s+nk_([0-9a-f]{12})_/i.exec(request.headers.authorization ?? '')?.[1] ?? request.ip,
+      errorResponseBuilder: (_request, context) =>
+        new ApiError(429, 'rate_limited', `rate limit exceeded: ${context.max} requests per ${context.after}; retry later`),
+    });
+  }
+
+  app.addHook('onResponse', async (request, reply) => {
+    context.metrics.requestDuration
+      .labels(request.method, request.routeOptions.url ?? 'unmatched', String(reply.statusCode))
+      .observe(reply.elapsedTime / 1000);
+  });
+  app.addHook('preValidation', checkBody);
+
+  // Public: opened from emails and probes, authenticated by signed tokens or not at all.
+  await app.register(healthRoutes, context);
+  await app.register(trackingRoutes, context);
+  await app.register(unsubscribeRoutes, context);
+  await app.register(handoffLinkRoutes, context);
+
+  await app.register(async (v1) => {
+    v1.addHook('onRequest', requireApiKey(options.pool));
+    v1.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, security: [{ apiKey: [] }] };
+    });
+    await v1.register(leadRoutes, context);
+    await v1.register(consentRoutes, context);
+    await v1.register(eventRoutes, context);
+    await v1.register(handoffRoutes, context);
+    await v1.register(campaignRoutes, context);
+    await v1.register(statsRoutes, context);
+  }, { prefix: '/v1' });
+
+  app.get('/openapi.json', { schema: { hide: true, response: { 200: { type: 'object', additionalProperties: true } } } }, async () => app.swagger());
+
+  return app;
+}

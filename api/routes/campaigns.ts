@@ -1,0 +1,192 @@
+// Campaigns and enrolments. A campaign is posted as YAML (application/yaml) or JSON, validated by
+// the campaign core (errors: 422 with path, message and line) and stored as an immutable
+// version named by its content hash (the same content again is the same version).
+// Status changes: draft|paused → active (launch/resume), active → paused, any → archived.
+import type { FastifyPluginAsync } from 'fastify';
+import { parseCampaign, validateCampaign, type CampaignResult } from '../../campaign';
+import { getCampaignVersion, saveCampaignVersion, setCampaignStatus, type CampaignStatus } from '../../db/campaigns';
+import { getLead } from '../../db/leads';
+import type { ApiContext } from '../context';
+import { ApiError, conflict, notFound, responses } from '../errors';
+import { anyObject, uuidSchema } from './shared-schemas';
+
+const campaignIdParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
+const workflowParams = { type: 'object', required: ['workflowId'], properties: { workflowId: { type: 'string', minLength: 1, maxLength: 400 } } };
+const campaignBody = {
+  type: ['object', 'string'],
+  description: 'the campaign definition: a JSON object, or YAML/JSON text sent as application/yaml',
+};
+
+const errorList = { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' } } } };
+const versionSchema = {
+  type: 'object',
+  properties: { id: { type: 'string' }, version: { type: 'integer' }, content_hash: { type: 'string' }, created: { type: 'boolean' }, status: { type: 'string' } },
+};
+const summarySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    status: { type: 'string' },
+    current_version: { type: ['integer', 'null'] },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+const TRANSITIONS: Record<'launch' | 'pause' | 'resume' | 'archive', { to: 'active' | 'paused' | 'archived'; from: CampaignStatus[] }> = {
+  launch: { to: 'active', from: ['draft', 'paused'] },
+  resume: { to: 'active', from: ['paused'] },
+  pause: { to: 'paused', from: ['active'] },
+  archive: { to: 'archived', from: ['draft', 'active', 'paused'] },
+};
+
+function compile(body: unknown): CampaignResult & { source?: string } {
+  if (typeof body === 'string') return { ...parseCampaign(body), source: body };
+  return validateCampaign(body);
+}
+
+function invalid(result: CampaignResult): ApiError {
+  const errors = result.ok ? [] : result.errors;
+  return new ApiError(422, 'invalid_campaign', `the campaign has ${errors.length} problem${errors.length === 1 ? '' : 's'}`, errors);
+}
+
+export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine }) => {
+  app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  const summary = async (id: string) => (await pool.query('SELECT * FROM campaigns WHERE id = $1', [id])).rows[0];
+
+  app.post<{ Body: unknown }>(
+    '/campaigns',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'Create a campaign or a new version of it',
+        body: campaignBody,
+        response: responses({ 200: versionSchema, 201: versionSchema, 422: { $ref: 'ApiError#' } }),
+      },
+    },
+    async (request, reply) => {
+      const result = compile(request.body);
+      if (!result.ok) throw invalid(result);
+      const saved = await saveCampaignVersion(pool, result.campaign, result.source);
+      const version = (await getCampaignVersion(pool, result.campaign.id, saved.version))!;
+      const row = await summary(result.campaign.id);
+      return reply
+        .status(saved.created ? 201 : 200)
+        .send({ id: result.campaign.id, version: saved.version, content_hash: version.contentHash, created: saved.created, status: row.status });
+    },
+  );
+
+  app.post<{ Body: unknown }>(
+    '/campaigns/validate',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'Validate a campaign without saving it',
+        body: campaignBody,
+        response: responses({ 200: { type: 'object', properties: { ok: { type: 'boolean' }, id: { type: 'string' } } }, 422: { $ref: 'ApiError#' } }),
+      },
+    },
+    async (request) => {
+      const result = compile(request.body);
+      if (!result.ok) throw invalid(result);
+      return { ok: true, id: result.campaign.id };
+    },
+  );
+
+  app.get('/campaigns', { schema: { tags: ['campaigns'], response: responses({ 200: { type: 'object', properties: { campaigns: { type: 'array', items: summarySchema } } } }) } }, async () => ({
+    campaigns: (await pool.query('SELECT * FROM campaigns ORDER BY created_at, id')).rows,
+  }));
+
+  app.get<{ Params: { id: string } }>(
+    '/campaigns/:id',
+    {
+      schema: {
+        tags: ['campaigns'],
+        params: campaignIdParams,
+        response: responses({
+          200: {
+            type: 'object',
+            properties: {
+              campaign: summarySchema,
+              definition: anyObject,
+              versions: { type: 'array', items: { type: 'object', properties: { version: { type: 'integer' }, content_hash: { type: 'string' }, created_at: { type: 'string', format: 'date-time' } } } },
+            },
+          },
+        }),
+      },
+    },
+    async (request) => {
+      const row = await summary(request.params.id);
+      if (!row) throw notFound(`campaign ${request.params.id}`);
+      const [current, versions] = await Promise.all([
+        getCampaignVersion(pool, row.id),
+        pool.query('SELECT version, content_hash, created_at FROM campaign_versions WHERE campaign_id = $1 ORDER BY version', [row.id]),
+      ]);
+      return { campaign: row, definition: current?.definition ?? {}, versions: versions.rows };
+    },
+  );
+
+  for (const [action, { to, from }] of Object.entries(TRANSITIONS)) {
+    app.post<{ Params: { id: string } }>(
+      `/campaigns/:id/${action}`,
+      { schema: { tags: ['campaigns'], summary: `${action} a campaign`, params: campaignIdParams, response: responses({ 200: summarySchema }) } },
+      async (request) => {
+        const row = await summary(request.params.id);
+        if (!row) throw notFound(`campaign ${request.params.id}`);
+        if (!from.includes(row.status)) throw conflict(`campaign ${row.id} is ${row.status}; ${action} needs it to be ${from.join(' or ')}`);
+        await setCampaignStatus(pool, row.id, to);
+        await engine.campaignStatusChanged(row.id, to);
+        return summary(row.id);
+      },
+    );
+  }
+
+  app.post<{ Params: { id: string }; Body: { lead_id: string } }>(
+    '/campaigns/:id/enrolments',
+    {
+      schema: {
+        tags: ['enrolments'],
+        summary: 'Enrol a lead (idempotent)',
+        params: campaignIdParams,
+        body: { type: 'object', additionalProperties: false, required: ['lead_id'], properties: { lead_id: uuidSchema } },
+        response: responses({
+          201: { type: 'object', properties: { workflow_id: { type: 'string' }, already_enrolled: { type: 'boolean' } } },
+          200: { type: 'object', properties: { workflow_id: { type: 'string' }, already_enrolled: { type: 'boolean' } } },
+        }),
+      },
+    },
+    async (request, reply) => {
+      const row = await summary(request.params.id);
+      if (!row) throw notFound(`campaign ${request.params.id}`);
+      if (row.status !== 'active') throw conflict(`campaign ${row.id} is ${row.status}; launch it before enrolling leads`);
+      const lead = await getLead(pool, request.body.lead_id);
+      if (!lead || lead.erasedAt) throw notFound(`lead ${request.body.lead_id}`);
+      const result = await engine.enrol(row.id, lead.id);
+      return reply.status(result.alreadyEnrolled ? 200 : 201).send({ workflow_id: result.workflowId, already_enrolled: result.alreadyEnrolled });
+    },
+  );
+
+  app.get<{ Params: { workflowId: string } }>(
+    '/enrolments/:workflowId',
+    { schema: { tags: ['enrolments'], summary: "The enrolment's live state", params: workflowParams, response: responses({ 200: { type: 'object', properties: { workflow_id: { type: 'string' }, state: {} } } }) } },
+    async (request) => {
+      const state = await engine.enrolmentState(request.params.workflowId);
+      if (state === undefined) throw notFound(`enrolment ${request.params.workflowId}`);
+      return { workflow_id: request.params.workflowId, state };
+    },
+  );
+
+  app.delete<{ Params: { workflowId: string } }>(
+    '/enrolments/:workflowId',
+    { schema: { tags: ['enrolments'], summary: 'Exit an enrolment', params: workflowParams, response: responses({ 202: { type: 'object', properties: { workflow_id: { type: 'string' } } } }) } },
+    async (request, reply) => {
+      const { workflowId } = request.params;
+      const { rows } = await pool.query('SELECT 1 FROM enrolments WHERE workflow_id = $1 AND ended_at IS NULL', [workflowId]);
+      if (rows.length === 0 && (await engine.enrolmentState(workflowId)) === undefined) throw notFound(`enrolment ${workflowId}`);
+      await engine.exitEnrolment(workflowId, 'exited through the API');
+      return reply.status(202).send({ workflow_id: workflowId });
+    },
+  );
+};

@@ -1,0 +1,196 @@
+// Event ingest, single and batch. Events are idempotent by their sender's id: only newly stored
+// ones are delivered to the engine (a duplicate answers `duplicate: true` and delivers nothing,
+// unless its first delivery never completed). A lead named by email is created if unknown —
+// websites send events for new visitors — while a lead named by id must exist (404).
+import type { FastifyPluginAsync } from 'fastify';
+import { markDelivered, storeEvents, type EventInput, type StoredEvent } from '../../db/events';
+import { upsertLead } from '../../db/leads';
+import type { Pool } from '../../db/pool';
+import { addressHash } from '../../mail/identity';
+import type { ApiContext } from '../context';
+import type { Engine } from '../engine';
+import { ApiError, badRequest, responses } from '../errors';
+import { attributesSchema, emailSchema, uuidSchema } from './shared-schemas';
+
+export const EVENT_TYPE_PATTERN = '^[a-z][a-z0-9_]*(\\.[a-z0-9_]+)*$';
+export const MAX_BATCH = 1000;
+/** Clocks drift; an event from further in the future than this is refused. */
+const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;
+
+export interface EventBody {
+  id: string;
+  lead: { email?: string; id?: string };
+  type: string;
+  at?: string;
+  data?: Record<string, unknown>;
+  lead_attributes?: Record<string, unknown>;
+}
+
+export const eventSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'lead', 'type'],
+  properties: {
+    // Ids with these prefixes are the ones the tracking and unsubscribe links give their events.
+    id: { type: 'string', minLength: 1, maxLength: 200, pattern: '^(?!(open|click|unsubscribe):)' },
+    lead: {
+      type: 'object',
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
+      properties: { email: emailSchema, id: uuidSchema },
+      description: 'either { email } (created if unknown) or { id } (must exist)',
+    },
+    type: { type: 'string', maxLength: 100, pattern: EVENT_TYPE_PATTERN },
+    at: { type: 'string', format: 'date-time', description: 'when it happened; default: when received' },
+    data: { type: 'object', maxProperties: 100 },
+    lead_attributes: attributesSchema,
+  },
+} as const;
+
+const resultSchema = {
+  type: 'object',
+  properties: { id: { type: 'string' }, lead_id: { type: 'string' }, duplicate: { type: 'boolean' } },
+} as const;
+
+interface IngestResult {
+  id: string;
+  lead_id: string;
+  duplicate: boolean;
+}
+
+/** Stores and delivers events; all-or-nothing on validation (nothing stored if one is refused). */
+export async function ingestEvents(pool: Pool, engine: Engine, bodies: EventBody[], now = Date.now()): Promise<IngestResult[]> {
+  const times = bodies.map((body, index) => {
+    const at = body.at === undefined ? now : Date.parse(body.at);
+    const where = bodies.length > 1 ? `events[${index}]` : 'event';
+    if (Number.isNaN(at)) throw badRequest(`${where}.at is not a valid time`);
+    if (at > now + MAX_FUTURE_MS) throw badRequest(`${where}.at is more than a day in the future`);
+    return at;
+  });
+
+  // Leads named by id must all exist (and not be erased) before anything is written.
+  const ids = [...new Set(bodies.flatMap((body) => (body.lead.id ? [body.lead.id] : [])))];
+  if (ids.length) {
+    const { rows } = await pool.query<{ id: string }>('SELECT id FROM leads WHERE id = ANY($1::uuid[]) AND erased_at IS NULL', [ids]);
+    const known = new Set(rows.map((row) => row.id));
+    const missing = ids.filter((id) => !known.has(id));
+    if (missing.length) throw new ApiError(404, 'not_found', `lead ${missing[0]} does not exist`, { missing_leads: missing });
+  }
+
+  // Leads named by email: created or updated once per address, attributes merged in order.
+  const leadByHash = new Map<string, string>();
+  const byEmail = new Map<string, { email: string; attributes: Record<string, unknown> }>();
+  for (const body of bodies) {
+    if (!body.lead.email) continue;
+    const hash = addressHash(body.lead.email);
+    const entry = byEmail.get(hash) ?? { email: body.lead.email, attributes: {} };
+    Object.assign(entry.attributes, body.lead_attributes ?? {});
+    byEmail.set(hash, entry);
+  }
+  for (const [hash, { email, attributes }] of byEmail) {
+    const { lead } = await upsertLead(pool, { email, attributes });
+    leadByHash.set(hash, lead.id);
+  }
+  const leadOf = (body: EventBody) => body.lead.id ?? leadByHash.get(addressHash(body.lead.email!))!;
+
+  const inputs: EventInput[] = bodies.map((body, index) => ({
+    externalId: body.id,
+    leadId: leadOf(body),
+    type: body.type,
+    occurredAt: new Date(times[index]!),
+    data: body.data ?? {},
+  }));
+  const { inserted, undelivered } = await storeEvents(pool, inputs);
+  await deliver(pool, engine, [...inserted, ...undelivered]);
+
+  // An id is new once: a repeat within the same batch is a duplicate too.
+  const fresh = new Set(inserted.map((event) => event.externalId));
+  const storedLead = new Map([...inserted, ...undelivered].map((event) => [event.externalId, event.leadId]));
+  return bodies.map((body, index) => {
+    const duplicate = !fresh.delete(body.id);
+    return { id: body.id, lead_id: storedLead.get(body.id) ?? inputs[index]!.leadId, duplicate };
+  });
+}
+
+/** Delivers each lead's events in order (leads in parallel); marks what reached the engine. */
+async function deliver(pool: Pool, engine: Engine, events: StoredEvent[]): Promise<void> {
+  const perLead = new Map<string, StoredEvent[]>();
+  for (const event of events) perLead.set(event.leadId, [...(perLead.get(event.leadId) ?? []), event]);
+  const delivered: number[] = [];
+  const failures: unknown[] = [];
+  await Promise.all(
+    [...perLead.values()].map(async (queue) => {
+      for (const event of queue) {
+        try {
+          await engine.deliverEvent(event.leadId, {
+            id: event.externalId,
+            type: event.type,
+            at: event.occurredAt.getTime(),
+            data: event.data,
+            machine: event.machine,
+          });
+          delivered.push(event.id);
+        } catch (error) {
+          failures.push(error);
+          return; // later events of this lead wait for the retry, keeping their order
+        }
+      }
+    }),
+  );
+  await markDelivered(pool, delivered);
+  if (failures.length) {
+    throw new ApiError(503, 'delivery_failed', `events were stored but ${events.length - delivered.length} could not be delivered yet; retry with the same ids`);
+  }
+}
+
+export const eventRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine, metrics }) => {
+  const count = (results: IngestResult[]) => {
+    for (const result of results) metrics.eventsIngested.labels(result.duplicate ? 'duplicate' : 'new').inc();
+  };
+
+  app.post<{ Body: EventBody }>(
+    '/events',
+    {
+      schema: {
+        tags: ['events'],
+        summary: 'Ingest one event (idempotent by id)',
+        body: eventSchema,
+        response: responses({ 200: resultSchema, 202: resultSchema }),
+      },
+    },
+    async (request, reply) => {
+      const results = await ingestEvents(pool, engine, [request.body]);
+      count(results);
+      return reply.status(results[0]!.duplicate ? 200 : 202).send(results[0]);
+    },
+  );
+
+  app.post<{ Body: { events: EventBody[] } }>(
+    '/events/batch',
+    {
+      schema: {
+        tags: ['events'],
+        summary: `Ingest up to ${MAX_BATCH} events (idempotent by id)`,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['events'],
+          properties: { events: { type: 'array', minItems: 1, maxItems: MAX_BATCH, items: eventSchema } },
+        },
+        response: responses({
+          200: {
+            type: 'object',
+            properties: { accepted: { type: 'integer' }, duplicates: { type: 'integer' }, results: { type: 'array', items: resultSchema } },
+          },
+        }),
+      },
+    },
+    async (request) => {
+      const results = await ingestEvents(pool, engine, request.body.events);
+      count(results);
+      const duplicates = results.filter((result) => result.duplicate).length;
+      return { accepted: results.length - duplicates, duplicates, results };
+    },
+  );
+};

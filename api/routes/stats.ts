@@ -1,0 +1,61 @@
+// Campaign statistics (see db/stats.ts for what each figure counts).
+import type { FastifyPluginAsync } from 'fastify';
+import { campaignStats } from '../../db/stats';
+import type { ApiContext } from '../context';
+import { notFound, responses } from '../errors';
+
+const figures = {
+  sent: { type: 'integer' },
+  opened: { type: 'integer' },
+  clicked: { type: 'integer' },
+  human_opened: { type: 'integer' },
+  human_clicked: { type: 'integer' },
+};
+
+export const statsRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool }) => {
+  app.get<{ Params: { id: string } }>(
+    '/campaigns/:id/stats',
+    {
+      schema: {
+        tags: ['stats'],
+        summary: 'Funnel per stage, results per step and per variant, SLA compliance',
+        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
+        response: responses({
+          200: {
+            type: 'object',
+            properties: {
+              campaign_id: { type: 'string' },
+              funnel: {
+                type: 'object',
+                properties: {
+                  enrolled: { type: 'integer' },
+                  by_stage: { type: 'object', additionalProperties: { type: 'integer' } },
+                  by_status: { type: 'object', additionalProperties: { type: 'integer' } },
+                  reached: { type: 'object', additionalProperties: { type: 'integer' } },
+                  transitions: { type: 'array', items: { type: 'object', properties: { from: { type: 'string' }, to: { type: 'string' }, count: { type: 'integer' } } } },
+                },
+              },
+              steps: { type: 'array', items: { type: 'object', properties: { step: { type: ['string', 'null'] }, template: { type: 'string' }, ...figures } } },
+              variants: { type: 'array', items: { type: 'object', properties: { ab_test: { type: 'string' }, variant: { type: 'string' }, ...figures } } },
+              sla: {
+                type: 'object',
+                properties: {
+                  handoffs: { type: 'integer' },
+                  answered: { type: 'integer' },
+                  answered_in_time: { type: 'integer' },
+                  overdue: { type: 'integer' },
+                  compliance: { type: ['number', 'null'], description: 'answered before first_contact_due / all handoffs' },
+                },
+              },
+            },
+          },
+        }),
+      },
+    },
+    async (request) => {
+      const { rows } = await pool.query('SELECT 1 FROM campaigns WHERE id = $1', [request.params.id]);
+      if (!rows.length) throw notFound(`campaign ${request.params.id}`);
+      return { campaign_id: request.params.id, ...(await campaignStats(pool, request.params.id)) };
+    },
+  );
+};

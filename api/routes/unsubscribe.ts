@@ -1,0 +1,99 @@
+// Unsubscribe (public). RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to
+// the List-Unsubscribe URL; the visible page (GET) only shows a button that POSTs the same, so
+// a link scanner's GET changes nothing. Unsubscribing withdraws consent for the email's
+// purpose and suppresses the address for good, and is idempotent: the withdrawal is stored as
+// the event `unsubscribe:<message key>`, so a second POST records and delivers nothing new.
+import formbody from '@fastify/formbody';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { recordConsent } from '../../db/consent';
+import { storeEvents, markDelivered } from '../../db/events';
+import { inTransaction } from '../../db/pool';
+import { suppressHash } from '../../db/suppressions';
+import { verifyLink } from '../../mail/link-tokens';
+import type { ApiContext } from '../context';
+import { confirmForm, htmlPageSchema, sendPage } from '../pages';
+import { sendByMessageKey } from '../send-lookup';
+
+const params = { type: 'object', required: ['token'], properties: { token: { type: 'string', minLength: 1, maxLength: 8192 } } };
+const DEFAULT_PURPOSE = 'marketing_email';
+
+export const unsubscribeRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine, links }) => {
+  await app.register(formbody, { bodyLimit: 4096 });
+
+  async function sendFor(token: string) {
+    const claims = verifyLink(token, links.secret);
+    if (claims?.kind !== 'unsubscribe') return undefined;
+    const send = await sendByMessageKey(pool, claims.message);
+    return send && send.leadId === claims.lead ? { send, messageKey: claims.message } : undefined;
+  }
+
+  const unknown = (reply: FastifyReply) =>
+    sendPage(reply, 404, 'Link not recognised', '<p>This unsubscribe link is not valid. Please use the link from the most recent email.</p>');
+
+  app.get<{ Params: { token: string } }>(
+    '/u/:token',
+    { schema: { tags: ['unsubscribe'], summary: 'Unsubscribe page (changes nothing)', params, response: { 200: htmlPageSchema, 404: htmlPageSchema } } },
+    async (request, reply) => {
+      if (!(await sendFor(request.params.token))) return unknown(reply);
+      return sendPage(
+        reply,
+        200,
+        'Unsubscribe',
+        `<p>Stop receiving these emails? You will not receive further marketing email from us.</p>${confirmForm(
+          `/u/${request.params.token}`,
+          { 'List-Unsubscribe': 'One-Click' },
+          'Unsubscribe',
+        )}`,
+      );
+    },
+  );
+
+  app.post<{ Params: { token: string }; Body: { 'List-Unsubscribe': 'One-Click' } }>(
+    '/u/:token',
+    {
+      schema: {
+        tags: ['unsubscribe'],
+        summary: 'RFC 8058 one-click unsubscribe',
+        params,
+        body: {
+          type: 'object',
+          required: ['List-Unsubscribe'],
+          properties: { 'List-Unsubscribe': { type: 'string', const: 'One-Click' } },
+        },
+        response: { 200: htmlPageSchema, 404: htmlPageSchema },
+      },
+    },
+    async (request, reply) => {
+      const found = await sendFor(request.params.token);
+      if (!found?.send.leadId || !found.send.emailHash) return unknown(reply);
+      const { send, messageKey } = found;
+      const leadId = send.leadId!;
+      const purpose = send.consentPurpose ?? DEFAULT_PURPOSE;
+      const now = new Date();
+      const event = await inTransaction(pool, async (tx) => {
+        await suppressHash(tx, send.emailHash!, 'unsubscribed', `link in email ${messageKey}`);
+        const { inserted, undelivered } = await storeEvents(tx, [
+          { externalId: `unsubscribe:${messageKey}`, leadId, type: 'unsubscribed', occurredAt: now, data: { purpose, send_key: send.idempotencyKey } },
+        ]);
+        // Already unsubscribed by this link: only finish a delivery that failed last time.
+        if (inserted.length === 0) return undelivered[0];
+        await recordConsent(tx, {
+          leadId,
+          purpose,
+          granted: false,
+          source: 'unsubscribe-link',
+          ip: request.ip || null,
+          userAgent: request.headers['user-agent']?.slice(0, 1000) ?? null,
+          evidence: { message_key: messageKey, one_click: true },
+        });
+        return inserted[0];
+      });
+      if (event) {
+        await engine.consentChanged(leadId, purpose, false);
+        await engine.deliverEvent(leadId, { id: event.externalId, type: 'unsubscribed', at: event.occurredAt.getTime(), data: event.data });
+        await markDelivered(pool, [event.id]);
+      }
+      return sendPage(reply, 200, 'You are unsubscribed', '<p>You will not receive further marketing email from us.</p>');
+    },
+  );
+};
