@@ -478,7 +478,7 @@ class Run {
           this.enterBlock(here, holds(current.if, this.context(), this.behaviour()) ? 'then' : 'else');
           break;
         case 'score':
-          s.adjustments.push({ label: current.reason, points: current.points, at: this.now });
+          this.adjust(current.reason, current.points);
           this.rescore();
           s.path = pathAfter(steps, here);
           this.evaluate();
@@ -598,6 +598,15 @@ class Run {
   }
 
   // ——— helpers ———
+
+  /** Adjustments never decay, so one entry per reason says the same and keeps a looping track's state small. */
+  private adjust(reason: string, points: number) {
+    const same = this.s.adjustments.find((item) => item.label === reason);
+    if (same) {
+      same.points += points;
+      same.at = this.now;
+    } else this.s.adjustments.push({ label: reason, points, at: this.now });
+  }
 
   private score() {
     this.scored ??= scoreBreakdown(this.c, this.s, this.now);

@@ -92,6 +92,18 @@ export function scoreBreakdown(
 export function pruneBehaviour(campaign: Campaign, items: BehaviourPoints[], now: number, keep = 200): BehaviourPoints[] {
   // Pruning is for size, not correctness (spent items score ~0): skip it while the list is short.
   if (items.length < 32) return items;
+  // Without decay, points do not depend on their age: one item per label scores exactly the same.
+  if (!campaign.scoring.decay) return mergedByLabel(items);
   const alive = items.filter((item) => Math.abs(decayed(campaign, item, now)) >= 0.05 || item.at > now);
   return alive.length > keep ? alive.slice(alive.length - keep) : alive;
+}
+
+function mergedByLabel(items: BehaviourPoints[]): BehaviourPoints[] {
+  const merged = new Map<string, BehaviourPoints>();
+  for (const item of items) {
+    const same = merged.get(item.label);
+    if (same) merged.set(item.label, { label: item.label, points: same.points + item.points, at: Math.max(same.at, item.at) });
+    else merged.set(item.label, { ...item });
+  }
+  return [...merged.values()];
 }

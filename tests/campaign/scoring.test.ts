@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decayed, eventPoints, fitPoints, scoreBreakdown } from '../../campaign/scoring';
 import { nextStage } from '../../campaign/stages';
-import type { Stage } from '../../campaign';
-import { campaignFile, DAY, TUESDAY_10_JST } from './support';
+import { describeState, initialState, stepInPlace, validateCampaign, type Stage } from '../../campaign';
+import { campaignFile, DAY, lead, TUESDAY_10_JST } from './support';
 
 const demo = campaignFile('saas-whitepaper-nurture');
 const seed002 = campaignFile('hot-lead-seed002');
@@ -84,5 +84,35 @@ describe('stages', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('bounded state keeps the score exact', () => {
+  const plain = validateCampaign({
+    id: 'plain',
+    name: 'No decay, no caps',
+    from: { email: 'a@b.example' },
+    entry: { on: 'form.submitted' },
+    consent: 'marketing_email',
+    scoring: { behaviour: [{ on: 'page.viewed', points: 2, label: 'page views' }] },
+    stages: { warm: 10_000, hot: 20_000 },
+    tracks: { cold: [{ wait: '1h', label: 'again' }, { score: { add: 1, reason: 'loop' } }, { goto: 'again' }] },
+  });
+  if (!plain.ok) throw new Error(JSON.stringify(plain.errors));
+  const campaign = plain.campaign;
+
+  it('without decay, hundreds of scoring events all still count', () => {
+    const s = initialState(campaign, lead({ attributes: {} }), at);
+    for (let i = 0; i < 450; i++) stepInPlace(campaign, s, { type: 'event', event: { id: `v${i}`, type: 'page.viewed', at: at + i * 60_000 } }, at + i * 60_000);
+    expect(describeState(campaign, s, at + DAY).score).toBe(900);
+    expect(s.behaviour.length).toBeLessThan(40);
+  });
+
+  it('a looping score step keeps one adjustment per reason', () => {
+    const s = initialState(campaign, lead({ attributes: {} }), at);
+    stepInPlace(campaign, s, { type: 'start' }, at);
+    for (let hour = 1; hour <= 300; hour++) stepInPlace(campaign, s, { type: 'wake' }, at + hour * 3_600_000);
+    expect(describeState(campaign, s, at + 300 * 3_600_000).breakdown).toEqual([{ label: 'loop', points: 300 }]);
+    expect(s.adjustments).toHaveLength(1);
   });
 });
