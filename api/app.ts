@@ -41,6 +41,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Bodies are validated as sent: "12" is not a number and unknown fields are refused, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allowUnionTypes: true } },
+    // Signed link tokens travel as path parameters and are longer than the default 100 characters.
+    routerOptions: { maxParamLength: 8192 },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });

@@ -104,3 +104,68 @@ export async function tableCounts(db: TestDatabase): Promise<Record<string, numb
   for (const table of tables) counts[table] = (await db.pool.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n;
   return counts;
 }
+
+/** A campaign row with one version, an enrolment of the lead in it, optionally a handoff. */
+export async function seedEnrolment(db: TestDatabase, leadId: string, campaignId = 'seed-campaign', stage = 'cold') {
+  await db.pool.query(
+    `INSERT INTO campaigns (id, name, status, current_version) VALUES ($1, $1, 'active', 1) ON CONFLICT (id) DO NOTHING`,
+    [campaignId],
+  );
+  await db.pool.query(
+    `INSERT INTO campaign_versions (campaign_id, version, content_hash, definition) VALUES ($1, 1, 'h', '{}') ON CONFLICT DO NOTHING`,
+    [campaignId],
+  );
+  const workflowId = `nurture:${campaignId}:${leadId}`;
+  const { rows } = await db.pool.query<{ id: number }>(
+    `INSERT INTO enrolments (workflow_id, campaign_id, campaign_version, lead_id, stage, score) VALUES ($1, $2, 1, $3, $4, 42) RETURNING id`,
+    [workflowId, campaignId, leadId, stage],
+  );
+  return { enrolmentId: rows[0]!.id, workflowId, campaignId };
+}
+
+let sendCounter = 0;
+
+/** A sent email to the lead, as the mailer leaves it. */
+export async function seedSend(
+  db: TestDatabase,
+  options: { leadId: string; to: string; sentAt?: Date; campaignId?: string; enrolmentId?: number; stepPath?: string; variant?: string; abTest?: string; consentPurpose?: string | null },
+) {
+  const { messageKey } = await import('../../mail/identity');
+  const idempotencyKey = `send-${process.pid}-${++sendCounter}-${Math.random()}`;
+  const key = messageKey(idempotencyKey);
+  const { rows } = await db.pool.query<{ id: number }>(
+    `INSERT INTO email_sends (idempotency_key, message_id, message_key, kind, enrolment_id, campaign_id, campaign_version, lead_id,
+                              step_path, template, ab_test, variant, to_address, consent_purpose, subject, status, sent_at)
+     VALUES ($1, $2, $3, 'step', $4, $5, 1, $6, $7, 'welcome', $8, $9, $10, $11, 'Hello', 'sent', $12) RETURNING id`,
+    [
+      idempotencyKey,
+      `<${key}@nurture.test>`,
+      key,
+      options.enrolmentId ?? null,
+      options.campaignId ?? null,
+      options.leadId,
+      options.stepPath ?? 'tracks.cold[0]',
+      options.abTest ?? null,
+      options.variant ?? null,
+      options.to,
+      options.consentPurpose === undefined ? 'marketing_email' : options.consentPurpose,
+      options.sentAt ?? new Date(Date.now() - 3600_000),
+    ],
+  );
+  return { sendId: rows[0]!.id, idempotencyKey, messageKey: key };
+}
+
+export async function seedHandoff(db: TestDatabase, enrolmentId: number, leadId: string, campaignId: string, id = `handoff-${Math.random()}`) {
+  await db.pool.query(
+    `INSERT INTO handoffs (id, enrolment_id, lead_id, campaign_id, score, reasons, breakdown, first_contact_due)
+     VALUES ($1, $2, $3, $4, 80, '["score >= 70"]', '{"fit": 35}', now() + interval '3 days')`,
+    [id, enrolmentId, leadId, campaignId],
+  );
+  return id;
+}
+
+export async function createLead(api: TestApi, email: string, attributes: Record<string, unknown> = {}): Promise<string> {
+  const response = await api.call({ method: 'PUT', url: '/v1/leads', payload: { email, attributes } });
+  if (response.statusCode >= 300) throw new Error(`creating ${email} failed: ${response.body}`);
+  return response.json().lead.id;
+}
