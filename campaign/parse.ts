@@ -11,14 +11,16 @@ export function validateCampaign(input: unknown): CampaignResult {
   return compileCampaign(input);
 }
 
-export function parseCampaign(text: string, options: { format?: 'yaml' | 'json' } = {}): CampaignResult {
+/** `source` names where the text came from (a file name), for the messages about the text as a whole. */
+export function parseCampaign(text: string, options: { format?: 'yaml' | 'json'; source?: string } = {}): CampaignResult {
+  const where = options.source ? ` in ${options.source}` : '';
   const format = options.format ?? (text.trimStart().startsWith('{') ? 'json' : 'yaml');
   if (format === 'json') {
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (error) {
-      return { ok: false, errors: [{ path: '(file)', message: `invalid JSON: ${(error as Error).message}` }] };
+      return { ok: false, errors: [{ path: '(file)', message: `invalid JSON${where}: ${(error as Error).message}` }] };
     }
     return compileCampaign(value);
   }
@@ -29,7 +31,7 @@ export function parseCampaign(text: string, options: { format?: 'yaml' | 'json' 
       ok: false,
       errors: document.errors.map((error) => {
         const position = lines.linePos(error.pos[0]);
-        return { path: '(file)', message: `invalid YAML: ${error.message.split('\n')[0]}`, line: position.line, column: position.col };
+        return { path: '(file)', message: `invalid YAML${where}: ${error.message.split('\n')[0]}`, line: position.line, column: position.col };
       }),
     };
   }

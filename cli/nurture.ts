@@ -32,7 +32,8 @@ program
   .option('--leads <n>', 'number of synthetic leads', wholeNumber, 1000)
   .option('--days <n>', 'days of virtual time', wholeNumber, 90)
   .option('--seed <n>', 'random seed (the same seed gives the same report)', wholeNumber, 1)
-  .option('--profile <file>', 'JSON file overriding the default lead profile (see README)')
+  .option('--profile <file>', 'JSON file overriding the default lead profile section by section (see --show-profile)')
+  .option('--show-profile', 'print the lead profile in use (the defaults, or merged with --profile) as JSON and stop')
   .option('--json', 'print the result as JSON')
   .action(async (file: string, options) => {
     process.exitCode = await simulateCommand(file, options, consoleOutput);

@@ -12,6 +12,7 @@ export interface SimulateOptions {
   days: number;
   seed: number;
   profile?: string;
+  showProfile?: boolean;
   json?: boolean;
 }
 
@@ -49,6 +50,10 @@ export async function simulateCommand(file: string, options: SimulateOptions, ou
       return EXIT.invalid;
     }
     profile = checked.profile;
+  }
+  if (options.showProfile) {
+    out.log(JSON.stringify(profile, null, 2));
+    return EXIT.ok;
   }
   const started = performance.now();
   const result = simulate(parsed.campaign, { leads: options.leads, days: options.days, seed: options.seed, profile });

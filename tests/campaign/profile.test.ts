@@ -72,6 +72,16 @@ describe('nurture simulate --profile', () => {
     expect(lines.out.some((l) => /^\s+tracks\.cold\[0\]\s/.test(l))).toBe(false);
   });
 
+  it('--show-profile prints the profile in use, which reads back as the same profile', async () => {
+    const file = join(dir, 'half.json');
+    writeFileSync(file, JSON.stringify({ consentRate: 0.5 }));
+    const { lines, sink } = output();
+    expect(await simulateCommand('campaigns/saas-whitepaper-nurture.yaml', { ...options(file), showProfile: true }, sink)).toBe(0);
+    const shown = JSON.parse(lines.out.join('\n'));
+    expect(shown.consentRate).toBe(0.5);
+    expect(parseProfile(shown)).toEqual({ ok: true, profile: { ...DEFAULT_PROFILE, consentRate: 0.5 } });
+  });
+
   it('a bad profile exits 1 with its problems', async () => {
     const file = join(dir, 'bad.json');
     writeFileSync(file, JSON.stringify({ email: { clickRate: 2 } }));

@@ -99,5 +99,7 @@ describe('broken campaigns', () => {
   it('invalid JSON says so', () => {
     const result = parseCampaign('{"id": ', { format: 'json' });
     expect(!result.ok && result.errors[0]!.message).toMatch(/invalid JSON/);
+    const named = parseCampaign('{"id": ', { format: 'json', source: 'spring.json' });
+    expect(!named.ok && named.errors[0]!.message).toMatch(/^invalid JSON in spring\.json: /);
   });
 });
