@@ -1,0 +1,142 @@
+// The API as a whole: API keys and scopes, public routes, OpenAPI document and docs page,
+// health and metrics, rate limits, JSON errors without stack traces.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../../api/app';
+import { createApiKey, revokeApiKey, verifyApiKey } from '../../db/api-keys';
+import { LINKS, RecordingEngine, startTestApi, type TestApi } from './support';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(async () => api?.close());
+
+describe('API keys', () => {
+  it('stores only a hash, verifies the whole key and carries scopes', async () => {
+    const { key, prefix, id } = await createApiKey(api.db.pool, 'cli', ['read']);
+    expect(key).toMatch(new RegExp(`^nk_${prefix}_[A-Za-z0-9_-]{43}$`));
+    const stored = (await api.db.pool.query('SELECT key_hash, scopes FROM api_keys WHERE id = $1', [id])).rows[0];
+    expect(JSON.stringify(stored)).not.toContain(key.split('_').at(-1)!.slice(0, 10));
+    expect(await verifyApiKey(api.db.pool, key)).toMatchObject({ id, prefix, scopes: ['read'] });
+    expect(await verifyApiKey(api.db.pool, `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`)).toBeUndefined();
+    await expect(createApiKey(api.db.pool, 'bad', ['admin' as never])).rejects.toThrow(/scopes/);
+  });
+
+  it('answers a missing, malformed, wrong or revoked key with 401 and a read key on a write route with 403', async () => {
+    expect((await api.call({ method: 'GET', url: '/v1/campaigns', key: null })).statusCode).toBe(401);
+    const wrongScheme = await api.call({ method: 'GET', url: '/v1/campaigns', key: null, headers: { authorization: `Basic ${api.readKey}` } });
+    expect(wrongScheme.statusCode).toBe(401);
+    expect(wrongScheme.headers['www-authenticate']).toBe('Bearer');
+    expect(wrongScheme.json().error.code).toBe('unauthorized');
+    expect((await api.call({ method: 'GET', url: '/v1/campaigns', key: "nk_' OR 1=1 --" })).statusCode).toBe(401);
+    const { key, prefix } = await createApiKey(api.db.pool, 'soon revoked', ['read', 'write']);
+    expect((await api.call({ method: 'GET', url: '/v1/campaigns', key })).statusCode).toBe(200);
+    await revokeApiKey(api.db.pool, prefix);
+    expect((await api.call({ method: 'GET', url: '/v1/campaigns', key })).statusCode).toBe(401);
+
+    const forbidden = await api.call({ method: 'PUT', url: '/v1/leads', key: api.readKey, payload: { email: 'reader@example.com' } });
+    expect(forbidden.statusCode).toBe(403);
+    expect(forbidden.json().error.code).toBe('forbidden');
+    expect((await api.db.pool.query("SELECT count(*)::int AS n FROM leads WHERE email = 'reader@example.com'")).rows[0].n).toBe(0);
+  });
+
+  it('refuses an anonymous upload before reading it', async () => {
+    const response = await api.call({ method: 'POST', url: '/v1/events', key: null, payload: { blob: 'x'.repeat(2_000_000) } });
+    expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('public routes and documents', () => {
+  it('serves /healthz, /metrics, /openapi.json and /docs without a key', async () => {
+    expect((await api.call({ method: 'GET', url: '/healthz', key: null })).json()).toEqual({ status: 'ok', database: 'ok' });
+    await api.call({ method: 'POST', url: '/v1/events', payload: { id: 'metric-1', lead: { email: 'metric@example.com' }, type: 'page.viewed' } });
+    const metrics = await api.call({ method: 'GET', url: '/metrics', key: null });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/nurture_events_ingested_total\{outcome="new"\} 1/);
+    expect(metrics.body).toMatch(/nurture_http_request_duration_seconds_count\{method="POST",route="\/v1\/events",status_code="202"\} 1/);
+    const docs = await api.call({ method: 'GET', url: '/docs', key: null });
+    expect(docs.statusCode).toBeLessThan(400);
+    const openapi = await api.call({ method: 'GET', url: '/openapi.json', key: null });
+    expect(openapi.statusCode).toBe(200);
+    expect(openapi.json().openapi).toMatch(/^3\./);
+  });
+
+  it('documents every route with its responses, and every /v1 route with the API key', async () => {
+    const document = (await api.call({ method: 'GET', url: '/openapi.json', key: null })).json();
+    const expected = [
+      'put /v1/leads', 'get /v1/leads/{id}', 'get /v1/leads/{id}/timeline', 'get /v1/leads/{id}/export', 'delete /v1/leads/{id}', 'post /v1/leads/import',
+      'post /v1/leads/{id}/consent', 'get /v1/leads/{id}/consent', 'post /v1/events', 'post /v1/events/batch', 'get /t/o/{file}', 'get /t/c/{token}',
+      'get /u/{token}', 'post /u/{token}', 'get /h/{token}', 'post /h/{token}', 'get /v1/handoffs', 'post /v1/handoffs/{id}/response',
+      'post /v1/campaigns', 'post /v1/campaigns/validate', 'get /v1/campaigns', 'get /v1/campaigns/{id}', 'post /v1/campaigns/{id}/launch',
+      'post /v1/campaigns/{id}/pause', 'post /v1/campaigns/{id}/resume', 'post /v1/campaigns/{id}/archive', 'post /v1/campaigns/{id}/enrolments',
+      'get /v1/enrolments/{workflowId}', 'delete /v1/enrolments/{workflowId}', 'get /v1/campaigns/{id}/stats', 'get /healthz', 'get /metrics',
+    ];
+    const documented = Object.entries(document.paths as Record<string, Record<string, { responses?: object; security?: unknown[] }>>).flatMap(([path, operations]) =>
+      Object.entries(operations).map(([method, operation]) => ({ key: `${method} ${path}`, operation })),
+    );
+    expect(documented.map((entry) => entry.key)).toEqual(expect.arrayContaining(expected));
+    for (const { key, operation } of documented) {
+      expect(Object.keys(operation.responses ?? {}).length, key).toBeGreaterThan(0);
+      expect(Boolean(operation.security), key).toBe(key.split(' ')[1]!.startsWith('/v1/'));
+    }
+  });
+
+  it('answers unknown routes with a JSON 404', async () => {
+    const response = await api.call({ method: 'GET', url: '/nothing/here', key: null });
+    expect(response.statusCode).toBe(404);
+    expect(response.json().error.code).toBe('not_found');
+  });
+});
+
+describe('failures and limits', () => {
+  it('says only "internal error" when something breaks, and logs it', async () => {
+    const engine = new RecordingEngine();
+    engine.consentChanged = async () => {
+      throw new Error('secret detail at /srv/nurture/engine.ts:42');
+    };
+    const logged: string[] = [];
+    const app = await buildApi({
+      pool: api.db.pool,
+      engine,
+      links: LINKS,
+      rateLimit: false,
+      logger: { level: 'error', stream: { write: (line: string) => void logged.push(line) } },
+    });
+    const leadId = (await api.call({ method: 'PUT', url: '/v1/leads', payload: { email: 'boom@example.com' } })).json().lead.id;
+    const response = await app.inject({
+      method: 'POST',
+      url: `/v1/leads/${leadId}/consent`,
+      headers: { authorization: `Bearer ${api.writeKey}` },
+      payload: { purpose: 'marketing_email', granted: true, source: 'api' },
+    });
+    await app.close();
+    expect(response.statusCode).toBe(500);
+    expect(response.json()).toEqual({ error: { code: 'internal', message: 'internal error' } });
+    expect(response.body).not.toContain('secret detail');
+    expect(logged.join('')).toContain('secret detail');
+  });
+
+  it('rate-limits per key with 429', async () => {
+    const app = await buildApi({ pool: api.db.pool, engine: new RecordingEngine(), links: LINKS, rateLimit: { max: 2, timeWindow: '1 minute' } });
+    const get = (key: string) => app.inject({ method: 'GET', url: '/v1/campaigns', headers: { authorization: `Bearer ${key}` } });
+    expect((await get(api.readKey)).statusCode).toBe(200);
+    expect((await get(api.readKey)).statusCode).toBe(200);
+    const limited = await get(api.readKey);
+    expect(limited.statusCode).toBe(429);
+    expect(limited.json().error.code).toBe('rate_limited');
+    expect((await get(api.writeKey)).statusCode).toBe(200);
+    await app.close();
+  });
+
+  it('applies a configured body limit', async () => {
+    const app = await buildApi({ pool: api.db.pool, engine: new RecordingEngine(), links: LINKS, rateLimit: false, bodyLimit: 200 });
+    const response = await app.inject({
+      method: 'PUT',
+      url: '/v1/leads',
+      headers: { authorization: `Bearer ${api.writeKey}` },
+      payload: { email: 'limit@example.com', attributes: { note: 'x'.repeat(300) } },
+    });
+    await app.close();
+    expect(response.statusCode).toBe(413);
+  });
+});
