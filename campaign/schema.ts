@@ -33,7 +33,8 @@ class Checker {
   list(path: string, value: unknown, required = true): unknown[] | undefined {
     if (value === undefined && !required) return undefined;
     if (!Array.isArray(value)) return this.fail(path, value === undefined ? 'is required' : 'expected a list');
-    return value;
+    // A sparse array (possible from JavaScript callers, never from YAML or JSON) gets its holes checked too.
+    return Array.from(value);
   }
 
   text(path: string, value: unknown, required = true, pattern?: RegExp, what?: string): string | undefined {
@@ -175,7 +176,7 @@ function scoringOf(check: Checker, value: unknown): Campaign['scoring'] | undefi
   const behaviourRaw = raw.behaviour ?? raw.behavior;
   const key = raw.behaviour !== undefined ? 'scoring.behaviour' : 'scoring.behavior';
   const rules: unknown[] = Array.isArray(behaviourRaw)
-    ? behaviourRaw
+    ? Array.from(behaviourRaw)
     : behaviourRaw && typeof behaviourRaw === 'object'
       ? Object.entries(behaviourRaw as Raw).map(([on, points]) => ({ on, points, _short: true }))
       : behaviourRaw === undefined
@@ -446,7 +447,7 @@ function qualifyOf(check: Checker, value: unknown): Campaign['qualify'] | undefi
     const condition = check.condition('qualify', value);
     return condition ? { all: [condition] } : undefined;
   }
-  if (Array.isArray(value)) return { all: value.map((c, i) => check.condition(`qualify[${i}]`, c)) as string[] };
+  if (Array.isArray(value)) return { all: Array.from(value, (c, i) => check.condition(`qualify[${i}]`, c)) as string[] };
   const raw = check.object('qualify', value);
   if (!raw) return undefined;
   check.unknownKeys('qualify', raw, ['all', 'any']);
