@@ -219,6 +219,7 @@ export function startMailer(options: MailerOptions): Mailer {
     }
   }
 
+  let failures = 0;
   async function runRound() {
     do {
       again = false;
@@ -235,8 +236,12 @@ export function startMailer(options: MailerOptions): Mailer {
           );
           await release(waiting);
         }
+        failures = 0;
       } catch (error) {
-        log.warn({ err: error }, 'outbox round failed; the next poll tries again');
+        // The database is probably away: try again soon rather than at the next poll.
+        log.warn({ err: error }, 'outbox round failed; retrying');
+        await sleep(Math.min(100 * 2 ** failures++, 5_000));
+        again = true;
       }
     } while (again && !stopped);
   }
@@ -253,10 +258,10 @@ export function startMailer(options: MailerOptions): Mailer {
   }
 
   // LISTEN on a connection of its own, reconnecting with backoff whenever the database goes away.
-  let listener: pg.Client | undefined;
+  const stoppedSignal = new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
   async function listen() {
-    for (let delay = 200; !stopped; delay = Math.min(delay * 2, 5_000)) {
-      const client = new pg.Client({ connectionString: options.databaseUrl });
+    for (let delay = 100; !stopped; delay = Math.min(delay * 2, 5_000)) {
+      const client = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 10_000 });
       // Listening before connect: an error during connect must not crash the process.
       const lost = new Promise<void>((resolve) => {
         client.on('error', () => resolve());
@@ -266,16 +271,14 @@ export function startMailer(options: MailerOptions): Mailer {
         client.on('notification', kick);
         await client.connect();
         await client.query('LISTEN nurture_outbox');
-        listener = client;
-        delay = 100;
+        delay = 50; // connected: the next loss retries quickly again
         kick(); // whatever was queued while we were not listening
-        await lost;
+        await Promise.race([lost, stoppedSignal]);
         if (!stopped) log.warn({}, 'lost the LISTEN connection; reconnecting');
       } catch (error) {
-        log.warn({ err: error }, 'could not LISTEN; retrying');
-        await client.end().catch(() => {});
+        if (!stopped) log.warn({ err: error }, 'could not LISTEN; retrying');
       }
-      listener = undefined;
+      await client.end().catch(() => {});
       await sleep(delay);
     }
   }
@@ -302,7 +305,6 @@ export function startMailer(options: MailerOptions): Mailer {
       stopping.abort();
       clearInterval(poller);
       while (round) await round;
-      await listener?.end().catch(() => {});
       await listening;
     },
   };

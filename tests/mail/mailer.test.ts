@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordConsent } from '../../db/consent';
+import { createPool } from '../../db/pool';
 import { upsertLead } from '../../db/leads';
 import { suppressAddress, suppressionOf } from '../../db/suppressions';
 import { messageIdFor } from '../../mail/identity';
@@ -270,29 +271,43 @@ describe('outbox mailer', () => {
 
   it('survives losing its database connections and delivers afterwards (LISTEN reconnects)', async () => {
     const { completed, completer } = recorder();
-    // A long poll: after the connections are killed, only the re-established LISTEN can wake the mailer.
-    const m = mailer(completer, { pollMs: 60_000 });
-    const before = await queue();
-    await notify();
-    await until('first sent', async () => (await statusOf(before))[0] === 'sent');
-    await m.idle();
-    const { rows: killed } = await db.pool.query<{ n: number }>(
-      `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`,
-    );
-    expect(killed[0]!.n).toBeGreaterThan(0);
-    // Wait until the mailer is LISTENing again, then queue and notify.
-    await until('LISTEN again', async () => {
-      const { rows } = await db.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'`,
-      );
-      return rows[0]!.n > 0;
-    });
-    const after = await Promise.all([queue(), queue(), queue()]);
-    await notify();
-    await until('rows after the loss sent', async () => (await statusOf(...after)).every((s) => s === 'sent'));
-    await deliveredOnce([before, ...after]);
-    await until('four completions', () => completed.length === 4);
-    await m.idle();
+    // The mailer's own connections, named so that only they are terminated (the test's stay usable).
+    const mailerUrl = `${db.url}?application_name=mailer-under-test`;
+    const mailerPool = createPool(mailerUrl, 4);
+    // A long poll: after the connections are killed, only the mailer's reconnection can wake it.
+    const m = startMailer({ pool: mailerPool, databaseUrl: mailerUrl, transport, completer, pollMs: 60_000 });
+    const terminate = async () =>
+      (
+        await db.pool.query<{ n: number }>(
+          `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND application_name = 'mailer-under-test'`,
+        )
+      ).rows[0]!.n;
+    const listening = async () =>
+      (await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'mailer-under-test' AND query ILIKE 'LISTEN%'`)).rows[0]!.n > 0;
+    try {
+      const before = await queue();
+      await notify();
+      await until('first sent', async () => (await statusOf(before))[0] === 'sent');
+      await m.idle();
+      expect(await terminate()).toBeGreaterThan(1); // the LISTEN connection and pooled ones
+
+      // Queued while the mailer is cut off (this NOTIFY reaches nobody): delivered once it reconnects.
+      const during = await Promise.all([queue(), queue()]);
+      await notify();
+      await until('rows queued during the loss sent', async () => (await statusOf(...during)).every((s) => s === 'sent'));
+
+      // And it hears NOTIFY again.
+      await until('LISTEN again', listening);
+      const after = await Promise.all([queue(), queue(), queue()]);
+      await notify();
+      await until('rows queued after the loss sent', async () => (await statusOf(...after)).every((s) => s === 'sent'));
+      await deliveredOnce([before, ...during, ...after]);
+      await until('six completions', () => completed.length === 6);
+    } finally {
+      await m.stop();
+      await mailerPool.end();
+    }
   });
 
   it('refuses nonsense options with a clear error', () => {
