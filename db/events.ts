@@ -1,6 +1,6 @@
 // Lead events as received. `external_id` (the sender's id) makes ingest idempotent; an event is
 // handed to the engine once, and again only if that first delivery never completed.
-import type { Db } from './pool';
+import { inTransaction, type Db, type Pool } from './pool';
 
 export interface EventInput {
   externalId: string;
@@ -71,6 +71,14 @@ export async function storeEvents(db: Db, events: EventInput[]): Promise<{ inser
   return { inserted, undelivered: pending.rows.map(toEvent) };
 }
 
-export async function markDelivered(db: Db, ids: number[]): Promise<void> {
-  if (ids.length) await db.query('UPDATE events SET delivered_at = now() WHERE id = ANY($1) AND delivered_at IS NULL', [ids]);
+/**
+ * Notes that these events reached the engine. The mark only saves a redelivery (which the
+ * engine deduplicates by event id), so it is committed without waiting for the disk flush.
+ */
+export async function markDelivered(pool: Pool, ids: number[]): Promise<void> {
+  if (ids.length === 0) return;
+  await inTransaction(pool, async (tx) => {
+    await tx.query('SET LOCAL synchronous_commit TO off');
+    await tx.query('UPDATE events SET delivered_at = now() WHERE id = ANY($1) AND delivered_at IS NULL', [ids]);
+  });
 }

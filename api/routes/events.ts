@@ -88,7 +88,16 @@ export async function ingestEvents(pool: Pool, engine: Engine, bodies: EventBody
     Object.assign(entry.attributes, body.lead_attributes ?? {});
     byEmail.set(hash, entry);
   }
+  // Known, unerased leads without new attributes need no write: one lookup for the whole batch.
+  if (byEmail.size) {
+    const { rows } = await pool.query<{ id: string; email_hash: string }>(
+      'SELECT id, email_hash FROM leads WHERE email_hash = ANY($1) AND erased_at IS NULL',
+      [[...byEmail.keys()]],
+    );
+    for (const row of rows) if (Object.keys(byEmail.get(row.email_hash)!.attributes).length === 0) leadByHash.set(row.email_hash, row.id);
+  }
   for (const [hash, { email, attributes }] of byEmail) {
+    if (leadByHash.has(hash)) continue;
     const { lead } = await upsertLead(pool, { email, attributes });
     leadByHash.set(hash, lead.id);
   }
