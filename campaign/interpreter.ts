@@ -487,6 +487,13 @@ class Run {
           if ('stage' in current.target) {
             const from = s.stage;
             const to = current.target.stage;
+            // The score must hold the lead in its new stage, or the next input would move it straight
+            // back (and restart the old track): when it does not, it is set to the stage's threshold.
+            const score = this.score().score;
+            if (nextStage(this.c, to, score) !== to) {
+              this.adjust(`moved to ${to} by ${path}`, stageThreshold(this.c, to) - score);
+              this.rescore();
+            }
             if (from !== to) this.commands.push({ type: 'stage_changed', from, to, score: this.score().score });
             this.moveTo(to);
           } else {

@@ -1,6 +1,6 @@
 // The interpreter, concept by concept and through the two reference scenarios.
 import { describe, expect, it } from 'vitest';
-import { describeState, initialState, step, stepInPlace, type Command, type EnrolmentState, type Input } from '../../campaign';
+import { describeState, initialState, step, stepInPlace, validateCampaign, type Command, type EnrolmentState, type Input } from '../../campaign';
 import { campaignFile, DAY, HOUR, lead, TUESDAY_10_JST } from './support';
 
 const demo = campaignFile('saas-whitepaper-nurture');
@@ -245,5 +245,33 @@ describe('seed 002: hot-lead conditions', () => {
     const accepted = run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'accepted' }, TUESDAY_10_JST + HOUR, seed002);
     expect(accepted.at(-1)).toEqual({ type: 'wake_at', at: TUESDAY_10_JST + HOUR + 48 * HOUR });
     expect(run(s, { type: 'wake' }, TUESDAY_10_JST + 49 * HOUR, seed002)).toContainEqual(expect.objectContaining({ type: 'sales_escalation' }));
+  });
+});
+
+describe('goto a stage', () => {
+  const result = validateCampaign({
+    id: 'jump',
+    name: 'Jump to hot',
+    from: { email: 'a@b.example' },
+    entry: { on: 'form.submitted' },
+    consent: 'marketing_email',
+    scoring: { behaviour: [{ on: 'page.viewed', points: 1 }] },
+    stages: { warm: 50, hot: 80, hysteresis: 5 },
+    tracks: {
+      cold: [{ email: { template: 'welcome', subject: 'Hi' } }, { goto: { stage: 'hot' } }],
+      hot: [{ email: { template: 'demo-invite', subject: 'Demo?' } }, { wait: '30d' }],
+    },
+  });
+  if (!result.ok) throw new Error(JSON.stringify(result.errors));
+  const jump = result.campaign;
+
+  it('moves the lead for good: its score is set to the stage threshold, and it is not moved straight back', () => {
+    const s = initialState(jump, lead({ attributes: {} }), TUESDAY_10_JST);
+    const start = run(s, { type: 'start' }, TUESDAY_10_JST, jump);
+    expect(sends(start).map((c) => c.template)).toEqual(['welcome', 'demo-invite']);
+    expect(start).toContainEqual({ type: 'stage_changed', from: 'cold', to: 'hot', score: 80 });
+    const later = run(s, event('v', 'page.viewed', TUESDAY_10_JST + DAY), TUESDAY_10_JST + DAY, jump);
+    expect(later.filter((c) => c.type !== 'wake_at')).toEqual([]);
+    expect(describeState(jump, s, TUESDAY_10_JST + DAY)).toMatchObject({ stage: 'hot', score: 81, waitingFor: expect.stringMatching(/^timer until /) });
   });
 });
