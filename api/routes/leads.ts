@@ -107,6 +107,7 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
               suppressed: { type: ['string', 'null'] },
               stage: { type: ['string', 'null'] },
               score: { type: ['number', 'null'] },
+              score_breakdown: { anyOf: [{ type: 'null' }, { type: 'array', items: anyObject }] },
               enrolments: { type: 'array', items: anyObject },
               latest_handoff: { anyOf: [{ type: 'null' }, anyObject] },
             },
@@ -124,12 +125,23 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
       ]);
       // Stage and score of the most recently updated enrolment that is still open, else the last one.
       const current = [...enrolments].sort((a, b) => Number(!!a.ended_at) - Number(!!b.ended_at) || b.updated_at - a.updated_at)[0];
+      // Why the score is what it is comes from the running workflow; a profile without it is still useful.
+      let breakdown: unknown = null;
+      if (current && !current.ended_at) {
+        try {
+          const state = await engine.enrolmentState(current.workflow_id);
+          breakdown = (state as { breakdown?: unknown } | undefined)?.breakdown ?? null;
+        } catch (error) {
+          request.log.warn({ err: error, workflowId: current.workflow_id }, 'enrolment state unavailable for a lead profile');
+        }
+      }
       return {
         lead: toJson(lead),
         consent,
         suppressed: suppressed.rows[0]?.reason ?? null,
         stage: current?.stage ?? null,
         score: current?.score ?? null,
+        score_breakdown: breakdown,
         enrolments,
         latest_handoff: handoff,
       };

@@ -116,6 +116,20 @@ describe('failures and limits', () => {
     expect(logged.join('')).toContain('secret detail');
   });
 
+  it("turns the engine's refusals into 404 and 409", async () => {
+    const { EngineRefusal } = await import('../../api/temporal-engine');
+    const engine = new RecordingEngine();
+    engine.enrolmentState = async (workflowId) => {
+      throw new EngineRefusal(workflowId === 'gone' ? 'not_found' : 'conflict', `enrolment ${workflowId} refused`);
+    };
+    const app = await buildApi({ pool: api.db.pool, engine, links: LINKS, rateLimit: false });
+    const get = (id: string) => app.inject({ method: 'GET', url: `/v1/enrolments/${id}`, headers: { authorization: `Bearer ${api.readKey}` } });
+    const [gone, busy] = [await get('gone'), await get('busy')];
+    await app.close();
+    expect([gone.statusCode, busy.statusCode]).toEqual([404, 409]);
+    expect(busy.json().error).toEqual({ code: 'conflict', message: 'enrolment busy refused' });
+  });
+
   it('rate-limits per key with 429', async () => {
     const app = await buildApi({ pool: api.db.pool, engine: new RecordingEngine(), links: LINKS, rateLimit: { max: 2, timeWindow: '1 minute' } });
     const get = (key: string) => app.inject({ method: 'GET', url: '/v1/campaigns', headers: { authorization: `Bearer ${key}` } });

@@ -53,9 +53,11 @@ describe('profile, timeline, export', () => {
     await seedSend(api.db, { leadId, to: 'profile@example.com', campaignId, enrolmentId, sentAt: new Date(Date.now() + 1000) });
     await api.call({ method: 'POST', url: '/v1/events', payload: { id: 'profile-ev', lead: { id: leadId }, type: 'page.viewed', at: new Date(Date.now() - 60_000).toISOString() } });
 
+    const breakdown = [{ label: 'decision-maker role', points: 20 }, { label: 'pricing page views', points: 22 }];
+    api.engine.states.set(workflowId, { stage: 'warm', score: 42, breakdown });
     const profile = await api.call({ method: 'GET', url: `/v1/leads/${leadId}`, key: api.readKey });
     expect(profile.statusCode).toBe(200);
-    expect(profile.json()).toMatchObject({ consent: { marketing_email: true }, stage: 'warm', score: 42, suppressed: null });
+    expect(profile.json()).toMatchObject({ consent: { marketing_email: true }, stage: 'warm', score: 42, suppressed: null, score_breakdown: breakdown });
     expect(profile.json().enrolments).toMatchObject([{ workflow_id: workflowId, campaign_id: campaignId, stage: 'warm' }]);
 
     const timeline = await api.call({ method: 'GET', url: `/v1/leads/${leadId}/timeline?limit=2`, key: api.readKey });
