@@ -126,6 +126,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
     let reachedHot = false;
     let qualified = false;
     let eventCounter = 0;
+    let wakeAt: number | undefined;
     const queue: Pending[] = [];
     const schedule = (at: number, input: Input) => {
       if (at > end) return;
@@ -167,7 +168,11 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
             break;
           }
           case 'wake_at':
-            schedule(command.at, { type: 'wake' });
+            // One timer per lead, as in the workflow: a new wake-up replaces the one pending.
+            if (command.at !== wakeAt) {
+              wakeAt = command.at;
+              schedule(command.at, { type: 'wake' });
+            }
             break;
           case 'stage_changed':
             if (command.to === 'warm' && !reachedWarm) reachedWarm = true;
@@ -209,6 +214,10 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
     for (let day = enrolAt; day < end && !state.exited; day += DAY) {
       while (queue.length && queue[0]!.at < day + DAY && !state.exited) {
         const next = queue.shift()!;
+        if (next.input.type === 'wake') {
+          if (next.at !== wakeAt) continue; // replaced by a later wake-up
+          wakeAt = undefined;
+        }
         apply(next.input, next.at);
       }
       if (state.exited) break;
