@@ -1,6 +1,6 @@
-// Unsubscribe (public). RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to
-// the List-Unsubscribe URL; the visible page (GET) only shows a button that POSTs the same, so
-// a link scanner's GET changes nothing. Unsubscribing withdraws consent for the email's
+// Unsubscribe (public). RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` (as a
+// multipart or url-encoded form) to the List-Unsubscribe URL; the visible page (GET) only shows
+// a button that POSTs the same, so a link scanner's GET changes nothing. Unsubscribing withdraws consent for the email's
 // purpose and suppresses the address for good, and is idempotent: the withdrawal is stored as
 // the event `unsubscribe:<message key>`, so a second POST records and delivers nothing new.
 import formbody from '@fastify/formbody';
@@ -11,6 +11,7 @@ import { inTransaction } from '../../db/pool';
 import { suppressHash } from '../../db/suppressions';
 import { verifyLink } from '../../mail/link-tokens';
 import type { ApiContext } from '../context';
+import { readMultipartFields } from '../one-click-form';
 import { confirmForm, htmlPageSchema, sendPage } from '../pages';
 import { sendByMessageKey } from '../send-lookup';
 
@@ -19,6 +20,10 @@ const DEFAULT_PURPOSE = 'marketing_email';
 
 export const unsubscribeRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine, links }) => {
   await app.register(formbody, { bodyLimit: 4096 });
+  app.addContentTypeParser('multipart/form-data', { parseAs: 'string', bodyLimit: 4096 }, (request, body, done) => {
+    const fields = readMultipartFields(body as string, request.headers['content-type'] ?? '');
+    done(fields ? null : Object.assign(new Error('multipart body without a boundary'), { statusCode: 400 }), fields);
+  });
 
   async function sendFor(token: string) {
     const claims = verifyLink(token, links.secret);

@@ -81,6 +81,17 @@ describe('public routes and documents', () => {
     }
   });
 
+  it('reports an unreachable database on /healthz with 503', async () => {
+    const { createPool } = await import('../../db/pool');
+    const deadPool = createPool('postgres://nobody:nothing@127.0.0.1:1/none');
+    const app = await buildApi({ pool: deadPool, engine: new RecordingEngine(), links: LINKS, rateLimit: false });
+    const response = await app.inject({ method: 'GET', url: '/healthz' });
+    await app.close();
+    await deadPool.end();
+    expect(response.statusCode).toBe(503);
+    expect(response.json()).toEqual({ status: 'unavailable', database: 'unreachable' });
+  });
+
   it('answers unknown routes with a JSON 404', async () => {
     const response = await api.call({ method: 'GET', url: '/nothing/here', key: null });
     expect(response.statusCode).toBe(404);

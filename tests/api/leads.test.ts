@@ -94,6 +94,15 @@ describe('profile, timeline, export', () => {
     expect(await tableCounts(api.db)).toEqual(before);
   });
 
+  it('stores SQL, HTML and header-injection strings in consent evidence verbatim', async () => {
+    const leadId = await createLead(api, 'evidence@example.com');
+    const hostile = "<img src=x onerror=alert(1)>'); DELETE FROM consent_records;--\r\nX-Injected: yes";
+    const response = await api.call({ method: 'POST', url: `/v1/leads/${leadId}/consent`, payload: { purpose: 'marketing_email', granted: true, source: hostile, user_agent: hostile, evidence: { [hostile.slice(0, 5)]: hostile } } });
+    expect(response.statusCode).toBe(201);
+    const stored = (await api.db.pool.query('SELECT source, user_agent, evidence FROM consent_records WHERE lead_id = $1', [leadId])).rows;
+    expect(stored).toEqual([{ source: hostile, user_agent: hostile, evidence: { [hostile.slice(0, 5)]: hostile } }]);
+  });
+
   it('refuses consent with wrong types, and keeps a history in order', async () => {
     const leadId = await createLead(api, 'history@example.com');
     const before = await tableCounts(api.db);

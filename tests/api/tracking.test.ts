@@ -166,6 +166,21 @@ describe('one-click unsubscribe', () => {
     expect(events.map((call) => [call.event.id, call.event.type])).toEqual([[`unsubscribe:${send.messageKey}`, 'unsubscribed']]);
   });
 
+  it('accepts the multipart form RFC 8058 recommends, and refuses a POST without the one-click field', async () => {
+    const leadId = await createLead(api, 'multipart@example.com');
+    const send = await seedSend(api.db, { leadId, to: 'multipart@example.com' });
+    const url = path(links.unsubscribe(send.messageKey, leadId));
+    const before = await tableCounts(api.db);
+    const empty = await api.call({ method: 'POST', url, key: null, payload: 'foo=bar', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(empty.statusCode).toBe(400);
+    expect(await tableCounts(api.db)).toEqual(before);
+    const body = '--XyZ\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--XyZ--\r\n';
+    const response = await api.call({ method: 'POST', url, key: null, payload: body, headers: { 'content-type': 'multipart/form-data; boundary=XyZ' } });
+    expect(response.statusCode).toBe(200);
+    const suppression = await api.db.pool.query('SELECT reason FROM suppressions s JOIN leads l ON l.email_hash = s.email_hash WHERE l.id = $1', [leadId]);
+    expect(suppression.rows).toEqual([{ reason: 'unsubscribed' }]);
+  });
+
   it('answers a forged token, or a token for another lead, with a 404 page and records nothing', async () => {
     const leadId = await createLead(api, 'victim@example.com');
     const send = await seedSend(api.db, { leadId, to: 'victim@example.com' });
@@ -204,6 +219,16 @@ describe('handoff links', () => {
     expect(again.statusCode).toBe(409);
     expect(again.body).toContain('already answered');
     expect(api.engine.of('salesResponse')).toHaveLength(1);
+  });
+
+  it('escapes what it shows of the lead', async () => {
+    const leadId = await createLead(api, "o'neil&sons@example.com");
+    const { enrolmentId, campaignId } = await seedEnrolment(api.db, leadId, 'handoff-campaign');
+    const handoffId = await seedHandoff(api.db, enrolmentId, leadId, campaignId);
+    const page = await api.call({ method: 'GET', url: path(links.handoffAction(handoffId, 'disqualify', Date.now())), key: null });
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('o&#39;neil&#38;sons@example.com');
+    expect(page.body).not.toContain("o'neil&sons");
   });
 
   it('refuses expired and forged links with 404', async () => {
