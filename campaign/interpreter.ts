@@ -479,7 +479,6 @@ class Run {
           break;
         case 'score':
           this.adjust(current.reason, current.points);
-          this.rescore();
           s.path = pathAfter(steps, here);
           this.evaluate();
           break;
@@ -490,10 +489,7 @@ class Run {
             // The score must hold the lead in its new stage, or the next input would move it straight
             // back (and restart the old track): when it does not, it is set to the stage's threshold.
             const score = this.score().score;
-            if (nextStage(this.c, to, score) !== to) {
-              this.adjust(`moved to ${to} by ${path}`, stageThreshold(this.c, to) - score);
-              this.rescore();
-            }
+            if (nextStage(this.c, to, score) !== to) this.adjust(`moved to ${to} by ${path}`, stageThreshold(this.c, to) - score);
             if (from !== to) this.commands.push({ type: 'stage_changed', from, to, score: this.score().score });
             this.moveTo(to);
           } else {
@@ -613,6 +609,7 @@ class Run {
       same.points += points;
       same.at = this.now;
     } else this.s.adjustments.push({ label: reason, points, at: this.now });
+    this.rescore();
   }
 
   private score() {
