@@ -1,6 +1,7 @@
 // Checks JSON schemas cannot express, before validation: PostgreSQL refuses NUL characters in
 // text and jsonb, and very deep nesting would exhaust a recursive serializer somewhere. Both
 // are the client's fault, so they get a 400 naming where, not a 500.
+import { Readable } from 'node:stream';
 import type { FastifyRequest } from 'fastify';
 import { badRequest } from './errors';
 
@@ -24,6 +25,7 @@ export function findBodyProblem(body: unknown): string | undefined {
 }
 
 export async function checkBody(request: FastifyRequest): Promise<void> {
+  if (request.body instanceof Readable) return; // a streamed upload (CSV) is checked as it is read
   const problem = findBodyProblem(request.body);
   if (problem) throw badRequest(problem);
 }

@@ -114,39 +114,38 @@ export async function importLeads(pool: Pool, engine: Engine, input: Readable, s
     report.imported += rows.length;
   };
 
+  const readRecords = async () => {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (!header) {
+        header = record.map((name) => name.trim().toLowerCase());
+        const problem = headerProblem(header);
+        if (problem) {
+          input.unpipe(parser);
+          input.resume(); // drain the rest of the upload unread
+          throw new ImportHeaderError(problem);
+        }
+        continue;
+      }
+      const row = readRow(header, record, info.lines);
+      if ('reason' in row) reject(row.line, row.reason);
+      else batch.push(row);
+      if (batch.length >= BATCH) await flush();
+    }
+  };
+
   try {
     await readRecords();
   } catch (error) {
     // csv-parse stops at what it cannot skip (e.g. a quote never closed); the rows before it stay.
     const csvError = error as { code?: unknown; lines?: number; message: string };
     if (typeof csvError.code !== 'string' || !csvError.code.startsWith('CSV_')) throw error;
-    await flush();
     reject(csvError.lines ?? 0, `unreadable CSV, import stopped here: ${csvError.message}`);
   }
   if (!header) throw new ImportHeaderError('the file is empty: a header row naming the columns (at least email) is required');
+  await flush();
   // Enrolled leads hear about consent decided by the file (new leads have no enrolments yet).
   for (const change of changedConsent) await engine.consentChanged(change.leadId, change.purpose, change.granted);
   return report;
-
-  async function readRecords() {
-  for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    if (!header) {
-      header = record.map((name) => name.trim().toLowerCase());
-      const problem = headerProblem(header);
-      if (problem) {
-        input.unpipe(parser);
-        input.resume();
-        throw new ImportHeaderError(problem);
-      }
-      continue;
-    }
-    const row = readRow(header, record, info.lines);
-    if ('reason' in row) reject(row.line, row.reason);
-    else batch.push(row);
-    if (batch.length >= BATCH) await flush();
-  }
-  await flush();
-  }
 }
 
 function headerProblem(header: string[]): string | undefined {

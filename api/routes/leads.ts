@@ -43,8 +43,12 @@ const toJson = (lead: Lead) => ({
   erased_at: lead.erasedAt,
 });
 
-async function suppressionReason(pool: ApiContext['pool'], emailHash: string): Promise<string | null> {
-  const { rows } = await pool.query<{ reason: string }>('SELECT reason FROM suppressions WHERE email_hash = $1', [emailHash]);
+/** Why the lead's address may not be mailed, if it may not (survives erasure: keyed by the hash). */
+async function suppressionOfLead(pool: ApiContext['pool'], leadId: string): Promise<string | null> {
+  const { rows } = await pool.query<{ reason: string }>(
+    'SELECT s.reason FROM suppressions s JOIN leads l ON l.email_hash = s.email_hash WHERE l.id = $1',
+    [leadId],
+  );
   return rows[0]?.reason ?? null;
 }
 
@@ -86,7 +90,7 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
         if (rows.length) throw new ApiError(409, 'conflict', `external_id '${external_id}' already belongs to another lead`);
       }
       const { lead, created } = await upsertLead(pool, { email, attributes, timezone, externalId: external_id });
-      const suppressed = await suppressionReason(pool, addressHash(email));
+      const suppressed = await suppressionOfLead(pool, lead.id);
       return reply.status(created ? 201 : 200).send({ created, suppressed, lead: toJson(lead) });
     },
   );
@@ -121,7 +125,7 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
         currentConsent(pool, lead.id),
         leadEnrolments(pool, lead.id),
         latestHandoff(pool, lead.id),
-        pool.query<{ reason: string }>('SELECT s.reason FROM suppressions s JOIN leads l ON l.email_hash = s.email_hash WHERE l.id = $1', [lead.id]),
+        suppressionOfLead(pool, lead.id),
       ]);
       // Stage and score of the most recently updated enrolment that is still open, else the last one.
       const current = [...enrolments].sort((a, b) => Number(!!a.ended_at) - Number(!!b.ended_at) || b.updated_at - a.updated_at)[0];
@@ -138,7 +142,7 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
       return {
         lead: toJson(lead),
         consent,
-        suppressed: suppressed.rows[0]?.reason ?? null,
+        suppressed,
         stage: current?.stage ?? null,
         score: current?.score ?? null,
         score_breakdown: breakdown,
