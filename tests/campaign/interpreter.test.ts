@@ -237,6 +237,34 @@ describe('seed 002: hot-lead conditions', () => {
     expect(qualifiesAfterActivity(attributes)).toBeUndefined();
   });
 
+  it('product material requested more than two weeks ago does not qualify; a fresh request does', () => {
+    const before = TUESDAY_10_JST - 20 * DAY;
+    const s = initialState(seed002, seedLead({}), before);
+    const all = [...run(s, { type: 'start' }, before, seed002)];
+    all.push(...run(s, event('old', 'asset.downloaded', before, { asset: 'product-brochure' }), before, seed002));
+    for (let i = 0; i < 3; i++) all.push(...run(s, event(`v${i}`, 'page.viewed', TUESDAY_10_JST, { section: 'product' }), TUESDAY_10_JST, seed002));
+    expect(describeState(seed002, s, TUESDAY_10_JST).score).toBeGreaterThanOrEqual(70); // the old request still scores (60-day expiry)
+    expect(all.some((c) => c.type === 'handoff')).toBe(false);
+    const fresh = run(s, event('new', 'asset.downloaded', TUESDAY_10_JST + HOUR, { asset: 'product-brochure' }), TUESDAY_10_JST + HOUR, seed002);
+    expect(fresh.some((c) => c.type === 'handoff')).toBe(true);
+  });
+
+  it('once sales accepts, marketing email stops; a conversion ends the enrolment', () => {
+    const s = initialState(seed002, seedLead({}), TUESDAY_10_JST);
+    run(s, { type: 'start' }, TUESDAY_10_JST, seed002);
+    run(s, event('b', 'asset.downloaded', TUESDAY_10_JST, { asset: 'product-brochure' }), TUESDAY_10_JST, seed002);
+    for (let i = 0; i < 3; i++) run(s, event(`v${i}`, 'page.viewed', TUESDAY_10_JST, { section: 'product' }), TUESDAY_10_JST, seed002);
+    run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'accepted' }, TUESDAY_10_JST + HOUR, seed002);
+    const quiet: Command[] = [];
+    for (let day = 1; day <= 20; day++) {
+      const now = TUESDAY_10_JST + day * DAY;
+      quiet.push(...run(s, event(`p${day}`, 'page.viewed', now, { section: 'product' }), now, seed002), ...run(s, { type: 'wake' }, now, seed002));
+    }
+    expect(sends(quiet)).toEqual([]);
+    expect(run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'converted' }, TUESDAY_10_JST + 21 * DAY, seed002)).toEqual([{ type: 'exit', reason: 'converted' }]);
+    expect(describeState(seed002, s, TUESDAY_10_JST + 21 * DAY)).toMatchObject({ exited: true, exitReason: 'converted' });
+  });
+
   it('the outcome is due 48 h after acceptance, then escalated', () => {
     const s = initialState(seed002, seedLead({}), TUESDAY_10_JST);
     run(s, { type: 'start' }, TUESDAY_10_JST, seed002);
