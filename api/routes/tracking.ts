@@ -66,7 +66,7 @@ export const trackingRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
     async (request, reply) => {
       const now = new Date();
       const claims = verifyLink(request.params.file.replace(/\.gif$/, ''), links.secret);
-      if (claims?.kind === 'open') {
+      if (claims?.kind === 'open' && request.method === 'GET') {
         const send = await sendByMessageKey(pool, claims.message);
         if (send && !send.leadErased) await record(request, send, 'open', classifyOpen(context(request, send, now)), null, now);
       }
@@ -94,7 +94,8 @@ export const trackingRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
       if (claims?.kind !== 'click' || !SAFE_REDIRECT.test(claims.url)) throw new ApiError(404, 'not_found', 'unknown link');
       const send = await sendByMessageKey(pool, claims.message);
       if (!send) throw new ApiError(404, 'not_found', 'unknown link');
-      if (!send.leadErased) {
+      // HEAD is a link checker asking whether the link works, not a person following it.
+      if (!send.leadErased && request.method === 'GET') {
         const verdict = classifyClick({ ...context(request, send, now), linkIndex: claims.link, honeypotLinks: send.honeypotLinks });
         await record(request, send, 'click', verdict, claims.url, now);
       }

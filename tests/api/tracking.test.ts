@@ -94,6 +94,16 @@ describe('click redirect', () => {
     ]);
   });
 
+  it('records nothing for HEAD requests (link checkers), but answers them', async () => {
+    const leadId = await createLead(api, 'head@example.com');
+    const send = await seedSend(api.db, { leadId, to: 'head@example.com' });
+    const click = await api.call({ method: 'HEAD', url: path(links.click(send.messageKey, 'https://acme.example/', 0)), key: null, headers: { 'user-agent': HUMAN_UA } });
+    expect(click.statusCode).toBe(302);
+    const open = await api.call({ method: 'HEAD', url: path(links.openPixel(send.messageKey)), key: null, headers: { 'user-agent': HUMAN_UA } });
+    expect(open.statusCode).toBe(200);
+    expect(await engagements(send.sendId)).toEqual([]);
+  });
+
   it('answers tampered and unknown tokens with 404 and records nothing', async () => {
     const leadId = await createLead(api, 'tamper@example.com');
     const send = await seedSend(api.db, { leadId, to: 'tamper@example.com' });
