@@ -321,7 +321,8 @@ class Run {
     if (outcome === 'accepted' && h.status === 'pending') {
       h.status = 'accepted';
       if (config.sla.outcomeMs !== undefined) h.outcomeDue = this.now + config.sla.outcomeMs;
-    } else if (outcome === 'not_ready') {
+    } else if (outcome === 'not_ready' && h.status !== 'not_ready') {
+      // (A repeated "not ready" does not push the recycle date back.)
       if (config.onNotReady.action === 'exit') return this.exit('not_ready');
       h.status = 'not_ready';
       h.recycleAt = this.now + config.onNotReady.afterMs;

@@ -184,6 +184,7 @@ describe('seed 004: whitepaper → pricing → hot → sales', () => {
 
     const answered = Date.parse('2026-11-25T05:00:00Z');
     run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'not_ready' }, answered);
+    run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'not_ready' }, answered + DAY); // repeated: changes nothing
     expect(sends(run(s, { type: 'wake' }, answered + 10 * DAY))).toEqual([]); // cooling down
     const recycled = run(s, { type: 'wake' }, answered + 30 * DAY);
     expect(describeState(demo, s, answered + 30 * DAY)).toMatchObject({ stage: 'warm', score: 50, handoff: null });
