@@ -1,7 +1,7 @@
 // Property tests: over random leads, event streams and campaign variations, the interpreter
 // never breaks the invariants that protect leads and the product's promises.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   describeState,
   initialState,
@@ -127,7 +127,7 @@ const leads = fc.record({
     authority: fc.boolean(),
     timeline_months: fc.integer({ min: 0, max: 24 }),
   }),
-  timezone: fc.constantFrom('Asia/Tokyo', 'America/New_York', 'Europe/Berlin', 'Pacific/Auckland', 'Nowhere/Invalid'),
+  timezone: fc.constantFrom('Asia/Tokyo', 'America/New_York', 'Europe/Berlin', 'Pacific/Auckland', 'America/St_Johns', 'Australia/Lord_Howe', 'Nowhere/Invalid'),
   consent: fc.record({ marketing_email: fc.boolean() }),
 });
 
@@ -148,8 +148,10 @@ const inputs = fc.array(
 type Stream = typeof inputs extends fc.Arbitrary<infer T> ? T : never;
 type Step = { input: Input; now: number; commands: Command[]; consentBefore: boolean; exitedBefore: boolean; pausedBefore: boolean };
 
-function drive(campaign: Campaign, lead: LeadSnapshot, stream: Stream, pure = false): Step[] {
-  let state = initialState(campaign, lead, TUESDAY_10_JST);
+type Interpreter = Pick<typeof import('../../campaign/interpreter'), 'initialState' | 'step' | 'stepInPlace'>;
+
+function drive(campaign: Campaign, lead: LeadSnapshot, stream: Stream, pure = false, interpreter: Interpreter = { initialState, step, stepInPlace }): Step[] {
+  let state = interpreter.initialState(campaign, lead, TUESDAY_10_JST);
   let now = TUESDAY_10_JST;
   const log: Step[] = [];
   const apply = (input: Input) => {
@@ -157,8 +159,8 @@ function drive(campaign: Campaign, lead: LeadSnapshot, stream: Stream, pure = fa
     const exitedBefore = Boolean(state.exited);
     const pausedBefore = state.paused;
     let commands: Command[];
-    if (pure) ({ state, commands } = step(campaign, state, input, now));
-    else commands = stepInPlace(campaign, state, input, now);
+    if (pure) ({ state, commands } = interpreter.step(campaign, state, input, now));
+    else commands = interpreter.stepInPlace(campaign, state, input, now);
     log.push({ input, now, commands, consentBefore, exitedBefore, pausedBefore });
   };
   apply({ type: 'start' });
@@ -252,6 +254,18 @@ describe('interpreter invariants', () => {
         expect(b).toEqual(a);
       }),
       { numRuns: 60 },
+    );
+  });
+
+  it('a fresh interpreter (empty caches, as in a replaying worker) decides exactly the same', async () => {
+    await fc.assert(
+      fc.asyncProperty(campaigns, leads, inputs, async (campaign, lead, stream) => {
+        const warm = drive(campaign, lead, stream).map((s) => s.commands);
+        vi.resetModules();
+        const fresh = await import('../../campaign/interpreter');
+        expect(drive(campaign, lead, stream, false, fresh).map((s) => s.commands)).toEqual(warm);
+      }),
+      { numRuns: 20 },
     );
   });
 
