@@ -67,8 +67,9 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await app.register(rateLimit, {
       max: limit.max,
       timeWindow: limit.timeWindow,
-      // Per API key when one is presented (its public prefix), otherwise per client address.
-      keyGenerator: (request) => /^Bearer\s+nk_([0-9a-f]{12})_/i.exec(request.headers.authorization ?? '')?.[1] ?? request.ip,
+      // Per client address: the limit runs before the key is checked, so keying on a presented
+      // key would let a client mint fresh buckets with made-up keys.
+      keyGenerator: (request) => request.ip,
       errorResponseBuilder: (_request, context) =>
         new ApiError(429, 'rate_limited', `rate limit exceeded: ${context.max} requests per ${context.after}; retry later`),
     });
@@ -88,7 +89,12 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(handoffLinkRoutes, context);
 
   await app.register(async (v1) => {
-    v1.addHook('onRequest', requireApiKey(options.pool));
+    // preParsing: after the rate limit (a route-level onRequest hook), before the body is read.
+    const authenticate = requireApiKey(options.pool);
+    v1.addHook('preParsing', async (request, _reply, payload) => {
+      await authenticate(request);
+      return payload;
+    });
     v1.addHook('onRoute', (route) => {
       route.schema = { ...route.schema, security: [{ apiKey: [] }] };
     });

@@ -12,7 +12,7 @@ declare module 'fastify' {
 
 export const scopeFor = (method: string): ApiScope => (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
 
-/** An onRequest hook: runs before the body is read, so anonymous uploads are refused unread. */
+/** Checks the request's key; run before the body is read, so anonymous uploads are refused unread. */
 export function requireApiKey(pool: Pool) {
   return async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;

@@ -141,15 +141,16 @@ describe('failures and limits', () => {
     expect(busy.json().error).toEqual({ code: 'conflict', message: 'enrolment busy refused' });
   });
 
-  it('rate-limits per key with 429', async () => {
+  it('rate-limits per client address with 429, whatever key is presented', async () => {
     const app = await buildApi({ pool: api.db.pool, engine: new RecordingEngine(), links: LINKS, rateLimit: { max: 2, timeWindow: '1 minute' } });
-    const get = (key: string) => app.inject({ method: 'GET', url: '/v1/campaigns', headers: { authorization: `Bearer ${key}` } });
+    const get = (key: string, remoteAddress = '198.51.100.1') =>
+      app.inject({ method: 'GET', url: '/v1/campaigns', remoteAddress, headers: { authorization: `Bearer ${key}` } });
     expect((await get(api.readKey)).statusCode).toBe(200);
-    expect((await get(api.readKey)).statusCode).toBe(200);
-    const limited = await get(api.readKey);
+    expect((await get('nk_000000000000_made-up')).statusCode).toBe(401);
+    const limited = await get(api.writeKey);
     expect(limited.statusCode).toBe(429);
     expect(limited.json().error.code).toBe('rate_limited');
-    expect((await get(api.writeKey)).statusCode).toBe(200);
+    expect((await get(api.readKey, '198.51.100.2')).statusCode).toBe(200);
     await app.close();
   });
 
