@@ -1,6 +1,7 @@
 // The outbox mailer on real PostgreSQL and a real SMTP sink; only the Temporal side (the
 // SendCompleter) is a recorder.
 import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { recordConsent } from '../../db/consent';
 import { createPool } from '../../db/pool';
@@ -305,6 +306,43 @@ describe('outbox mailer', () => {
       await deliveredOnce([before, ...during, ...after]);
       await until('six completions', () => completed.length === 6);
     } finally {
+      await m.stop();
+      await mailerPool.end();
+    }
+  });
+
+  it('keeps retrying the outcome write while the database refuses connections, and never sends twice', async () => {
+    const { completed, completer } = recorder();
+    const mailerUrl = `${db.url}?application_name=mailer-under-test`;
+    const mailerPool = createPool(mailerUrl, 4);
+    const gated = gatedTransport();
+    const m = startMailer({ pool: mailerPool, databaseUrl: mailerUrl, transport: gated.transport, completer, pollMs: 100 });
+    const database = (await db.pool.query<{ name: string }>('SELECT current_database() AS name')).rows[0]!.name;
+    // A database's connections can only be switched off from another database.
+    const admin = new pg.Client({ connectionString: db.url.replace(/\/[^/?]+$/, '/postgres') });
+    await admin.connect();
+    const allowConnections = (allow: boolean) => admin.query(`ALTER DATABASE ${database} WITH ALLOW_CONNECTIONS ${allow}`);
+    try {
+      const row = await queue();
+      await notify();
+      await until('send in flight', () => gated.entered() === 1);
+      // The database goes away while SMTP is busy: no new connections, the mailer's ones cut.
+      await allowConnections(false);
+      await db.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'mailer-under-test'`);
+      gated.open();
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await statusOf(row)).toEqual(['sending']); // SMTP said 250, the write is still pending
+      expect(completed).toHaveLength(0);
+      await allowConnections(true);
+      await until('sent recorded', async () => (await statusOf(row))[0] === 'sent');
+      await until('completion', () => completed.length === 1);
+      expect(completed[0]!.outcome.status).toBe('sent');
+      await deliveredOnce([row]);
+      expect(gated.entered()).toBe(1);
+    } finally {
+      gated.open();
+      await allowConnections(true);
+      await admin.end();
       await m.stop();
       await mailerPool.end();
     }
