@@ -229,12 +229,14 @@ export function startMailer(options: MailerOptions): Mailer {
           const batch = await claim(concurrency * 4);
           if (batch.length === 0) break;
           const waiting = [...batch];
-          await Promise.all(
+          const workers = await Promise.allSettled(
             Array.from({ length: Math.min(concurrency, batch.length) }, async () => {
               while (!stopped && waiting.length > 0) await deliver(waiting.shift()!);
             }),
           );
-          await release(waiting);
+          await release(waiting); // claimed but not started: stopping, or a worker broke down
+          const broken = workers.find((worker) => worker.status === 'rejected');
+          if (broken) throw broken.reason;
         }
         failures = 0;
       } catch (error) {
