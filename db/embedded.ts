@@ -80,6 +80,8 @@ export async function startEmbeddedPostgres(options: {
       return urlFor(name);
     },
     async restart() {
+      // A non-persistent server deletes its data when it stops.
+      if (options.persistent === false) throw new Error('only a persistent embedded PostgreSQL can be restarted');
       await server.stop();
       await server.start();
     },

@@ -4,8 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { assignVariant, parseCampaign, type Campaign, type Variant } from '../../campaign';
 import { unitHash } from '../../campaign/ab';
-import { HOUR, startHarness, type Harness } from './harness';
-import { nextWindowOpening } from '../../campaign';
+import { startHarness, type Harness } from './harness';
 
 const CAMPAIGN = `
 id: ab-subject-test
@@ -39,8 +38,7 @@ beforeAll(async () => {
   campaign = parsed.campaign;
   variants = (campaign.tracks.cold[0] as { variants: Variant[] }).variants;
   await h.launch(campaign);
-  const now = await h.now();
-  await h.advance(nextWindowOpening(campaign.sendWindow, 'Asia/Tokyo', now) + HOUR - now);
+  await h.advanceIntoSendWindow(campaign);
 }, 180_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@ import { temporal } from '@temporalio/proto';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { parseCampaign, formatCampaignError, type Campaign, type LeadEvent } from '../../campaign';
+import { isWindowOpen, nextWindowOpening, parseCampaign, formatCampaignError, type Campaign, type LeadEvent } from '../../campaign';
 import { createTemporalEngine } from '../../api/temporal-engine';
 import type { Engine } from '../../api/engine';
 import { saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
@@ -21,17 +21,13 @@ import { createTransport, type Transport } from '../../mail/transport';
 import { temporalCompleter } from '../../worker/completer';
 import { createNurtureWorker, WORKFLOWS_PATH } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { TEST_CONFIG } from './config';
+
+export { TEST_CONFIG };
 import { fetchHistories, replayFailures } from '../support/history';
 
 export const HISTORIES_DIR = fileURLToPath(new URL('../histories', import.meta.url));
 
-export const TEST_CONFIG = {
-  publicUrl: 'http://nurture.test',
-  linkSecret: 'test-link-secret',
-  mailDomain: 'nurture.test',
-  webhookUrl: undefined as string | undefined,
-  webhookSecret: 'test-webhook-secret',
-};
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test file. */
@@ -60,6 +56,12 @@ export interface Harness {
   now(): Promise<number>;
   /** Lets `ms` of workflow time pass (skipped on the test server). */
   advance(ms: number): Promise<void>;
+  /**
+   * Moves to a moment from which the campaign's send window stays open for `openFor` (default
+   * 6 h) in `zone`, so that a scenario's emails go at once whatever the time of day the test
+   * runs at.
+   */
+  advanceIntoSendWindow(campaign: Campaign, zone?: string, openFor?: number): Promise<void>;
   launch(campaign: Campaign): Promise<number>;
   addLead(email: string, attributes: Record<string, unknown>, options?: { timezone?: string; consent?: boolean }): Promise<string>;
   /** Stores an event as the API does and delivers it. */
@@ -116,6 +118,16 @@ export async function startHarness(options: { kind?: 'time-skipping' | 'dev'; ta
     taskQueue,
     now,
     advance: (ms) => env.sleep(ms),
+    async advanceIntoSendWindow(campaign, zone = 'Asia/Tokyo', openFor = 6 * HOUR) {
+      const start = await now();
+      let at = start;
+      for (;;) {
+        at = nextWindowOpening(campaign.sendWindow, zone, at);
+        if (isWindowOpen(campaign.sendWindow, zone, at + openFor)) break;
+        at += HOUR;
+      }
+      if (at > start) await env.sleep(at - start);
+    },
     async launch(campaign) {
       const { version } = await saveCampaignVersion(db.pool, campaign);
       await setCampaignStatus(db.pool, campaign.id, 'active');

@@ -3,7 +3,7 @@
 // hot, qualifies and is handed to the right rep, who answers "not ready"; the lead is recycled
 // after the cooldown, qualifies again and is accepted, then converts.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { assignVariant, nextWindowOpening, type Campaign, type EmailStep } from '../../campaign';
+import { assignVariant, type Campaign, type EmailStep } from '../../campaign';
 import { DAY, HOUR, loadCampaign, startHarness, type Harness } from './harness';
 
 let h: Harness;
@@ -13,10 +13,8 @@ beforeAll(async () => {
   h = await startHarness();
   campaign = loadCampaign('saas-whitepaper-nurture');
   await h.launch(campaign);
-  // Start at the next opening of the send window, one hour in, so the first emails go at once.
-  const now = await h.now();
-  const opening = nextWindowOpening(campaign.sendWindow, 'Asia/Tokyo', now + 12 * HOUR);
-  await h.advance(opening + HOUR - now);
+  // The scenario's first hours run inside the send window, so its emails go at once.
+  await h.advanceIntoSendWindow(campaign);
 });
 
 afterAll(async () => {

@@ -3,10 +3,10 @@
 // holiday waits for the next business morning in the lead's own time zone.
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { nextWindowOpening, type Campaign } from '../../campaign';
+import type { Campaign } from '../../campaign';
 import { recordConsent } from '../../db/consent';
 import { suppressAddress } from '../../db/suppressions';
-import { DAY, HOUR, loadCampaign, startHarness, type Harness } from './harness';
+import { DAY, loadCampaign, startHarness, type Harness } from './harness';
 
 let h: Harness;
 let nurture: Campaign;
@@ -25,8 +25,7 @@ afterAll(async () => {
 });
 
 async function toNextWindow(campaign: Campaign) {
-  const now = await h.now();
-  await h.advance(nextWindowOpening(campaign.sendWindow, 'Asia/Tokyo', now + 12 * HOUR) + HOUR - now);
+  await h.advanceIntoSendWindow(campaign);
 }
 
 describe('unsubscribe', () => {

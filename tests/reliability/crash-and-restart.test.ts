@@ -71,7 +71,7 @@ beforeAll(async () => {
   bundleFile = join(dir, 'workflows.js');
   await writeFile(bundleFile, bundle.code);
   // A PostgreSQL of its own: this test restarts it.
-  [database, env, sink] = await Promise.all([startEmbeddedPostgres({ dataDir: join(dir, 'pg'), persistent: false }), startDevServer(), startSmtpSink()]);
+  [database, env, sink] = await Promise.all([startEmbeddedPostgres({ dataDir: join(dir, 'pg') }), startDevServer(), startSmtpSink()]);
   databaseUrl = await database.createDatabase('reliability');
   await migrate(databaseUrl);
   pool = createPool(databaseUrl, 30);
@@ -128,8 +128,19 @@ it('survives SIGKILLed workers and a PostgreSQL restart with every email exactly
 
   let worker = await startWorker(taskQueue);
   const started = Date.now();
+  // Enrol as an API client would: a request that fails while the database restarts is retried.
+  const enrolWithRetry = async (leadId: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await engine.enrol(campaign.id, leadId);
+      } catch (error) {
+        if (attempt >= 30) throw error;
+        await pause(500);
+      }
+    }
+  };
   const enrolling = (async () => {
-    for (let i = 0; i < LEADS; i += 25) await Promise.all(leads.slice(i, i + 25).map((id) => engine.enrol(campaign.id, id)));
+    for (let i = 0; i < LEADS; i += 25) await Promise.all(leads.slice(i, i + 25).map(enrolWithRetry));
   })();
 
   // Chaos: three SIGKILLs at random moments and one database restart, while the campaign runs.

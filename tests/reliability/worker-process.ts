@@ -3,7 +3,7 @@
 import { NativeConnection } from '@temporalio/worker';
 import { createPool } from '../../db/pool';
 import { createNurtureWorker } from '../../worker/worker';
-import { TEST_CONFIG } from '../e2e/harness';
+import { TEST_CONFIG } from '../e2e/config';
 
 const [address, taskQueue, databaseUrl, codePath] = process.argv.slice(2);
 if (!address || !taskQueue || !databaseUrl || !codePath) throw new Error('usage: worker-process.ts <address> <taskQueue> <databaseUrl> <bundle>');

@@ -1,0 +1,8 @@
+// The settings end-to-end tests run the engine with.
+export const TEST_CONFIG = {
+  publicUrl: 'http://nurture.test',
+  linkSecret: 'test-link-secret',
+  mailDomain: 'nurture.test',
+  webhookUrl: undefined as string | undefined,
+  webhookSecret: 'test-webhook-secret',
+};
