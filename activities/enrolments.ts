@@ -54,6 +54,15 @@ export function createEnrolmentActivities(deps: { pool: Pool }) {
       });
     },
 
+    /** The enrolment was moved to another version of its campaign (idempotent: sets, never adds). */
+    async recordCampaignVersion(input: { enrolmentId: number; campaignVersion: number; at: number }): Promise<void> {
+      await deps.pool.query('UPDATE enrolments SET campaign_version = $2, updated_at = $3 WHERE id = $1', [
+        input.enrolmentId,
+        input.campaignVersion,
+        new Date(input.at),
+      ]);
+    },
+
     async recordExit(input: { enrolmentId: number; reason: string; at: number; completed?: boolean }): Promise<void> {
       await deps.pool.query(
         `UPDATE enrolments SET status = $2, exit_reason = $3, ended_at = COALESCE(ended_at, $4), updated_at = $4

@@ -12,4 +12,10 @@ export interface Engine {
   consentChanged(leadId: string, purpose: string, granted: boolean): Promise<void>;
   salesResponse(handoffId: string, outcome: SalesOutcome, note?: string): Promise<void>;
   campaignStatusChanged(campaignId: string, status: 'active' | 'paused' | 'archived'): Promise<void>;
+  /**
+   * Moves a running enrolment to a version of its campaign (the current one when none is given).
+   * Accepted once the workflow has queued it; refused (EngineRefusal) when the enrolment or the
+   * version does not exist (not_found) or the workflow declines it, e.g. already on it (conflict).
+   */
+  migrateEnrolment(workflowId: string, version?: number): Promise<{ campaignVersion: number }>;
 }

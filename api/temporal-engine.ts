@@ -10,6 +10,7 @@ import {
   consentSignal,
   exitSignal,
   leadEventSignal,
+  migrateVersionUpdate,
   nurture,
   pauseSignal,
   resumeSignal,
@@ -167,6 +168,23 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
           return tolerant(handle.signal(exitSignal, { reason: 'campaign archived' }));
         }),
       );
+    },
+
+    async migrateEnrolment(workflowId: string, version?: number) {
+      const { rows } = await pool.query<{ campaign_id: string }>('SELECT campaign_id FROM enrolments WHERE workflow_id = $1 AND ended_at IS NULL', [workflowId]);
+      if (!rows[0]) throw new EngineRefusal('not_found', `enrolment ${workflowId} does not exist or has ended`);
+      const target = await getCampaignVersion(pool, rows[0].campaign_id, version);
+      if (!target) throw new EngineRefusal('not_found', `campaign ${rows[0].campaign_id} has no version ${version ?? '(current)'}`);
+      try {
+        return await client.workflow
+          .getHandle(workflowId)
+          .executeUpdate(migrateVersionUpdate, { args: [{ campaign: target.definition, campaignVersion: target.version }] });
+      } catch (error) {
+        // The validator's refusal (other campaign, same version, ended) reaches us as a failed update.
+        if (error instanceof WorkflowUpdateFailedError) throw new EngineRefusal('conflict', error.cause?.message ?? error.message);
+        if (error instanceof WorkflowNotFoundError) throw new EngineRefusal('not_found', `enrolment ${workflowId} has ended`);
+        throw error;
+      }
     },
   };
 }

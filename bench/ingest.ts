@@ -29,6 +29,7 @@ const quietEngine: Engine = {
   consentChanged: async () => {},
   salesResponse: async () => {},
   campaignStatusChanged: async () => {},
+  migrateEnrolment: async () => ({ campaignVersion: 0 }),
 };
 
 /** Runs `count` tasks with `concurrency` in flight; returns each task's latency (ms) and the wall time (s). */

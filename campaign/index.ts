@@ -3,6 +3,7 @@
 export * from './types';
 export { parseCampaign, validateCampaign, campaignHash, formatCampaignError, type CampaignResult } from './parse';
 export { initialState, step, stepInPlace, describeState, currentScore, type EnrolmentState, type StateView } from './interpreter';
+export { migrateState } from './migration';
 export { assignVariant } from './ab';
 export { evaluateAbTest, DEFAULT_AB, type AbEvaluationOptions, type AbVerdict, type VariantStats } from './ab-test';
 export { addBusinessTime, isWindowOpen, nextWindowOpening, windowZone } from './calendar';

@@ -62,7 +62,7 @@ export interface EnrolmentState {
   nextWake?: number;
 }
 
-const LIMITS = { events: 200, seen: 400, sends: 50, history: 30, pendingTriggers: 20, stepsPerInput: 500 };
+export const LIMITS = { events: 200, seen: 400, sends: 50, history: 30, pendingTriggers: 20, stepsPerInput: 500 };
 
 export function initialState(campaign: Campaign, lead: LeadSnapshot, now: number): EnrolmentState {
   return {
@@ -211,6 +211,12 @@ class Run {
         break;
       case 'exit':
         this.exit(input.reason);
+        break;
+      case 'migrated':
+        // The state already fits the new version (migrateState); the evaluation below applies its
+        // thresholds and qualification at once, and a deadline that passed meanwhile is handled.
+        this.note(`moved from campaign version ${input.fromVersion} to ${input.toVersion}`);
+        this.wake();
         break;
     }
     this.evaluate();

@@ -196,7 +196,12 @@ export type Input =
   | { type: 'sales_response'; handoffKey: string; outcome: SalesOutcome; note?: string }
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'exit'; reason: string };
+  | { type: 'exit'; reason: string }
+  /**
+   * Given once after `migrateState` moved the enrolment to another campaign version: re-evaluates
+   * score, stage and qualification under the new rules and carries on with the current step.
+   */
+  | { type: 'migrated'; fromVersion: number; toVersion: number };
 
 export interface ScoreItem {
   label: string;

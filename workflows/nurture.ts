@@ -3,6 +3,7 @@
 // commands with activities. Everything here is deterministic: time is the workflow clock.
 import * as wf from '@temporalio/workflow';
 import { describeState, initialState, step, type EnrolmentState } from '../campaign/interpreter';
+import { migrateState } from '../campaign/migration';
 import type { Campaign, Command, Input, LeadEvent, LeadSnapshot } from '../campaign/types';
 import type { NurtureActivities } from '../activities';
 import type { SendEmailRequest, SendStatus } from '../activities/send';
@@ -24,10 +25,18 @@ export interface HandoffRecord {
   firstContactDue: number;
 }
 
+/** A requested move to another campaign version, applied by the main loop between two inputs. */
+interface Migration {
+  type: 'migrate';
+  campaign: Campaign;
+  campaignVersion: number;
+}
+type InboxItem = Input | Migration;
+
 interface CarriedState {
   state: EnrolmentState;
   enrolmentId: number;
-  inbox: Input[];
+  inbox: InboxItem[];
   wakeAt?: number;
   handoffs: HandoffRecord[];
   recorded: Recorded;
@@ -56,6 +65,11 @@ export const salesResponseSignal = wf.defineSignal<[SalesResponse]>('salesRespon
 export const salesResponseUpdate = wf.defineUpdate<{ accepted: true }, [SalesResponse]>('respondToHandoff');
 /** Used with update-with-start: enrols (idempotently) and returns the enrolment's state. */
 export const enrolUpdate = wf.defineUpdate<EnrolmentView>('enrol');
+/**
+ * Moves the enrolment to another version of its campaign (see campaign/migration.ts). Accepted
+ * once queued: the switch happens between two inputs, in order with the signals around it.
+ */
+export const migrateVersionUpdate = wf.defineUpdate<{ campaignVersion: number }, [{ campaign: Campaign; campaignVersion: number }]>('migrateVersion');
 export const stateQuery = wf.defineQuery<EnrolmentView>('state');
 
 export type EnrolmentView = ReturnType<typeof describeState> & {
@@ -72,9 +86,11 @@ const records = wf.proxyActivities<NurtureActivities>({
 });
 
 // The send activity completes when the mailer has handed the email to SMTP; an SMTP 4xx fails
-// the attempt and this policy schedules the next one.
+// the attempt and this policy schedules the next one. An attempt whose worker died before it
+// stored the email is only noticed by its timeout, so that stays short: a later attempt finds
+// an email already stored by its idempotency key and waits for that one, never sending twice.
 const mail = wf.proxyActivities<NurtureActivities>({
-  startToCloseTimeout: '15 minutes',
+  startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '3 days',
   retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
 });
@@ -83,11 +99,13 @@ const mail = wf.proxyActivities<NurtureActivities>({
 export const HISTORY_LIMIT = 5000;
 
 export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
-  const { campaign, campaignVersion } = input;
+  // Both change when the enrolment is migrated to another version (migrateVersionUpdate).
+  let campaign = input.campaign;
+  let campaignVersion = input.campaignVersion;
   const { workflowId } = wf.workflowInfo();
   const carried = input.carried;
   let state = carried?.state ?? initialState(campaign, input.lead, Date.now());
-  const inbox: Input[] = carried ? [...carried.inbox] : [{ type: 'start' }];
+  const inbox: InboxItem[] = carried ? [...carried.inbox] : [{ type: 'start' }];
   let wakeAt = carried?.wakeAt;
   const handoffs: HandoffRecord[] = carried ? [...carried.handoffs] : [];
   let recorded: Recorded = carried?.recorded ?? { stage: '', score: Number.NaN, status: '' };
@@ -130,6 +148,30 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
     },
   );
   wf.setHandler(enrolUpdate, view);
+  // The version the enrolment will be on once every queued migration is applied.
+  const targetVersion = () => {
+    for (let i = inbox.length - 1; i >= 0; i--) {
+      const item = inbox[i]!;
+      if (item.type === 'migrate') return item.campaignVersion;
+    }
+    return campaignVersion;
+  };
+  wf.setHandler(
+    migrateVersionUpdate,
+    (request) => {
+      // Queued rather than applied here: the main loop may be half-way through carrying out the
+      // commands of an input decided under the current version.
+      inbox.push({ type: 'migrate', campaign: request.campaign, campaignVersion: request.campaignVersion });
+      return { campaignVersion: request.campaignVersion };
+    },
+    {
+      validator: (request) => {
+        if (request.campaign.id !== campaign.id) throw new Error(`this enrolment is in campaign ${campaign.id}, not ${request.campaign.id}`);
+        if (request.campaignVersion === targetVersion()) throw new Error(`the enrolment is already on version ${request.campaignVersion}`);
+        if (state.exited) throw new Error('the enrolment has ended');
+      },
+    },
+  );
   wf.setHandler(stateQuery, view);
 
   enrolmentId ??= await records.recordEnrolment({
@@ -149,7 +191,8 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
         inbox.push({ type: 'wake' });
       }
     }
-    const next = inbox.shift()!;
+    let next = inbox.shift()!;
+    if (next.type === 'migrate') next = await migrate(next);
     if (next.type === 'sales_response') await recordAnswer(next);
 
     const result = step(campaign, state, next, Date.now());
@@ -182,6 +225,16 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
         carried: { state, enrolmentId, inbox, wakeAt, handoffs, recorded },
       });
     }
+  }
+
+  /** Switches to the requested version and returns the input that lets the interpreter carry on under it. */
+  async function migrate(request: Migration): Promise<Input> {
+    const fromVersion = campaignVersion;
+    state = migrateState(campaign, request.campaign, state, Date.now());
+    campaign = request.campaign;
+    campaignVersion = request.campaignVersion;
+    await records.recordCampaignVersion({ enrolmentId: enrolmentId!, campaignVersion, at: Date.now() });
+    return { type: 'migrated', fromVersion, toVersion: campaignVersion };
   }
 
   async function recordAnswer(answer: Extract<Input, { type: 'sales_response' }>) {

@@ -2,12 +2,13 @@
 // the campaign core (errors: 422 with path, message and line) and stored as an immutable
 // version named by its content hash (the same content again is the same version).
 // Status changes: draft|paused → active (launch/resume), active → paused, any → archived.
+// Running enrolments keep their version until migrated explicitly, per campaign or per enrolment.
 import type { FastifyPluginAsync } from 'fastify';
 import { parseCampaign, validateCampaign, type CampaignResult } from '../../campaign';
 import { getCampaignVersion, saveCampaignVersion, setCampaignStatus, type CampaignStatus } from '../../db/campaigns';
 import { getLead } from '../../db/leads';
 import type { ApiContext } from '../context';
-import { ApiError, conflict, notFound, responses } from '../errors';
+import { ApiError, conflict, notFound, responses, toApiError } from '../errors';
 import { anyObject, uuidSchema } from './shared-schemas';
 
 const campaignIdParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
@@ -17,7 +18,6 @@ const campaignBody = {
   description: 'the campaign definition: a JSON object, or YAML/JSON text sent as application/yaml',
 };
 
-const errorList = { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' } } } };
 const versionSchema = {
   type: 'object',
   properties: { id: { type: 'string' }, version: { type: 'integer' }, content_hash: { type: 'string' }, created: { type: 'boolean' }, status: { type: 'string' } },
@@ -33,6 +33,27 @@ const summarySchema = {
     updated_at: { type: 'string', format: 'date-time' },
   },
 };
+
+const versionNumber = { type: 'integer', minimum: 1, maximum: 2_147_483_647 };
+const migrateCampaignBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    to_version: { ...versionNumber, description: 'the version to move to; default: the current version' },
+    from_version: { ...versionNumber, description: 'only enrolments on this version; default: every other version' },
+  },
+};
+const migrateEnrolmentBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { to_version: { ...versionNumber, description: 'the version to move to; default: the current version' } },
+};
+/** Both migration bodies are optional: a request without one migrates to the current version. */
+const emptyBodyIsEmptyObject = async (request: { body: unknown }) => {
+  request.body ??= {};
+};
+/** Migration requests sent to the workflows at a time, so a large campaign neither floods Temporal nor crawls. */
+const MIGRATION_CONCURRENCY = 16;
 
 const TRANSITIONS: Record<'launch' | 'pause' | 'resume' | 'archive', { to: 'active' | 'paused' | 'archived'; from: CampaignStatus[] }> = {
   launch: { to: 'active', from: ['draft', 'paused'] },
@@ -165,6 +186,87 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
       if (!lead || lead.erasedAt) throw notFound(`lead ${request.body.lead_id}`);
       const result = await engine.enrol(row.id, lead.id);
       return reply.status(result.alreadyEnrolled ? 200 : 201).send({ workflow_id: result.workflowId, already_enrolled: result.alreadyEnrolled });
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: { to_version?: number; from_version?: number } }>(
+    '/campaigns/:id/migrate',
+    {
+      preValidation: emptyBodyIsEmptyObject,
+      schema: {
+        tags: ['campaigns'],
+        summary: "Move the campaign's running enrolments to a version (default: the current one)",
+        params: campaignIdParams,
+        body: migrateCampaignBody,
+        response: responses({ 202: { type: 'object', properties: { to_version: { type: 'integer' }, requested: { type: 'integer' } } } }),
+      },
+    },
+    async (request, reply) => {
+      const row = await summary(request.params.id);
+      if (!row) throw notFound(`campaign ${request.params.id}`);
+      if (row.status === 'archived') throw conflict(`campaign ${row.id} is archived; its enrolments have ended`);
+      const { to_version: toVersion, from_version: fromVersion } = request.body;
+      const target = await getCampaignVersion(pool, row.id, toVersion);
+      if (!target) throw notFound(`campaign ${row.id} version ${toVersion ?? '(current)'}`);
+      if (fromVersion !== undefined && !(await getCampaignVersion(pool, row.id, fromVersion))) throw notFound(`campaign ${row.id} version ${fromVersion}`);
+      const { rows } = await pool.query<{ workflow_id: string }>(
+        `SELECT workflow_id FROM enrolments
+         WHERE campaign_id = $1 AND ended_at IS NULL AND campaign_version <> $2 AND ($3::integer IS NULL OR campaign_version = $3)
+         ORDER BY id`,
+        [row.id, target.version, fromVersion ?? null],
+      );
+      let requested = 0;
+      for (let i = 0; i < rows.length; i += MIGRATION_CONCURRENCY) {
+        const batch = rows.slice(i, i + MIGRATION_CONCURRENCY);
+        const accepted = await Promise.all(
+          batch.map(async ({ workflow_id: workflowId }) => {
+            try {
+              await engine.migrateEnrolment(workflowId, target.version);
+              return true;
+            } catch (error) {
+              // Ended meanwhile, or already asked to move there: nothing to do for this one.
+              const refused = toApiError(error as Error).statusCode;
+              if (refused === 404 || refused === 409) return false;
+              throw error;
+            }
+          }),
+        );
+        requested += accepted.filter(Boolean).length;
+      }
+      return reply.status(202).send({ to_version: target.version, requested });
+    },
+  );
+
+  app.post<{ Params: { workflowId: string }; Body: { to_version?: number } }>(
+    '/enrolments/:workflowId/migrate',
+    {
+      preValidation: emptyBodyIsEmptyObject,
+      schema: {
+        tags: ['enrolments'],
+        summary: 'Move a running enrolment to a version of its campaign (default: the current one)',
+        params: workflowParams,
+        body: migrateEnrolmentBody,
+        response: responses({
+          202: { type: 'object', properties: { workflow_id: { type: 'string' }, from_version: { type: 'integer' }, to_version: { type: 'integer' } } },
+        }),
+      },
+    },
+    async (request, reply) => {
+      const { workflowId } = request.params;
+      const { rows } = await pool.query<{ campaign_id: string; campaign_version: number }>(
+        'SELECT campaign_id, campaign_version FROM enrolments WHERE workflow_id = $1 AND ended_at IS NULL',
+        [workflowId],
+      );
+      const enrolment = rows[0];
+      if (!enrolment) throw notFound(`running enrolment ${workflowId}`);
+      const row = await summary(enrolment.campaign_id);
+      if (row.status === 'archived') throw conflict(`campaign ${row.id} is archived; its enrolments have ended`);
+      const toVersion = request.body.to_version;
+      const target = await getCampaignVersion(pool, row.id, toVersion);
+      if (!target) throw notFound(`campaign ${row.id} version ${toVersion ?? '(current)'}`);
+      if (target.version === enrolment.campaign_version) throw conflict(`enrolment ${workflowId} is already on version ${target.version}`);
+      await engine.migrateEnrolment(workflowId, target.version);
+      return reply.status(202).send({ workflow_id: workflowId, from_version: enrolment.campaign_version, to_version: target.version });
     },
   );
 

@@ -13,7 +13,8 @@ export type EngineCall =
   | { method: 'enrolmentState'; workflowId: string }
   | { method: 'consentChanged'; leadId: string; purpose: string; granted: boolean }
   | { method: 'salesResponse'; handoffId: string; outcome: SalesOutcome; note?: string }
-  | { method: 'campaignStatusChanged'; campaignId: string; status: string };
+  | { method: 'campaignStatusChanged'; campaignId: string; status: string }
+  | { method: 'migrateEnrolment'; workflowId: string; version?: number };
 
 /** Records every call; `failNext` makes the next delivery throw, `states` answers enrolmentState. */
 export class RecordingEngine implements Engine {
@@ -54,6 +55,10 @@ export class RecordingEngine implements Engine {
   }
   async campaignStatusChanged(campaignId: string, status: 'active' | 'paused' | 'archived') {
     this.calls.push({ method: 'campaignStatusChanged', campaignId, status });
+  }
+  async migrateEnrolment(workflowId: string, version?: number) {
+    this.calls.push({ method: 'migrateEnrolment', workflowId, version });
+    return { campaignVersion: version ?? 1 };
   }
 }
 

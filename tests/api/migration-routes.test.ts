@@ -1,0 +1,147 @@
+// The migration routes: POST /v1/campaigns/:id/migrate (every running enrolment of the campaign)
+// and POST /v1/enrolments/:workflowId/migrate (one), their defaults, filters and refusals.
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EngineRefusal } from '../../api/temporal-engine';
+import { createLead, startTestApi, type TestApi } from './support';
+
+let api: TestApi;
+const ID = 'saas-whitepaper-nurture';
+const workflows: Record<string, string> = {};
+
+/** An enrolment row as the workflow leaves it, on `version`, running or ended. */
+async function enrolment(name: string, version: number, ended = false) {
+  const leadId = await createLead(api, `${name}@example.com`);
+  const workflowId = `nurture:${ID}:${leadId}`;
+  await api.db.pool.query(
+    `INSERT INTO enrolments (workflow_id, campaign_id, campaign_version, lead_id, ended_at) VALUES ($1, $2, $3, $4, $5)`,
+    [workflowId, ID, version, leadId, ended ? new Date() : null],
+  );
+  workflows[name] = workflowId;
+}
+
+beforeAll(async () => {
+  api = await startTestApi();
+  const yaml = await readFile(new URL('../../campaigns/saas-whitepaper-nurture.yaml', import.meta.url), 'utf8');
+  const post = (body: string) => api.call({ method: 'POST', url: '/v1/campaigns', payload: body, headers: { 'content-type': 'application/yaml' } });
+  expect((await post(yaml)).json().version).toBe(1);
+  expect((await post(yaml.replace('Did you get a chance to read the guide?', 'Still curious?'))).json().version).toBe(2);
+  expect((await post(yaml.replace('Did you get a chance to read the guide?', 'One more look?'))).json().version).toBe(3);
+  expect((await api.call({ method: 'POST', url: `/v1/campaigns/${ID}/launch` })).statusCode).toBe(200);
+  await enrolment('one-a', 1);
+  await enrolment('one-b', 1);
+  await enrolment('two', 2);
+  await enrolment('three', 3);
+  await enrolment('ended', 1, true);
+});
+afterAll(async () => api?.close());
+
+const migrateCampaign = (payload?: unknown, id = ID) =>
+  api.call({ method: 'POST', url: `/v1/campaigns/${id}/migrate`, ...(payload === undefined ? {} : { payload: payload as object }) });
+const migrateEnrolment = (workflowId: string, payload?: unknown) =>
+  api.call({ method: 'POST', url: `/v1/enrolments/${encodeURIComponent(workflowId)}/migrate`, ...(payload === undefined ? {} : { payload: payload as object }) });
+/** The engine's migrateEnrolment calls since the last take. */
+const takeCalls = () => {
+  const calls = api.engine.of('migrateEnrolment');
+  api.engine.calls = api.engine.calls.filter((call) => call.method !== 'migrateEnrolment');
+  return calls;
+};
+
+describe('POST /v1/campaigns/:id/migrate', () => {
+  it('with from_version, moves only the running enrolments on that version', async () => {
+    const response = await migrateCampaign({ from_version: 1, to_version: 2 });
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ to_version: 2, requested: 2 });
+    expect(takeCalls().map((call) => [call.workflowId, call.version])).toEqual([
+      [workflows['one-a'], 2],
+      [workflows['one-b'], 2],
+    ]);
+  });
+
+  it('by default moves every running enrolment on another version to the current version; ended ones are left alone', async () => {
+    const response = await migrateCampaign();
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ to_version: 3, requested: 3 });
+    expect(takeCalls().map((call) => call.workflowId)).toEqual([workflows['one-a'], workflows['one-b'], workflows['two']]);
+  });
+
+  it('counts only the enrolments that took the request (one that ended meanwhile is refused)', async () => {
+    const original = api.engine.migrateEnrolment.bind(api.engine);
+    const spy = vi.spyOn(api.engine, 'migrateEnrolment').mockImplementation(async (workflowId, version) => {
+      if (workflowId === workflows['one-b']) throw new EngineRefusal('not_found', 'ended');
+      return original(workflowId, version);
+    });
+    try {
+      expect((await migrateCampaign()).json()).toEqual({ to_version: 3, requested: 2 });
+    } finally {
+      spy.mockRestore();
+      takeCalls();
+    }
+  });
+
+  it('answers 404 for an unknown campaign or version, 400 for a malformed body', async () => {
+    expect((await migrateCampaign({}, 'no-such-campaign')).statusCode).toBe(404);
+    const unknownTarget = await migrateCampaign({ to_version: 9 });
+    expect(unknownTarget.statusCode).toBe(404);
+    expect(unknownTarget.json().error.code).toBe('not_found');
+    expect((await migrateCampaign({ from_version: 9 })).statusCode).toBe(404);
+    for (const body of [{ to_version: 'two' }, { to_version: 0 }, { to_version: 1.5 }, { version: 2 }, [2]]) {
+      const response = await migrateCampaign(body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+      expect(response.json().error.code).toBe('invalid_request');
+    }
+    expect(takeCalls()).toEqual([]);
+  });
+
+  it('needs the write scope', async () => {
+    const response = await api.call({ method: 'POST', url: `/v1/campaigns/${ID}/migrate`, payload: {}, key: api.readKey });
+    expect(response.statusCode).toBe(403);
+  });
+});
+
+describe('POST /v1/enrolments/:workflowId/migrate', () => {
+  it('moves one enrolment, to the current version by default', async () => {
+    const response = await migrateEnrolment(workflows['one-a']!);
+    expect(response.statusCode).toBe(202);
+    expect(response.json()).toEqual({ workflow_id: workflows['one-a'], from_version: 1, to_version: 3 });
+    const explicit = await migrateEnrolment(workflows['three']!, { to_version: 2 });
+    expect(explicit.json()).toEqual({ workflow_id: workflows['three'], from_version: 3, to_version: 2 });
+    expect(takeCalls().map((call) => [call.workflowId, call.version])).toEqual([
+      [workflows['one-a'], 3],
+      [workflows['three'], 2],
+    ]);
+  });
+
+  it('answers 404 for an unknown or ended enrolment and an unknown version, 409 for the version in use, 400 for a malformed body', async () => {
+    expect((await migrateEnrolment('nurture:nope:nope')).statusCode).toBe(404);
+    expect((await migrateEnrolment(workflows['ended']!)).statusCode).toBe(404);
+    expect((await migrateEnrolment(workflows['two']!, { to_version: 9 })).statusCode).toBe(404);
+    const same = await migrateEnrolment(workflows['two']!, { to_version: 2 });
+    expect(same.statusCode).toBe(409);
+    expect(same.json().error.code).toBe('conflict');
+    for (const body of [{ to_version: -1 }, { to_version: 2, from_version: 1 }, [2]]) {
+      expect((await migrateEnrolment(workflows['two']!, body)).statusCode, JSON.stringify(body)).toBe(400);
+    }
+    expect(takeCalls()).toEqual([]);
+  });
+
+  it("passes on the engine's refusal (the workflow declines) as 409", async () => {
+    const spy = vi.spyOn(api.engine, 'migrateEnrolment').mockRejectedValueOnce(new EngineRefusal('conflict', 'the enrolment has ended'));
+    try {
+      const response = await migrateEnrolment(workflows['two']!, { to_version: 1 });
+      expect(response.statusCode).toBe(409);
+      expect(response.json().error.message).toBe('the enrolment has ended');
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('an archived campaign', () => {
+  it('refuses both migrations with 409', async () => {
+    expect((await api.call({ method: 'POST', url: `/v1/campaigns/${ID}/archive` })).statusCode).toBe(200);
+    expect((await migrateCampaign({ to_version: 2 })).statusCode).toBe(409);
+    expect((await migrateEnrolment(workflows['two']!, { to_version: 3 })).statusCode).toBe(409);
+    expect(takeCalls()).toEqual([]);
+  });
+});
