@@ -1,5 +1,6 @@
 // The HTTP API: one encapsulated plugin per area, a JSON schema on every route, OpenAPI at
-// /openapi.json and a docs page at /docs, API keys on /v1, JSON errors, rate and body limits.
+// /openapi.json and a docs page at /docs, API keys on /v1, JSON errors, rate and body limits,
+// and the marketer dashboard at /dashboard (a static page that reads /v1 with the user's key).
 // No CORS plugin: browsers on other origins get nothing.
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -14,10 +15,12 @@ import { ApiError, errorSchema, installErrorHandling } from './errors';
 import { createMetrics } from './metrics';
 import { campaignRoutes } from './routes/campaigns';
 import { consentRoutes } from './routes/consent';
+import { dashboardRoutes } from './routes/dashboard';
 import { eventRoutes } from './routes/events';
 import { handoffLinkRoutes, handoffRoutes } from './routes/handoffs';
 import { healthRoutes } from './routes/health';
 import { leadRoutes } from './routes/leads';
+import { simulationRoutes } from './routes/simulate';
 import { statsRoutes } from './routes/stats';
 import { trackingRoutes } from './routes/tracking';
 import { unsubscribeRoutes } from './routes/unsubscribe';
@@ -87,6 +90,8 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(trackingRoutes, context);
   await app.register(unsubscribeRoutes, context);
   await app.register(handoffLinkRoutes, context);
+  // The dashboard's files carry no data: the page fetches /v1 with the key its user gives it.
+  await app.register(dashboardRoutes, context);
 
   await app.register(async (v1) => {
     // preParsing: after the rate limit (a route-level onRequest hook), before the body is read.
@@ -104,9 +109,11 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await v1.register(handoffRoutes, context);
     await v1.register(campaignRoutes, context);
     await v1.register(statsRoutes, context);
+    await v1.register(simulationRoutes, context);
   }, { prefix: '/v1' });
 
   app.get('/openapi.json', { schema: { hide: true, response: { 200: { type: 'object', additionalProperties: true } } } }, async () => app.swagger());
 
   return app;
 }
+

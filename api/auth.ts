@@ -1,4 +1,6 @@
 // Bearer API keys with scopes: reading needs `read`, anything that changes state needs `write`.
+// A route that only reads whatever its method (a simulation takes a body but stores nothing)
+// says so with `config: { scope: 'read' }`.
 import type { FastifyRequest } from 'fastify';
 import { verifyApiKey, type ApiKeyIdentity, type ApiScope } from '../db/api-keys';
 import type { Pool } from '../db/pool';
@@ -7,6 +9,9 @@ import { ApiError } from './errors';
 declare module 'fastify' {
   interface FastifyRequest {
     apiKey?: ApiKeyIdentity;
+  }
+  interface FastifyContextConfig {
+    scope?: ApiScope;
   }
 }
 
@@ -20,7 +25,7 @@ export function requireApiKey(pool: Pool) {
     if (!match) throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer nk_…');
     const identity = await verifyApiKey(pool, match[1]!);
     if (!identity) throw new ApiError(401, 'unauthorized', 'the API key is invalid or revoked');
-    const needed = scopeFor(request.method);
+    const needed = request.routeOptions.config.scope ?? scopeFor(request.method);
     if (!identity.scopes.includes(needed)) {
       throw new ApiError(403, 'forbidden', `this API key lacks the '${needed}' scope needed for ${request.method} requests`);
     }

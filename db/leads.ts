@@ -73,3 +73,19 @@ export async function findLeadByEmail(db: Db, email: string): Promise<Lead | und
   const { rows } = await db.query<LeadRow>('SELECT * FROM leads WHERE email_hash = $1', [addressHash(email)]);
   return rows[0] && toLead(rows[0]);
 }
+
+/**
+ * Leads whose address contains `text` (case-insensitive), newest first; without `text`, the
+ * newest leads. strpos rather than LIKE, so that `%` and `_` in the search are plain characters.
+ * Erased leads have no address and never match.
+ */
+export async function searchLeads(db: Db, options: { text?: string; limit: number }): Promise<Lead[]> {
+  const { rows } = await db.query<LeadRow>(
+    `SELECT * FROM leads
+     WHERE email IS NOT NULL AND ($1::text IS NULL OR strpos(lower(email), lower($1)) > 0)
+     ORDER BY created_at DESC, id
+     LIMIT $2`,
+    [options.text ?? null, options.limit],
+  );
+  return rows.map(toLead);
+}

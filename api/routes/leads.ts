@@ -1,4 +1,4 @@
-// Leads: upsert by email, profile, timeline, GDPR export and erasure, CSV import.
+// Leads: upsert by email, search by address, profile, timeline, GDPR export and erasure, CSV import.
 //
 // Erasure removes the personal data (see lead-records.ts) and suppresses the address hash with
 // reason 'erased'. Upserting the same address later is allowed — a person may come back — and
@@ -8,7 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { IANAZone } from 'luxon';
 import { Readable, Transform } from 'node:stream';
 import { currentConsent } from '../../db/consent';
-import { getLead, upsertLead, type Lead } from '../../db/leads';
+import { getLead, searchLeads, upsertLead, type Lead } from '../../db/leads';
 import { addressHash } from '../../mail/identity';
 import type { ApiContext } from '../context';
 import { ApiError, badRequest, notFound, responses } from '../errors';
@@ -92,6 +92,29 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
       const { lead, created } = await upsertLead(pool, { email, attributes, timezone, externalId: external_id });
       const suppressed = await suppressionOfLead(pool, lead.id);
       return reply.status(created ? 201 : 200).send({ created, suppressed, lead: toJson(lead) });
+    },
+  );
+
+  app.get<{ Querystring: { q?: string; limit?: string } }>(
+    '/leads',
+    {
+      schema: {
+        tags: ['leads'],
+        summary: 'Search leads by a part of their email address (case-insensitive), newest first',
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            q: { type: 'string', minLength: 1, maxLength: 254, pattern: '\\S', description: 'part of the address, e.g. "@globex" or "aiko"; omitted: the newest leads' },
+            limit: { type: 'string', pattern: '^(?:[1-9][0-9]?|100)$', description: '1–100, default 20' },
+          },
+        },
+        response: responses({ 200: { type: 'object', properties: { leads: { type: 'array', items: leadSchema } } } }),
+      },
+    },
+    async (request) => {
+      const leads = await searchLeads(pool, { text: request.query.q?.trim(), limit: Number(request.query.limit ?? 20) });
+      return { leads: leads.map(toJson) };
     },
   );
 

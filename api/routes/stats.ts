@@ -18,7 +18,7 @@ export const statsRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool })
     {
       schema: {
         tags: ['stats'],
-        summary: 'Funnel per stage, results per step and per variant, SLA compliance',
+        summary: 'Funnel per stage, results per step and per variant, A/B verdicts, SLA compliance',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
         response: responses({
           200: {
@@ -37,6 +37,29 @@ export const statsRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool })
               },
               steps: { type: 'array', items: { type: 'object', properties: { step: { type: ['string', 'null'] }, template: { type: 'string' }, ...figures } } },
               variants: { type: 'array', items: { type: 'object', properties: { ab_test: { type: 'string' }, variant: { type: 'string' }, ...figures } } },
+              ab_tests: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    test_key: { type: 'string', description: 'the step path of the A/B email' },
+                    winner: { type: ['string', 'null'], description: 'null while undecided' },
+                    campaign_version: { type: ['integer', 'null'], description: 'the version the verdict was decided in' },
+                    p_value: { type: ['number', 'null'] },
+                    decided_at: { type: ['string', 'null'], format: 'date-time' },
+                    decided_on: {
+                      description: 'per variant: sends, human opens and human clicks when the verdict was decided',
+                      anyOf: [
+                        { type: 'null' },
+                        {
+                          type: 'array',
+                          items: { type: 'object', properties: { variant: { type: 'string' }, sends: { type: 'integer' }, opens: { type: 'integer' }, clicks: { type: 'integer' } } },
+                        },
+                      ],
+                    },
+                  },
+                },
+              },
               sla: {
                 type: 'object',
                 properties: {

@@ -1,0 +1,342 @@
+// Campaigns: the list, and for the selected one its stage funnel, per-step results, A/B tests
+// with their verdicts, the sales SLA and a simulation on demand.
+import { barChart } from './chart.js';
+import { badge, card, clear, el, empty, facts, fmtDate, fmtInt, pct, table } from './dom.js';
+
+export async function campaignsView({ api, route }) {
+  const [list, selected] = await Promise.all([
+    api.campaigns(),
+    route.id ? Promise.all([api.campaign(route.id), api.stats(route.id)]) : null,
+  ]);
+  return el(
+    'div',
+    { class: 'stack' },
+    campaignList(list.campaigns, route.id),
+    selected ? campaignDetail(api, selected[0], selected[1]) : list.campaigns.length ? empty('Select a campaign to see its funnel, steps and A/B tests.') : null,
+  );
+}
+
+function campaignList(campaigns, selectedId) {
+  if (!campaigns.length) return card('Campaigns', null, empty('No campaign yet. Create one with `nurture launch <file>`.'));
+  const rows = campaigns.map((campaign) => ({
+    props: { 'data-campaign-id': campaign.id, class: campaign.id === selectedId ? 'selected' : null, 'aria-current': campaign.id === selectedId ? 'true' : null },
+    cells: [
+      el('a', { href: `#/campaigns/${encodeURIComponent(campaign.id)}` }, campaign.name),
+      el('code', null, campaign.id),
+      badge(campaign.status),
+      campaign.current_version ?? '–',
+      fmtDate(campaign.updated_at),
+    ],
+  }));
+  return card(
+    'Campaigns',
+    { id: 'campaign-list' },
+    table([{ label: 'Name' }, { label: 'ID' }, { label: 'Status' }, { label: 'Version', numeric: true }, { label: 'Updated', nowrap: true }], rows),
+  );
+}
+
+function campaignDetail(api, { campaign, definition }, stats) {
+  return el(
+    'div',
+    { class: 'stack', id: 'campaign-detail', 'data-campaign-id': campaign.id },
+    el(
+      'div',
+      { class: 'page-title' },
+      el('h1', null, campaign.name),
+      badge(campaign.status),
+      el('span', { class: 'muted' }, `${campaign.id} · version ${campaign.current_version ?? '–'}`),
+    ),
+    el('div', { class: 'grid-2' }, funnelCard(stats.funnel), slaCard(stats.sla, stats.funnel)),
+    stepsCard(stats.steps),
+    abCard(stats, definition.ab),
+    simulationCard(api, campaign),
+  );
+}
+
+// ——— funnel ———
+
+const STAGE_TONES = { cold: 'blue', warm: 'amber', hot: 'red' };
+
+function funnelCard(funnel) {
+  const r = funnel.reached;
+  const bars = [
+    { key: 'enrolled', label: 'Enrolled (cold)', value: r.cold, tone: 'blue', share: r.cold ? '100%' : null },
+    { key: 'warm', label: 'Warm', value: r.warm, tone: 'amber', share: pct(r.warm, r.cold) },
+    { key: 'hot', label: 'Hot', value: r.hot, tone: 'red', share: pct(r.hot, r.cold) },
+    { key: 'handed_off', label: 'Handed off', value: r.handed_off, tone: 'green', share: pct(r.handed_off, r.cold) },
+  ];
+  // Where the leads are now: every stage the campaign has, cold/warm/hot first.
+  const stages = [...new Set(['cold', 'warm', 'hot', ...Object.keys(funnel.by_stage)])];
+  const now = stages.map((stage) => ({ key: stage, label: stage[0].toUpperCase() + stage.slice(1), value: funnel.by_stage[stage] ?? 0, tone: STAGE_TONES[stage] ?? 'grey' }));
+  return card(
+    'Stage funnel',
+    { id: 'funnel' },
+    el('p', { class: 'hint' }, 'Enrolments that ever reached each stage, as a share of all enrolled.'),
+    el('figure', { 'data-chart': 'reached' }, barChart(bars, { title: 'Enrolments that reached each stage' })),
+    el('h3', null, 'In each stage now'),
+    el('figure', { 'data-chart': 'by-stage' }, barChart(now, { title: 'Enrolments in each stage now' })),
+    el(
+      'p',
+      { class: 'badges' },
+      Object.entries(funnel.by_status).map(([status, n]) => el('span', { class: 'count', 'data-status': status }, badge(status), ` ${fmtInt(n)}`)),
+    ),
+  );
+}
+
+function slaCard(sla, funnel) {
+  const transitions = funnel.transitions.length
+    ? table(
+        [{ label: 'From' }, { label: 'To' }, { label: 'Moves', numeric: true }],
+        funnel.transitions.map((t) => [badge(t.from), badge(t.to), fmtInt(t.count)]),
+      )
+    : empty('No stage change yet.');
+  return card(
+    'Sales handoffs',
+    { id: 'sla' },
+    facts([
+      ['Handed off', fmtInt(sla.handoffs)],
+      ['Answered', fmtInt(sla.answered)],
+      ['Answered in time', fmtInt(sla.answered_in_time)],
+      ['Overdue now', sla.overdue ? badge(`${fmtInt(sla.overdue)} overdue`, 'red') : '0'],
+      ['SLA compliance', sla.compliance === null ? '–' : `${(100 * sla.compliance).toFixed(0)}%`],
+    ]),
+    el('h3', null, 'Stage changes'),
+    transitions,
+  );
+}
+
+// ——— steps ———
+
+function stepsCard(steps) {
+  if (!steps.length) return card('Emails per step', { id: 'steps' }, empty('No email sent yet.'));
+  const rows = steps.map((s) => ({
+    props: { 'data-step': s.step ?? '', 'data-template': s.template },
+    cells: [
+      s.step ? el('code', null, s.step) : el('span', { class: 'muted' }, 'not a step (notice)'),
+      s.template,
+      fmtInt(s.sent),
+      fmtInt(s.opened),
+      fmtInt(s.clicked),
+      fmtInt(s.human_opened),
+      fmtInt(s.human_clicked),
+      pct(s.human_opened, s.sent),
+      pct(s.human_clicked, s.sent),
+    ],
+  }));
+  return card(
+    'Emails per step',
+    { id: 'steps' },
+    el('p', { class: 'hint' }, 'Rates count people only: machine opens (privacy proxies) and scanner clicks are left out.'),
+    table(
+      [
+        { label: 'Step' },
+        { label: 'Template' },
+        { label: 'Sent', numeric: true },
+        { label: 'Opened', numeric: true },
+        { label: 'Clicked', numeric: true },
+        { label: 'Human opens', numeric: true },
+        { label: 'Human clicks', numeric: true },
+        { label: 'Open rate', numeric: true },
+        { label: 'Click rate', numeric: true },
+      ],
+      rows,
+    ),
+  );
+}
+
+// ——— A/B tests ———
+
+function abCard(stats, settings) {
+  const keys = [...new Set([...stats.variants.map((v) => v.ab_test), ...stats.ab_tests.map((t) => t.test_key)])].sort();
+  const rule = settings
+    ? el('p', { class: 'hint' }, `A winner is declared on human ${settings.metric} once every variant has ${fmtInt(settings.minSample)} sends and the difference is significant at ${Math.round(settings.confidence * 100)}% confidence.`)
+    : null;
+  if (!keys.length) return card('A/B tests', { id: 'ab-tests' }, rule, empty('No A/B test has sent an email yet.'));
+  return card(
+    'A/B tests',
+    { id: 'ab-tests' },
+    rule,
+    keys.map((key) => {
+      const verdict = stats.ab_tests.find((t) => t.test_key === key);
+      const variants = stats.variants.filter((v) => v.ab_test === key);
+      return abTest(key, variants, verdict);
+    }),
+  );
+}
+
+function abTest(key, variants, verdict) {
+  const winner = verdict?.winner ?? null;
+  const rows = variants.map((v) => ({
+    props: { 'data-variant': v.variant, class: v.variant === winner ? 'winner' : null },
+    cells: [
+      el('strong', null, v.variant),
+      fmtInt(v.sent),
+      fmtInt(v.human_opened),
+      fmtInt(v.human_clicked),
+      pct(v.human_opened, v.sent),
+      pct(v.human_clicked, v.sent),
+      v.variant === winner ? badge('winner', 'green') : '',
+    ],
+  }));
+  const decidedOn = verdict?.decided_on
+    ? [
+        el('h4', null, 'Figures the verdict was decided on'),
+        table(
+          [{ label: 'Variant' }, { label: 'Sends', numeric: true }, { label: 'Human opens', numeric: true }, { label: 'Human clicks', numeric: true }, { label: 'Open rate', numeric: true }, { label: 'Click rate', numeric: true }],
+          verdict.decided_on.map((v) => [v.variant, fmtInt(v.sends), fmtInt(v.opens), fmtInt(v.clicks), pct(v.opens, v.sends), pct(v.clicks, v.sends)]),
+        ),
+      ]
+    : [];
+  return el(
+    'div',
+    { class: 'ab-test', 'data-test': key },
+    el(
+      'div',
+      { class: 'ab-head' },
+      el('code', null, key),
+      winner ? badge(`winner: ${winner}`, 'green') : badge('undecided', 'grey'),
+      verdict?.decided_at
+        ? el('span', { class: 'muted' }, `decided ${fmtDate(verdict.decided_at)}${verdict.p_value === null ? '' : `, p = ${verdict.p_value.toFixed(4)}`}${verdict.campaign_version ? `, version ${verdict.campaign_version}` : ''}`)
+        : null,
+    ),
+    variants.length
+      ? table(
+          [{ label: 'Variant' }, { label: 'Sent', numeric: true }, { label: 'Human opens', numeric: true }, { label: 'Human clicks', numeric: true }, { label: 'Open rate', numeric: true }, { label: 'Click rate', numeric: true }, { label: '' }],
+          rows,
+        )
+      : empty('No email of this test sent yet.'),
+    decidedOn,
+  );
+}
+
+// ——— simulation ———
+
+function simulationCard(api, campaign) {
+  const output = el('div', { id: 'simulation-result', 'aria-live': 'polite' });
+  const field = (name, label, value, max) =>
+    el('label', null, label, el('input', { type: 'number', name, value, min: name === 'seed' ? 0 : 1, max, step: 1, required: true }));
+  const button = el('button', { type: 'submit', class: 'primary' }, 'Simulate');
+  const form = el(
+    'form',
+    { class: 'inline-form', id: 'simulate-form' },
+    field('leads', 'Leads', 1000, 20000),
+    field('days', 'Days', 90, 365),
+    field('seed', 'Seed', 1, 4294967295),
+    button,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const number = (name) => form.elements.namedItem(name).valueAsNumber;
+    button.disabled = true;
+    clear(output).append(el('p', { class: 'loading' }, 'Simulating…'));
+    try {
+      const report = await api.simulate(campaign.id, { leads: number('leads'), days: number('days'), seed: number('seed') });
+      clear(output).append(simulationReport(report));
+    } catch (error) {
+      clear(output).append(el('p', { class: 'error-text' }, `The simulation failed: ${error.message}`));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return card(
+    'Simulation',
+    { id: 'simulation' },
+    el('p', { class: 'hint' }, "Runs the current version over synthetic leads in virtual time. Nothing is sent or stored; the same seed gives the same result."),
+    form,
+    output,
+  );
+}
+
+function simulationReport(report) {
+  const f = report.funnel;
+  const q = report.time_to_qualify_days;
+  const bars = [
+    { key: 'enrolled', label: 'Enrolled', value: f.enrolled, tone: 'blue', share: '100%' },
+    { key: 'warm', label: 'Reached warm', value: f.reached_warm, tone: 'amber', share: pct(f.reached_warm, f.enrolled) },
+    { key: 'hot', label: 'Reached hot', value: f.reached_hot, tone: 'red', share: pct(f.reached_hot, f.enrolled) },
+    { key: 'handed_off', label: 'Handed off', value: f.handed_off, tone: 'green', share: pct(f.handed_off, f.enrolled) },
+    { key: 'accepted', label: 'Accepted by sales', value: f.accepted, tone: 'green', share: pct(f.accepted, f.enrolled) },
+    { key: 'converted', label: 'Converted', value: f.converted, tone: 'teal', share: pct(f.converted, f.enrolled) },
+  ];
+  const exits = Object.entries(f.exited).map(([reason, n]) => `${reason.replaceAll('_', ' ')}: ${fmtInt(n)}`).join(', ') || 'none';
+  return el(
+    'div',
+    { class: 'stack' },
+    el('p', { class: 'summary' }, `${fmtInt(report.leads)} synthetic leads over ${fmtInt(report.days)} days (seed ${report.seed}), campaign version ${report.campaign_version}.`),
+    el(
+      'div',
+      { class: 'grid-2' },
+      el('figure', { 'data-chart': 'simulated-funnel' }, barChart(bars, { title: 'Projected funnel' })),
+      facts([
+        ['Recycled by sales', fmtInt(f.recycled)],
+        ['Unsubscribed', `${fmtInt(f.unsubscribed)} (${pct(f.unsubscribed, f.enrolled)})`],
+        ['Exits', exits],
+        ['Time to qualify', q.count ? `median ${q.p50.toFixed(1)} d (p10 ${q.p10.toFixed(1)}, p90 ${q.p90.toFixed(1)}), ${fmtInt(q.count)} leads` : 'no lead qualified'],
+      ]),
+    ),
+    el('h3', null, 'Projected emails per step'),
+    simulatedSteps(report.steps),
+    el('h3', null, 'Projected A/B outcome'),
+    report.ab_tests.length ? report.ab_tests.map(simulatedAbTest) : empty('The campaign has no A/B test.'),
+  );
+}
+
+// Tracks in stage order, then any other group, then the trigger emails.
+const GROUP_ORDER = ['tracks.cold', 'tracks.warm', 'tracks.hot'];
+const groupOf = (path) => (path.startsWith('triggers') ? 'triggers' : path.split('[')[0]);
+const groupRank = (group) => (GROUP_ORDER.includes(group) ? GROUP_ORDER.indexOf(group) : group === 'triggers' ? 99 : 50);
+
+/** Steps grouped by track, each group followed by its total. */
+function simulatedSteps(steps) {
+  const groups = new Map();
+  // A stable sort keeps the API's reading order within each group.
+  for (const step of [...steps].sort((a, b) => groupRank(groupOf(a.step)) - groupRank(groupOf(b.step)))) {
+    const group = groupOf(step.step);
+    groups.set(group, [...(groups.get(group) ?? []), step]);
+  }
+  const row = (label, s, props) => ({
+    props,
+    cells: [label, fmtInt(s.sent), fmtInt(s.opened), pct(s.opened, s.sent), fmtInt(s.clicked), pct(s.clicked, s.sent), fmtInt(s.unsubscribed)],
+  });
+  const rows = [...groups].flatMap(([group, members]) => {
+    const total = members.reduce(
+      (sum, s) => ({ sent: sum.sent + s.sent, opened: sum.opened + s.opened, clicked: sum.clicked + s.clicked, unsubscribed: sum.unsubscribed + s.unsubscribed }),
+      { sent: 0, opened: 0, clicked: 0, unsubscribed: 0 },
+    );
+    return [...members.map((s) => row(el('code', null, s.step), s, { 'data-step': s.step })), row(`${group} (all)`, total, { class: 'subtotal' })];
+  });
+  return table(
+    [
+      { label: 'Step' },
+      { label: 'Sent', numeric: true },
+      { label: 'Opened', numeric: true },
+      { label: 'Open rate', numeric: true },
+      { label: 'Clicked', numeric: true },
+      { label: 'Click rate', numeric: true },
+      { label: 'Unsubscribed', numeric: true },
+    ],
+    rows,
+    { id: 'simulated-steps' },
+  );
+}
+
+function simulatedAbTest(test) {
+  return el(
+    'div',
+    { class: 'ab-test', 'data-test': test.test_key },
+    el(
+      'div',
+      { class: 'ab-head' },
+      el('code', null, test.test_key),
+      test.winner ? badge(`winner: ${test.winner}`, 'green') : badge('no winner', 'grey'),
+      el('span', { class: 'muted' }, test.winner ? `after ${fmtInt(test.decided_after_sends)} sends, p = ${test.p_value.toFixed(4)}` : test.reason),
+    ),
+    table(
+      [{ label: 'Variant' }, { label: 'Sends', numeric: true }, { label: 'Opens', numeric: true }, { label: 'Open rate', numeric: true }, { label: 'Clicks', numeric: true }, { label: 'Click rate', numeric: true }],
+      test.variants.map((v) => ({
+        props: { 'data-variant': v.variant, class: v.variant === test.winner ? 'winner' : null },
+        cells: [el('strong', null, v.variant), fmtInt(v.sends), fmtInt(v.opens), pct(v.opens, v.sends), fmtInt(v.clicks), pct(v.clicks, v.sends)],
+      })),
+    ),
+  );
+}
