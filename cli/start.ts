@@ -1,19 +1,135 @@
-// `npm start`: runs Nurture locally on embedded defaults.
+// `npm start`: the whole of Nurture on one machine, on embedded defaults — PostgreSQL (data kept
+// in the data folder), Temporal's dev server (workflows kept in a SQLite file), an SMTP sink
+// with a web inbox, the API with its dashboard, the worker and its mailer — and the demo
+// campaign with a few leads. DATABASE_URL, TEMPORAL_ADDRESS and SMTP_URL replace the embedded
+// parts with real ones. Ctrl-C stops everything; the next start resumes where this one stopped.
 import { mkdir } from 'node:fs/promises';
-import { obtainServers, startDevServer } from '../devserver/servers';
+import { join, resolve } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startApiServer, type ApiServer } from '../api/server';
+import { createApiKey, verifyApiKey } from '../db/api-keys';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded';
+import { migrate } from '../db/migrate';
+import { createPool, type Pool } from '../db/pool';
+import { connectToExternal, obtainServers, startDevServer, usesExternalTemporal } from '../devserver/servers';
+import { startInbox, type Inbox } from '../mail/inbox';
+import { startSmtpSink, type SmtpSink } from '../mail/smtp-sink';
+import { loadConfig, port } from '../worker/config';
+import { createLogger, routeTemporalLogs } from '../worker/logger';
+import { startWorkerRuntime, type WorkerRuntime } from '../worker/runtime';
+import { loadDemo } from './demo';
+import { dataDir, readLocalStack, writeLocalStack } from './local-stack';
 
-const dataDir = process.env.NURTURE_DATA_DIR ?? '.nurture';
-await mkdir(dataDir, { recursive: true });
-await obtainServers();
-const temporal = await startDevServer({ dbFilename: `${dataDir}/temporal.db`, port: 7233, uiPort: 8233 });
-console.log(`Temporal dev server: ${temporal.address} (Web UI http://localhost:8233)`);
-console.log('Press Ctrl-C to stop.');
+const config = loadConfig();
+const log = createLogger('nurture', config.logLevel);
+routeTemporalLogs(log, 'WARN');
+const folder = resolve(dataDir());
+await mkdir(folder, { recursive: true });
 
-// The native server handle does not keep Node's event loop alive; this does, until a signal.
-const keepAlive = setInterval(() => {}, 1 << 30);
-await new Promise<void>((resolve) => {
-  process.once('SIGINT', resolve);
-  process.once('SIGTERM', resolve);
+// Everything started so far, stopped in reverse order on Ctrl-C or on a failed start.
+const stops: { name: string; stop: () => Promise<unknown> }[] = [];
+let stopping = false;
+async function stopAll(exitCode: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    for (const { name, stop } of stops.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        log.warn({ err: error }, `could not stop ${name} cleanly`);
+      }
+    }
+  }
+  process.exit(exitCode);
+}
+process.once('SIGINT', () => {
+  console.log('\nStopping Nurture…');
+  void stopAll(0);
 });
-clearInterval(keepAlive);
-await temporal.teardown();
+process.once('SIGTERM', () => void stopAll(0));
+
+try {
+  // PostgreSQL.
+  let databaseUrl = config.databaseUrl;
+  if (!databaseUrl) {
+    const database: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: join(folder, 'pg'), port: port(process.env, 'NURTURE_PG_PORT', 0) || undefined });
+    stops.push({ name: 'PostgreSQL', stop: () => database.stop() });
+    const server = createPool(database.serverUrl, 1);
+    const exists = await server.query(`SELECT 1 FROM pg_database WHERE datname = 'nurture'`);
+    await server.end();
+    databaseUrl = exists.rowCount ? database.urlFor('nurture') : await database.createDatabase('nurture');
+  }
+  await migrate(databaseUrl);
+  const pool: Pool = createPool(databaseUrl);
+  stops.push({ name: 'database pool', stop: () => pool.end() });
+
+  // Temporal.
+  let temporal: TestWorkflowEnvironment;
+  if (usesExternalTemporal()) {
+    temporal = await connectToExternal();
+  } else {
+    console.log("Obtaining Temporal's official dev server (the first run builds it: about 6 minutes)…");
+    await obtainServers();
+    temporal = await startDevServer({
+      dbFilename: join(folder, 'temporal.db'),
+      port: port(process.env, 'TEMPORAL_PORT', 7233),
+      uiPort: port(process.env, 'TEMPORAL_UI_PORT', 8233),
+    });
+  }
+  stops.push({ name: 'Temporal', stop: () => temporal.teardown() });
+
+  // SMTP: the relay named by SMTP_URL, or a local sink whose messages the web inbox shows.
+  let smtpUrl = config.smtpUrl;
+  let inbox: Inbox | undefined;
+  if (!smtpUrl) {
+    const sink: SmtpSink = await startSmtpSink({ port: port(process.env, 'SMTP_SINK_PORT', 2525) });
+    stops.push({ name: 'SMTP sink', stop: () => sink.close() });
+    inbox = await startInbox({ sink, port: port(process.env, 'INBOX_PORT', 1080), file: join(folder, 'inbox.jsonl') });
+    stops.push({ name: 'inbox', stop: () => inbox!.close() });
+    smtpUrl = sink.url;
+  }
+
+  const worker: WorkerRuntime = await startWorkerRuntime({
+    config: { ...config, databaseUrl, smtpUrl },
+    pool,
+    connection: temporal.nativeConnection,
+    client: temporal.client,
+    log,
+  });
+  stops.push({ name: 'worker', stop: () => worker.stop() });
+  worker.done.catch((error) => {
+    log.error({ err: error }, 'the worker failed; stopping');
+    void stopAll(1);
+  });
+
+  const api: ApiServer = await startApiServer({ config, pool, client: temporal.client });
+  stops.push({ name: 'API', stop: () => api.close() });
+
+  // A key for the local marketer (dashboard and CLI), kept while it stays valid.
+  const previous = await readLocalStack();
+  const apiKey =
+    previous?.apiKey && (await verifyApiKey(pool, previous.apiKey))
+      ? previous.apiKey
+      : (await createApiKey(pool, 'local marketer (npm start)', ['read', 'write'])).key;
+  const temporalUiUrl = usesExternalTemporal() ? undefined : `http://localhost:${port(process.env, 'TEMPORAL_UI_PORT', 8233)}`;
+  await writeLocalStack({ apiUrl: api.url, apiKey, databaseUrl, inboxUrl: inbox?.url ?? '', temporalUiUrl });
+
+  const campaignId = await loadDemo({ pool, app: api.app, apiKey });
+
+  console.log(`
+Nurture is running.
+  Dashboard     ${config.publicUrl}/dashboard#key=${apiKey}
+  API           ${config.publicUrl}  (docs ${config.publicUrl}/docs, OpenAPI ${config.publicUrl}/openapi.json)
+  API key       ${apiKey}  (read/write; also in ${join(dataDir(), 'stack.json')} for the nurture CLI)
+  Inbox         ${inbox ? `${inbox.url}  (every email leads and sales reps received)` : `sending through ${smtpUrl.replace(/\/\/[^@/]*@/, '//***@')}`}
+  Temporal      ${temporal.address ?? config.temporalAddress}${temporalUiUrl ? `  (Web UI ${temporalUiUrl})` : ''}
+  Database      ${databaseUrl.replace(/:[^:@/]*@/, ':***@')}
+  Demo campaign ${campaignId}: ${config.publicUrl}/v1/campaigns/${campaignId}
+Data are kept in ${dataDir()}/ between runs. Press Ctrl-C to stop.`);
+} catch (error) {
+  console.error(`npm start failed: ${(error as Error).message}`);
+  await stopAll(1);
+}
+
+// The native Temporal handles do not keep Node's event loop alive; this does, until a signal.
+setInterval(() => {}, 1 << 30);

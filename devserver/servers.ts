@@ -32,7 +32,7 @@ export async function obtainServers(): Promise<void> {
   }
 }
 
-async function connectToExternal(): Promise<TestWorkflowEnvironment> {
+export async function connectToExternal(): Promise<TestWorkflowEnvironment> {
   const { connectionOptions, namespace } = loadClientConnectConfig();
   return TestWorkflowEnvironment.createFromExistingServer({
     address: connectionOptions.address,

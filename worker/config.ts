@@ -19,6 +19,8 @@ export interface Config {
   webhookUrl?: string;
   webhookSecret: string;
   apiPort: number;
+  /** Interface the API listens on; 127.0.0.1 unless HOST says otherwise (0.0.0.0 in a container). */
+  apiHost: string;
   logLevel: string;
   production: boolean;
 }
@@ -33,8 +35,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (production) throw new Error(`${name} must be set when NODE_ENV=production`);
     return DEVELOPMENT_SECRET;
   };
-  const apiPort = Number(env.PORT ?? 3000);
-  if (!Number.isInteger(apiPort) || apiPort < 0 || apiPort > 65535) throw new Error(`PORT must be a port number, got "${env.PORT}"`);
+  const apiPort = port(env, 'PORT', 3000);
   return {
     databaseUrl: env.DATABASE_URL || undefined,
     temporalAddress: env.TEMPORAL_ADDRESS || undefined,
@@ -47,7 +48,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookUrl: env.WEBHOOK_URL || undefined,
     webhookSecret: secret('WEBHOOK_SECRET'),
     apiPort,
+    apiHost: env.HOST || '127.0.0.1',
     logLevel: env.LOG_LEVEL || 'info',
     production,
   };
+}
+
+/** A port number from the environment, or the default. */
+export function port(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = Number(env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new Error(`${name} must be a port number, got "${env[name]}"`);
+  return value;
 }

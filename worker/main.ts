@@ -1,34 +1,36 @@
 // `npx tsx worker/main.ts`: a Nurture worker process for production, configured from the
-// environment (see README "Configuration"). Runs workflows and activities; SIGINT/SIGTERM
-// stop it gracefully (running activities finish, workflow tasks are handed back).
-import { NativeConnection } from '@temporalio/worker';
+// environment (see README "Configuration"). Runs workflows, activities and the outbox mailer;
+// SIGINT/SIGTERM stop it gracefully (running activities finish, claimed emails not yet started
+// are handed back, workflow tasks go to other workers). Scale out by running more of them.
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { loadConfig } from './config';
 import { createLogger, routeTemporalLogs } from './logger';
-import { createNurtureWorker } from './worker';
+import { startWorkerRuntime } from './runtime';
+import { connectToTemporal } from './temporal-connection';
 
 const config = loadConfig();
 const log = createLogger('nurture-worker', config.logLevel);
 routeTemporalLogs(log);
 
-if (!config.databaseUrl) {
-  log.fatal('DATABASE_URL is required for a standalone worker (npm start runs an embedded database for development)');
+const { databaseUrl, smtpUrl } = config;
+if (!databaseUrl || !smtpUrl) {
+  log.fatal('DATABASE_URL and SMTP_URL are required for a standalone worker (npm start runs embedded ones for development)');
   process.exit(1);
 }
-await migrate(config.databaseUrl);
-const pool = createPool(config.databaseUrl);
-const connection = await NativeConnection.connect({ address: config.temporalAddress ?? 'localhost:7233' });
-const worker = await createNurtureWorker({ connection, namespace: config.temporalNamespace, taskQueue: config.taskQueue, pool, config });
+await migrate(databaseUrl);
+const pool = createPool(databaseUrl);
+const temporal = await connectToTemporal({ native: true });
+const runtime = await startWorkerRuntime({ config: { ...config, databaseUrl, smtpUrl }, pool, connection: temporal.native, client: temporal.client, log });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log.info({ signal }, 'shutting down');
-    worker.shutdown();
+    void runtime.stop();
   });
 }
 log.info({ taskQueue: config.taskQueue, temporal: config.temporalAddress ?? 'localhost:7233' }, 'worker running');
-await worker.run();
-await connection.close();
-await pool.end();
+await runtime.done;
+await runtime.stop();
+await Promise.all([temporal.close(), pool.end()]);
 log.info('worker stopped');

@@ -1,0 +1,28 @@
+// `npx tsx api/main.ts`: the Nurture HTTP API for production, configured from the environment
+// (see README "Configuration"); run as many as the traffic needs behind a load balancer.
+import { migrate } from '../db/migrate';
+import { createPool } from '../db/pool';
+import { loadConfig } from '../worker/config';
+import { createLogger } from '../worker/logger';
+import { connectToTemporal } from '../worker/temporal-connection';
+import { startApiServer } from './server';
+
+const config = loadConfig();
+const log = createLogger('nurture-api', config.logLevel);
+if (!config.databaseUrl) {
+  log.fatal('DATABASE_URL is required for a standalone API (npm start runs an embedded database for development)');
+  process.exit(1);
+}
+await migrate(config.databaseUrl);
+const pool = createPool(config.databaseUrl);
+const temporal = await connectToTemporal({ native: false });
+const api = await startApiServer({ config, pool, client: temporal.client, logger: log });
+log.info({ url: api.url, publicUrl: config.publicUrl }, 'API listening');
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, async () => {
+    log.info({ signal }, 'shutting down');
+    await api.close();
+    await Promise.all([temporal.close(), pool.end()]);
+  });
+}

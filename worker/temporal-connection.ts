@@ -1,0 +1,34 @@
+// Connections to a Temporal server named by the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+// TEMPORAL_API_KEY and TEMPORAL_TLS_* (read by @temporalio/envconfig, so Temporal Cloud works).
+import { Client, Connection } from '@temporalio/client';
+import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { NativeConnection } from '@temporalio/worker';
+
+export interface TemporalConnections {
+  /** For workers. */
+  native: NativeConnection;
+  client: Client;
+  close(): Promise<void>;
+}
+
+export async function connectToTemporal(options: { native: boolean }): Promise<TemporalConnections> {
+  const { connectionOptions, namespace } = loadClientConnectConfig();
+  const settings = {
+    address: connectionOptions.address ?? 'localhost:7233',
+    apiKey: connectionOptions.apiKey as string | undefined,
+    tls: connectionOptions.tls,
+    metadata: connectionOptions.metadata,
+  };
+  const connection = await Connection.connect(settings);
+  const native = options.native ? await NativeConnection.connect(settings) : undefined;
+  return {
+    get native() {
+      if (!native) throw new Error('connectToTemporal: no worker connection was asked for');
+      return native;
+    },
+    client: new Client({ connection, namespace: namespace ?? 'default' }),
+    async close() {
+      await Promise.all([connection.close(), native?.close()]);
+    },
+  };
+}
