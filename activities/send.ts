@@ -181,7 +181,8 @@ async function queueNew(
     headers: rendered.headers,
     messageId,
   };
-  await insertSend(tx, { ...base, status: 'queued', to_address: to.email, message, task_token: taskToken });
+  // The row keeps the subject as the lead saw it (personalised), for timelines and reports.
+  await insertSend(tx, { ...base, subject: rendered.subject, status: 'queued', to_address: to.email, message, task_token: taskToken });
   await tx.query('NOTIFY nurture_outbox');
   return undefined;
 }

@@ -3,7 +3,7 @@
 // `minSample` sends; a winner when the two-sided p-value is below 1 − confidence. Comparing
 // only the top two keeps the test simple; with more than two variants this is slightly
 // optimistic (no multiple-comparison correction), which the docs say.
-import { cumulativeStdNormalProbability } from 'simple-statistics';
+import { errorFunction } from 'simple-statistics';
 import type { AbSettings } from './types';
 
 export interface VariantStats {
@@ -40,7 +40,9 @@ export function evaluateAbTest(stats: readonly VariantStats[], options: AbEvalua
   const standardError = Math.sqrt(pooled * (1 - pooled) * (1 / leader!.sends + 1 / runnerUp!.sends));
   if (standardError === 0) return { pValue: 1, rates, reason: 'no difference measurable yet' };
   const z = (p1 - p2) / standardError;
-  const pValue = Math.min(1, 2 * (1 - cumulativeStdNormalProbability(Math.abs(z))));
+  // Two-sided: P(|Z| ≥ |z|) = 1 − erf(|z|/√2). The error function, not a rounded lookup table of
+  // Φ, so that high confidence settings (0.999+) can be reached and |z| is not rounded.
+  const pValue = Math.min(1, Math.max(0, 1 - errorFunction(Math.abs(z) / Math.SQRT2)));
   if (pValue < 1 - settings.confidence) {
     return { winner: leader!.variant, pValue, rates, reason: `${leader!.variant} beats ${runnerUp!.variant} (p=${pValue.toFixed(4)})` };
   }

@@ -77,4 +77,23 @@ describe('evaluateAbTest', () => {
     expect(evaluateAbTest(stats(100, 100)).winner).toBeUndefined();
     expect(evaluateAbTest(stats(0, 0))).toMatchObject({ pValue: 1, reason: 'no difference measurable yet' });
   });
+
+  it('computes the p-value without a lookup table, so very high confidence can be reached', () => {
+    const s = [
+      { variant: 'A', sends: 2000, opens: 900, clicks: 0 },
+      { variant: 'B', sends: 2000, opens: 700, clicks: 0 },
+    ];
+    // z ≈ 6.5: far beyond the 3.09 where a table of Φ ends.
+    const verdict = evaluateAbTest(s, { metric: 'opens', confidence: 0.9999 });
+    expect(verdict.winner).toBe('A');
+    expect(verdict.pValue).toBeLessThan(1e-6);
+    // |z| = 1.9516: p = 0.0510 (a table rounded to |z| = 1.95 would give 0.0512).
+    const edge = [
+      { variant: 'A', sends: 10_000, opens: 0, clicks: 0 },
+      { variant: 'B', sends: 10_000, opens: 0, clicks: 0 },
+    ];
+    edge[0]!.opens = 5000 + 69;
+    edge[1]!.opens = 5000 - 69;
+    expect(evaluateAbTest(edge, { metric: 'opens' }).pValue).toBeCloseTo(0.051, 4);
+  });
 });
