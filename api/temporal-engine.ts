@@ -55,6 +55,48 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
       (row) => row.workflow_id,
     );
 
+  /**
+   * Writes the open enrolment's row before its workflow starts (the workflow's own
+   * recordEnrolment finds it), so that an event arriving a moment later, before the workflow
+   * has run its first activity, finds the enrolment and reaches it.
+   */
+  const recordStart = (version: CampaignVersion, leadId: string, workflowId: string) =>
+    pool.query(
+      `INSERT INTO enrolments (workflow_id, campaign_id, campaign_version, lead_id) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (workflow_id) WHERE ended_at IS NULL DO NOTHING`,
+      [workflowId, version.campaignId, version.version, leadId],
+    );
+
+  /**
+   * Signals an open enrolment. Its workflow may not have started yet (its row is written first):
+   * then this event starts it, with the version the row names; one that has closed meanwhile is
+   * no longer interested.
+   */
+  async function signalEnrolment(row: { workflow_id: string; campaign_id: string; campaign_version: number; lead_id: string }, event: LeadEvent) {
+    const handle = client.workflow.getHandle(row.workflow_id);
+    try {
+      await handle.signal(leadEventSignal, event);
+      return;
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+    try {
+      await handle.describe();
+      return; // it exists, so it has closed
+    } catch (error) {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    }
+    const [version, lead] = await Promise.all([getCampaignVersion(pool, row.campaign_id, row.campaign_version), leadSnapshot(pool, row.lead_id)]);
+    if (!version || !lead) return;
+    await client.workflow.signalWithStart(nurture, {
+      workflowId: row.workflow_id,
+      taskQueue,
+      args: [startInput(version, lead)],
+      signal: leadEventSignal,
+      signalArgs: [event],
+    });
+  }
+
   /** Signals a workflow; one that has finished meanwhile is no longer interested. */
   const tolerant = async (work: Promise<unknown>) => {
     try {
@@ -85,8 +127,14 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
 
   return {
     async deliverEvent(leadId: string, event: LeadEvent) {
-      const running = await openEnrolments('lead_id', leadId);
-      await Promise.all(running.map((id) => tolerant(client.workflow.getHandle(id).signal(leadEventSignal, event))));
+      const open = (
+        await pool.query<{ workflow_id: string; campaign_id: string; campaign_version: number; lead_id: string }>(
+          'SELECT workflow_id, campaign_id, campaign_version, lead_id FROM enrolments WHERE lead_id = $1 AND ended_at IS NULL',
+          [leadId],
+        )
+      ).rows;
+      await Promise.all(open.map((row) => signalEnrolment(row, event)));
+      const running = open.map((row) => row.workflow_id);
 
       const candidates = await campaignsEnteredBy(pool, event.type);
       if (candidates.length === 0) return;
@@ -98,6 +146,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
         const where = version.definition.entry.where;
         if (where && !holds(where, { event, lead: lead.attributes }, { now: event.at, events: [] })) continue;
         if (!(await mayEnter(version, leadId, Date.now()))) continue;
+        await recordStart(version, leadId, workflowId);
         // Signal-with-start: enrols and delivers the entering event in one call, and a
         // concurrent duplicate only adds a (deduplicated) signal to the same workflow.
         await client.workflow.signalWithStart(nurture, {
@@ -116,6 +165,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
       const lead = await leadSnapshot(pool, leadId);
       if (!lead) throw new EngineRefusal('not_found', `lead ${leadId} does not exist or was erased`);
       const workflowId = workflowIdFor(campaignId, leadId);
+      await recordStart(version, leadId, workflowId);
       try {
         await client.workflow.start(nurture, { workflowId, taskQueue, args: [startInput(version, lead)] });
         return { workflowId, alreadyEnrolled: false };

@@ -1,5 +1,6 @@
 // The invariants that protect leads, end to end: an unsubscribe while workflows sleep stops
-// every campaign; a hard bounce suppresses the address; a send due on a weekend or a Japanese
+// every campaign; a hard bounce suppresses the address; no event is lost, even one that arrives
+// while its enrolment is still starting; a send due on a weekend or a Japanese
 // holiday waits for the next business morning in the lead's own time zone.
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -96,6 +97,34 @@ describe('hard bounce', () => {
     } finally {
       h.sink.setFault(undefined);
     }
+  });
+});
+
+describe('no lost event', () => {
+  it('events sent right after the entering one reach the enrolment that is still starting', async () => {
+    const address = 'quick.clicker@globex.example';
+    const leadId = await h.addLead(address, { first_name: 'Quinn', company: { name: 'Globex', employees: 250 }, role: 'manager' });
+    // No wait between them: the open and click arrive before the new workflow has run anything.
+    await h.event(leadId, 'asset.downloaded', { asset: 'whitepaper' });
+    await Promise.all([h.event(leadId, 'email.opened', { template: 'welcome' }), h.event(leadId, 'email.clicked', { template: 'welcome', url: 'https://acme.example/guide' })]);
+    // The workflow works through its inbox one input at a time: wait until it has taken all three.
+    await vi.waitFor(
+      async () => {
+        const state = (await h.engine.enrolmentState(`nurture:${nurture.id}:${leadId}`)) as { score: number; breakdown: { label: string; points: number }[] };
+        expect(state.breakdown).toEqual(
+          expect.arrayContaining([
+            { label: 'content downloads', points: 10 },
+            { label: 'email opens', points: 1 },
+            { label: 'email clicks', points: 5 },
+          ]),
+        );
+        // Fit 35 + download 10 + open 1 + click 5.
+        expect(state.score).toBe(51);
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    const { rows } = await h.db.pool.query('SELECT count(*)::int AS n FROM enrolments WHERE lead_id = $1', [leadId]);
+    expect(rows[0].n).toBe(1);
   });
 });
 
