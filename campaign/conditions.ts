@@ -86,6 +86,56 @@ export function holdsByJexl(source: string, context: Record<string, unknown>): b
   }
 }
 
+/**
+ * The condition's tokens as jexl's lexer (dist/Lexer.js) splits them, as far as the checks below
+ * need: string literals with jexl's own pattern (a quote preceded by a backslash does not end
+ * one), identifiers with jexl's character set, and every other character on its own.
+ */
+const TOKENS =
+  /(?<string>'(?:\\'|[^'])*'|"(?:\\"|[^"])*")|(?<space>\s+)|(?<name>[a-zA-Zа-яА-Я_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF$][a-zA-Zа-яА-Я0-9_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF$]*)|(?<other>[\s\S])/g;
+
+type Token = { kind: 'string' | 'name' | 'other'; text: string };
+
+function tokens(source: string): Token[] {
+  const list: Token[] = [];
+  for (const match of source.matchAll(TOKENS)) {
+    const groups = match.groups!;
+    if (groups.string !== undefined) list.push({ kind: 'string', text: groups.string });
+    else if (groups.name !== undefined) list.push({ kind: 'name', text: groups.name });
+    else if (groups.other !== undefined) list.push({ kind: 'other', text: groups.other });
+  }
+  return list;
+}
+
+/** A string literal's value, unescaped as jexl does it. */
+function unquote(literal: string): string {
+  const quote = literal[0]!;
+  return literal.slice(1, -1).replace(new RegExp(`\\\\${quote}`, 'g'), quote).replace(/\\\\/, '\\');
+}
+
+/** The tokens of argument `index` of the call whose `(` is at `open`, or undefined when there is no such argument. */
+function argument(list: Token[], open: number, index: number): Token[] | undefined {
+  let depth = 0;
+  let current = 0;
+  const collected: Token[] = [];
+  for (let i = open + 1; i < list.length; i++) {
+    const { kind, text } = list[i]!;
+    if (kind === 'other' && depth === 0 && (text === ',' || text === ')')) {
+      if (current === index) return collected;
+      if (text === ')') return undefined;
+      current++;
+      continue;
+    }
+    if (kind === 'other' && (text === '(' || text === '[' || text === '{')) depth++;
+    if (kind === 'other' && (text === ')' || text === ']' || text === '}')) depth--;
+    if (current === index) collected.push(list[i]!);
+  }
+  return undefined;
+}
+
+/** The functions whose second argument is a time window. */
+const WINDOWED: readonly string[] = ['count', 'has'];
+
 /** A syntax or function-name problem with the condition, or undefined when it is well formed. */
 export function conditionProblem(source: string): string | undefined {
   try {
@@ -93,9 +143,19 @@ export function conditionProblem(source: string): string | undefined {
   } catch (error) {
     return (error as Error).message;
   }
-  for (const [, name] of source.matchAll(/([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)) {
-    if (!(CONDITION_FUNCTIONS as readonly string[]).includes(name!)) {
+  const list = tokens(source);
+  for (let i = 0; i < list.length; i++) {
+    const { kind, text: name } = list[i]!;
+    const next = list[i + 1];
+    if (kind !== 'name' || next?.kind !== 'other' || next.text !== '(') continue;
+    if (!(CONDITION_FUNCTIONS as readonly string[]).includes(name)) {
       return `unknown function ${name}(); available: ${CONDITION_FUNCTIONS.join(', ')}`;
+    }
+    // A window written as a literal is checked here: at run time one that is not a duration would mean all time.
+    const window = WINDOWED.includes(name) ? argument(list, i + 1, 1) : undefined;
+    if (window?.length === 1 && window[0]!.kind === 'string') {
+      const ms = parseDuration(unquote(window[0]!.text));
+      if (ms === undefined || ms <= 0) return `${name}() window ${window[0]!.text} is not a duration like '14d' or '12h'`;
     }
   }
   return undefined;

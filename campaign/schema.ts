@@ -88,6 +88,7 @@ export function compileCampaign(input: unknown): { ok: true; campaign: Campaign 
   const id = check.text('id', raw.id, true, NAME, 'lower-case letters, digits, - and _');
   const name = check.text('name', raw.name);
   const from = check.object('from', raw.from);
+  if (from) check.unknownKeys('from', from, ['email', 'name']);
   const fromEmail = from && check.text('from.email', from.email, true, /^[^\s@<>"]+@[^\s@<>"]+$/, 'an email address');
   const fromName = from && check.text('from.name', from.name, false, /^[^\r\n"<>]*$/, 'a name without quotes, <, > or line breaks');
   const timezone = zone(check, 'timezone', raw.timezone ?? 'UTC');
@@ -95,6 +96,7 @@ export function compileCampaign(input: unknown): { ok: true; campaign: Campaign 
   const entryRaw = check.object('entry', raw.entry);
   let entry: Campaign['entry'] | undefined;
   if (entryRaw) {
+    check.unknownKeys('entry', entryRaw, ['on', 'where', 'reentry']);
     const on = check.eventType('entry.on', entryRaw.on);
     const where = check.condition('entry.where', entryRaw.where, false);
     const reentry = reentryRule(check, entryRaw.reentry);
@@ -108,6 +110,7 @@ export function compileCampaign(input: unknown): { ok: true; campaign: Campaign 
   const triggers = (check.list('triggers', raw.triggers, false) ?? []).map((t, i) => triggerOf(check, `triggers[${i}]`, t));
   const tracks = tracksOf(check, raw.tracks);
   const capRaw = check.object('frequency_cap', raw.frequency_cap, false);
+  if (capRaw) check.unknownKeys('frequency_cap', capRaw, ['max', 'per']);
   const frequencyCap = capRaw && {
     max: check.number('frequency_cap.max', capRaw.max, true, 1, 1000),
     windowMs: check.duration('frequency_cap.per', capRaw.per),
@@ -237,12 +240,14 @@ function sendWindowOf(check: Checker, value: unknown, campaignZone: string): Sen
   else if (Array.isArray(d) && d.length > 0 && d.every((day) => WEEKDAYS.includes(String(day).toLowerCase())))
     days = d.map((day) => WEEKDAYS.indexOf(String(day).toLowerCase()) + 1);
   else check.fail('send_window.days', `expected weekdays, every_day or a list of ${WEEKDAYS.join('/')}`);
-  const hours = typeof raw.hours === 'string' ? raw.hours : '00:00-24:00';
-  const match = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(hours);
+  const hours = raw.hours === undefined ? '00:00-24:00' : raw.hours;
+  const match = typeof hours === 'string' ? /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(hours) : null;
   const start = match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
   const end = match ? Number(match[3]) * 60 + Number(match[4]) : NaN;
-  if (!match || start >= end || end > 24 * 60 || Number(match[2]) > 59 || Number(match[4]) > 59) {
-    check.fail('send_window.hours', `expected a range like "09:00-18:00", got ${JSON.stringify(raw.hours)}`);
+  if (typeof hours !== 'string') {
+    check.fail('send_window.hours', `expected hours like "09:00-18:00", got ${JSON.stringify(hours)}`);
+  } else if (!match || start >= end || end > 24 * 60 || Number(match[2]) > 59 || Number(match[4]) > 59) {
+    check.fail('send_window.hours', `expected a range like "09:00-18:00", got ${JSON.stringify(hours)}`);
   }
   const tz = raw.timezone ?? 'lead';
   const useLeadTimezone = tz === 'lead';
@@ -374,7 +379,13 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
       return { kind: 'wait_for', ...base, event, timeoutMs, includeMachine: w.include_machine === true, then, else: otherwise, ...(where && { where }) };
     }
     case 'branch': {
-      const condition = kinds[0] === 'if' ? check.condition(`${path}.if`, body) : check.condition(`${path}.branch.if`, check.object(`${path}.branch`, body)?.if);
+      let condition: string | undefined;
+      if (kinds[0] === 'if') condition = check.condition(`${path}.if`, body);
+      else {
+        const b = check.object(`${path}.branch`, body);
+        if (b) check.unknownKeys(`${path}.branch`, b, ['if']);
+        condition = check.condition(`${path}.branch.if`, b?.if);
+      }
       const then = stepsOf(check, `${path}.then`, raw.then ?? []);
       const otherwise = stepsOf(check, `${path}.else`, raw.else ?? []);
       if (!condition || !then || !otherwise) return undefined;
@@ -391,7 +402,9 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
     case 'goto': {
       if (typeof body === 'string') return { kind: 'goto', ...base, target: { label: body } };
       const g = check.object(`${path}.goto`, body);
-      const stage = g && check.text(`${path}.goto.stage`, g.stage);
+      if (!g) return undefined;
+      check.unknownKeys(`${path}.goto`, g, ['stage']);
+      const stage = check.text(`${path}.goto.stage`, g.stage);
       if (!stage) return undefined;
       if (!STAGES.includes(stage as Stage)) return check.fail(`${path}.goto.stage`, `expected one of ${STAGES.join(', ')}`);
       return { kind: 'goto', ...base, target: { stage: stage as Stage } };
@@ -447,13 +460,19 @@ function qualifyOf(check: Checker, value: unknown): Campaign['qualify'] | undefi
     const condition = check.condition('qualify', value);
     return condition ? { all: [condition] } : undefined;
   }
-  if (Array.isArray(value)) return { all: Array.from(value, (c, i) => check.condition(`qualify[${i}]`, c)) as string[] };
+  if (Array.isArray(value)) {
+    // An empty list would be a qualification that can never hold.
+    if (value.length === 0) return check.fail('qualify', 'expected at least one condition');
+    return { all: Array.from(value, (c, i) => check.condition(`qualify[${i}]`, c)) as string[] };
+  }
   const raw = check.object('qualify', value);
   if (!raw) return undefined;
   check.unknownKeys('qualify', raw, ['all', 'any']);
   const all = check.list('qualify.all', raw.all, false)?.map((c, i) => check.condition(`qualify.all[${i}]`, c)) as string[] | undefined;
   const any = check.list('qualify.any', raw.any, false)?.map((c, i) => check.condition(`qualify.any[${i}]`, c)) as string[] | undefined;
   if (!all?.length && !any?.length) return check.fail('qualify', 'give at least one condition in all or any');
+  // `any: []` next to a non-empty `all` could never hold: at least one of no conditions.
+  if (any && !any.length) return check.fail('qualify.any', 'expected at least one condition');
   return { ...(all && { all }), ...(any && { any }) };
 }
 
@@ -462,13 +481,16 @@ function handoffOf(check: Checker, value: unknown, window: SendWindow | undefine
   if (!raw) return undefined;
   check.unknownKeys('handoff', raw, ['assign', 'notify', 'sla', 'on_not_ready', 'on_disqualified']);
   const assign = check.object('handoff.assign', raw.assign);
+  if (assign) check.unknownKeys('handoff.assign', assign, ['strategy', 'pool', 'territory_by']);
   const strategy = assign && check.text('handoff.assign.strategy', assign.strategy ?? 'round_robin');
   if (strategy && strategy !== 'round_robin' && strategy !== 'territory') check.fail('handoff.assign.strategy', 'expected round_robin or territory');
   const pool = assign && check.text('handoff.assign.pool', assign.pool);
   const territoryBy = assign && check.text('handoff.assign.territory_by', assign.territory_by, strategy === 'territory');
   const notify = check.object('handoff.notify', raw.notify ?? {}) ?? {};
+  check.unknownKeys('handoff.notify', notify, ['template', 'webhook']);
   const template = check.text('handoff.notify.template', notify.template ?? 'sales-handoff', true, NAME, 'a template name');
   const sla = check.object('handoff.sla', raw.sla);
+  if (sla) check.unknownKeys('handoff.sla', sla, ['first_contact', 'remind_before', 'outcome', 'escalate_to']);
   const dayMs = window ? businessDayMs(window) : 8 * 3_600_000;
   const firstContact = sla && parseBusinessDuration(sla.first_contact, dayMs);
   if (sla && firstContact === undefined) check.fail('handoff.sla.first_contact', 'expected business time like "3 business days" or "24 business hours"');
@@ -480,6 +502,7 @@ function handoffOf(check: Checker, value: unknown, window: SendWindow | undefine
   const nr = raw.on_not_ready;
   if (nr !== undefined && nr !== 'exit') {
     const r = check.object('handoff.on_not_ready', nr);
+    if (r) check.unknownKeys('handoff.on_not_ready', r, ['recycle_to', 'after', 'reset_score']);
     const stage = r && check.text('handoff.on_not_ready.recycle_to', r.recycle_to);
     if (stage && !STAGES.includes(stage as Stage)) check.fail('handoff.on_not_ready.recycle_to', `expected one of ${STAGES.join(', ')}`);
     const afterMs = r && check.duration('handoff.on_not_ready.after', r.after);

@@ -54,6 +54,26 @@ describe('condition checking', () => {
     expect(conditionProblem("fetch('http://x')")).toMatch(/^unknown function fetch\(\); available: count, has, opened, clicked, days_since$/);
   });
 
+  it('a literal window of count() or has() must be a duration', () => {
+    expect(conditionProblem("count('page.viewed', '2 weeks') >= 2")).toBe("count() window '2 weeks' is not a duration like '14d' or '12h'");
+    expect(conditionProblem('has("demo.requested", "")')).toBe('has() window "" is not a duration like \'14d\' or \'12h\'');
+    expect(conditionProblem("has('demo.requested', '0d')")).toBe("has() window '0d' is not a duration like '14d' or '12h'");
+    expect(conditionProblem("count('page.viewed', '14d', { page: 'pricing' }) >= 1 && count('page.viewed', 'soon') > 0")).toBe(
+      "count() window 'soon' is not a duration like '14d' or '12h'",
+    );
+    // Durations as everywhere else (spaces and case ignored); a window computed at run time is not checked.
+    expect(conditionProblem("count('page.viewed', '1d 12H', { page: 'p(x)' }) >= 1")).toBeUndefined();
+    expect(conditionProblem("count('page.viewed') >= 1 && has('page.viewed', lead.window)")).toBeUndefined();
+  });
+
+  it('text inside quotes is never taken for a function call', () => {
+    expect(conditionProblem("lead.title == 'CEO (founder)'")).toBeUndefined();
+    expect(conditionProblem('lead.title == "CEO (founder)"')).toBeUndefined();
+    expect(conditionProblem("lead.note == 'it\\'s f(x)' && lead.quote == \"say \\\"g(y)\\\"\"")).toBeUndefined();
+    expect(holds("lead.note == 'it\\'s f(x)'", { lead: { note: "it's f(x)" } }, behaviour)).toBe(true); // the same escape as jexl's
+    expect(conditionProblem("lead.title == 'CEO (founder)' && fetch('x(y)')")).toBe('unknown function fetch(); available: count, has, opened, clicked, days_since');
+  });
+
   it('cannot reach JavaScript: no constructors, no calls on values', () => {
     // jexl's grammar has no calls on values at all: only the registered functions can be called.
     expect(conditionProblem("lead.constructor.constructor('return process')()")).toMatch(/unexpected/);

@@ -103,3 +103,56 @@ describe('broken campaigns', () => {
     expect(!named.ok && named.errors[0]!.message).toMatch(/^invalid JSON in spring\.json: /);
   });
 });
+
+describe('closed validation gaps', () => {
+  /** Every problem of a campaign text as `path: message`. */
+  const problems = (text: string) => {
+    const result = parseCampaign(text);
+    return result.ok ? [] : result.errors.map((e) => `${e.path}: ${e.message}`);
+  };
+
+  const misspelt: { mapping: string; find: string; replace: string; problem: string }[] = [
+    { mapping: 'from', find: 'email: marketing@acme.example }', replace: 'email: marketing@acme.example, reply_to: sales@acme.example }', problem: 'from.reply_to: unknown field; expected one of email, name' },
+    { mapping: 'entry', find: 'reentry: after 90d }', replace: 'reentry: after 90d, re_entry: always }', problem: 'entry.re_entry: unknown field; expected one of on, where, reentry' },
+    { mapping: 'frequency_cap', find: '{ max: 3, per: 7d }', replace: '{ max: 3, period: 7d, per: 7d }', problem: 'frequency_cap.period: unknown field; expected one of max, per' },
+    { mapping: 'goto: { stage }', find: '    - wait: 5d\n', replace: '    - goto: { stage: warm, restart: true }\n', problem: 'tracks.hot[1].goto.restart: unknown field; expected one of stage' },
+    { mapping: 'branch: { if }', find: '    - wait: 5d\n', replace: '    - branch: { if: "score > 90", unless: "score > 99" }\n', problem: 'tracks.hot[1].branch.unless: unknown field; expected one of if' },
+    { mapping: 'handoff.assign', find: 'territory_by: region }', replace: 'territory_by: region, team: east }', problem: 'handoff.assign.team: unknown field; expected one of strategy, pool, territory_by' },
+    { mapping: 'handoff.notify', find: 'webhook: true }', replace: 'webhook: true, slack: true }', problem: 'handoff.notify.slack: unknown field; expected one of template, webhook' },
+    { mapping: 'handoff.sla', find: 'outcome: 48h,', replace: 'outcome_logged: 48h,', problem: 'handoff.sla.outcome_logged: unknown field; expected one of first_contact, remind_before, outcome, escalate_to' },
+    { mapping: 'handoff.on_not_ready', find: 'reset_score: true }', replace: 'reset: true }', problem: 'handoff.on_not_ready.reset: unknown field; expected one of recycle_to, after, reset_score' },
+  ];
+  for (const c of misspelt) {
+    it(`a misspelt key in ${c.mapping} is an error`, () => {
+      const text = broken(c.find, c.replace);
+      expect(problems(text)).toEqual([c.problem]);
+      const result = parseCampaign(text);
+      expect(!result.ok && result.errors[0]!.line).toBe(lineOf(text, c.replace.trim()));
+    });
+  }
+
+  it('send_window.hours that is not a string is an error, not all day', () => {
+    expect(problems(broken('hours: "09:00-18:00"', 'hours: 9'))).toEqual(['send_window.hours: expected hours like "09:00-18:00", got 9']);
+    expect(problems(broken('hours: "09:00-18:00"', 'hours: [9, 18]'))).toEqual(['send_window.hours: expected hours like "09:00-18:00", got [9,18]']);
+    // Left out, hours still default to all day.
+    const result = parseCampaign(broken('hours: "09:00-18:00", ', ''));
+    expect(result.ok && [result.campaign.sendWindow.start, result.campaign.sendWindow.end]).toEqual([0, 24 * 60]);
+  });
+
+  it('a count() window that is not a duration is an error at the condition', () => {
+    const text = broken("\"count('page.viewed', '14d', { page: 'pricing' }) >= 1\"", "\"count('page.viewed', '2 weeks', { page: 'pricing' }) >= 1\"");
+    expect(problems(text)).toEqual(["qualify.all[2]: invalid condition: count() window '2 weeks' is not a duration like '14d' or '12h'"]);
+  });
+
+  it('text inside quotes is not taken for a function call', () => {
+    const text = broken('"lead.company.employees >= 100", points: 15', `"lead.title == 'CEO (founder)'", points: 15`);
+    expect(problems(text)).toEqual([]);
+  });
+
+  it('an empty qualify list is an error, not a qualification that never holds', () => {
+    const qualify = "qualify:\n  all:\n    - \"score >= 75\"\n    - \"lead.company.employees >= 100\"\n    - \"count('page.viewed', '14d', { page: 'pricing' }) >= 1\"\n";
+    expect(problems(broken(qualify, 'qualify: []\n'))).toEqual(['qualify: expected at least one condition']);
+    expect(problems(broken(qualify, 'qualify: { all: ["score >= 75"], any: [] }\n'))).toEqual(['qualify.any: expected at least one condition']);
+    expect(problems(broken(qualify, 'qualify: { all: [], any: ["score >= 75"] }\n'))).toEqual([]);
+  });
+});
