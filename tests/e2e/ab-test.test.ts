@@ -1,7 +1,7 @@
 // An A/B subject test over 2,000 leads on the real engine: sends split by weight, human opens
 // recorded as the tracking endpoint records them, a winner declared by the two-proportion test,
 // and every later send using the winner.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { assignVariant, parseCampaign, type Campaign, type Variant } from '../../campaign';
 import { unitHash } from '../../campaign/ab';
 import { startHarness, type Harness } from './harness';
@@ -69,10 +69,16 @@ async function sendsOf(leadIds: string[]) {
   return rows;
 }
 
+/** Once every lead's welcome email is stored (workflows start in parallel and lag under load) and sent. */
+async function welcomeSendsOf(leadIds: string[]) {
+  await vi.waitFor(async () => expect((await sendsOf(leadIds)).length).toBeGreaterThanOrEqual(leadIds.length), { timeout: 120_000, interval: 500 });
+  await h.settle();
+  return sendsOf(leadIds);
+}
+
 it('splits by weight, declares the better subject the winner, then sends only the winner', async () => {
   const first = await enrolBatch(0, 1000);
-  await h.settle();
-  const firstSends = await sendsOf(first);
+  const firstSends = await welcomeSendsOf(first);
   expect(firstSends).toHaveLength(1000);
   expect(firstSends.every((s) => s.status === 'sent')).toBe(true);
   // Each lead got exactly its deterministic assignment…
@@ -92,12 +98,11 @@ it('splits by weight, declares the better subject the winner, then sends only th
   await h.db.pool.query(`INSERT INTO email_engagements (send_id, kind, machine, machine_reason) SELECT unnest($1::bigint[]), 'open', true, 'apple-mpp'`, [machine]);
 
   const second = await enrolBatch(1000, 1000);
-  await h.settle();
+  const secondSends = await welcomeSendsOf(second);
   const verdict = await h.db.pool.query('SELECT winner, p_value FROM ab_verdicts WHERE campaign_id = $1', [campaign.id]);
   expect(verdict.rows).toHaveLength(1);
   expect(verdict.rows[0].winner).toBe('personal');
   expect(verdict.rows[0].p_value).toBeLessThan(0.01);
-  const secondSends = await sendsOf(second);
   expect(secondSends).toHaveLength(1000);
   expect(secondSends.every((s) => s.variant === 'personal')).toBe(true);
   const received = h.sink.messages.filter((m) => m.to[0]?.startsWith('lead1999@'));

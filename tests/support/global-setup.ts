@@ -1,4 +1,5 @@
-// Vitest global setup: obtain Temporal's official servers once, before any test file starts one
+// Vitest global setup: obtain Temporal's official servers (and Chromium, as root, when missing)
+// once, before any test file starts one
 // (so that a first run's multi-minute build never runs inside a hook's timeout), and start one
 // embedded PostgreSQL for the whole run, in which every test file gets databases of its own.
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../../db/embedded';
 import { migrate } from '../../db/migrate';
 import { obtainServers } from '../../devserver/servers';
+import { ensureChromium } from './browser';
 import { TEMPLATE_DATABASE } from './database';
 
 declare module 'vitest' {
@@ -21,6 +23,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const [database] = await Promise.all([
     startEmbeddedPostgres({ dataDir: join(dir, 'data'), persistent: false }),
     obtainServers(),
+    ensureChromium(),
   ]);
   // Every test database is a copy of one migrated template: quicker than migrating each.
   await database.createDatabase(TEMPLATE_DATABASE);
