@@ -27,16 +27,22 @@ const folder = resolve(dataDir());
 await mkdir(folder, { recursive: true });
 
 // Everything started so far, stopped in reverse order on Ctrl-C or on a failed start.
+const STOP_LIMIT_MS = 15_000;
 const stops: { name: string; stop: () => Promise<unknown> }[] = [];
 let stopping = false;
 async function stopAll(exitCode: number): Promise<never> {
   if (!stopping) {
     stopping = true;
     for (const { name, stop } of stops.reverse()) {
+      // A part that cannot stop (its server already gone) must not keep the others running.
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_LIMIT_MS)));
       try {
-        await stop();
+        if ((await Promise.race([stop(), limit])) === 'late') log.warn(`${name} did not stop within ${STOP_LIMIT_MS / 1000} s; going on`);
       } catch (error) {
         log.warn({ err: error }, `could not stop ${name} cleanly`);
+      } finally {
+        clearTimeout(timer);
       }
     }
   }

