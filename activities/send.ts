@@ -170,6 +170,7 @@ async function queueNew(
       click: (url, index) => deps.links.click(key, url, index),
       openPixel: marketing ? deps.links.openPixel(key) : undefined,
       unsubscribe,
+      honeypot: marketing ? deps.links.honeypot(key) : undefined,
     },
   });
   const message = {

@@ -12,13 +12,12 @@ export interface TrackedSend {
   template: string;
   consentPurpose: string | null;
   sentAt: Date | null;
-  honeypotLinks: number[];
 }
 
 export async function sendByMessageKey(db: Db, messageKey: string): Promise<TrackedSend | undefined> {
   const { rows } = await db.query(
     `SELECT s.id, s.idempotency_key, s.lead_id, s.campaign_id, s.step_path, s.template, s.consent_purpose, s.sent_at,
-            s.message -> 'honeypot_links' AS honeypot_links, l.erased_at IS NOT NULL AS lead_erased, l.email_hash
+            l.erased_at IS NOT NULL AS lead_erased, l.email_hash
      FROM email_sends s LEFT JOIN leads l ON l.id = s.lead_id
      WHERE s.message_key = $1`,
     [messageKey],
@@ -36,6 +35,5 @@ export async function sendByMessageKey(db: Db, messageKey: string): Promise<Trac
     template: row.template,
     consentPurpose: row.consent_purpose,
     sentAt: row.sent_at,
-    honeypotLinks: Array.isArray(row.honeypot_links) ? row.honeypot_links.filter(Number.isInteger) : [],
   };
 }

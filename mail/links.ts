@@ -9,6 +9,12 @@ export interface LinkSettings {
 
 const DAY_SECONDS = 24 * 60 * 60;
 
+/**
+ * The link index of the hidden trap link in marketing emails: no person sees it, so a click on it
+ * comes from a link scanner. Beyond any real link's index (templates have a handful).
+ */
+export const HONEYPOT_LINK = 9999;
+
 export class Links {
   private readonly base: string;
 
@@ -22,6 +28,11 @@ export class Links {
 
   click(message: string, url: string, link: number): string {
     return `${this.base}/t/c/${signLink({ kind: 'click', message, url, link }, this.settings.secret)}`;
+  }
+
+  /** The hidden trap link: a click redirect like any other, to the public base URL. */
+  honeypot(message: string): string {
+    return this.click(message, `${this.base}/`, HONEYPOT_LINK);
   }
 
   /** Both the visible unsubscribe page and the RFC 8058 one-click POST target. */

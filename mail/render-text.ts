@@ -24,6 +24,8 @@ const OPTIONS: HtmlToTextOptions = {
   formatters: { cell },
   selectors: [
     { selector: 'img', format: 'skip' },
+    // The hidden trap link (scanner detection) is for machines only.
+    { selector: 'a.trap', format: 'skip' },
     { selector: 'a', options: { hideLinkHrefIfSameAsText: true, noAnchorUrl: true } },
     ...['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } })),
     { selector: 'table.rows', format: 'block' },

@@ -31,6 +31,8 @@ export interface RenderRequest {
     openPixel?: string;
     /** One-click unsubscribe URL: `{{unsubscribe_url}}` in templates, and the RFC 8058 headers. */
     unsubscribe?: string;
+    /** The hidden trap link for scanner detection: `{{honeypot_url}}` in the marketing layout. */
+    honeypot?: string;
   };
 }
 
@@ -133,7 +135,7 @@ export class TemplateLibrary {
       const why = this.has(request.template) ? 'not compiled yet: call warm() or TemplateLibrary.load() first' : 'no such template';
       throw new TemplateError(request.template, why);
     }
-    const context = { ...request.data, open_pixel: request.links.openPixel, unsubscribe_url: request.links.unsubscribe };
+    const context = { ...request.data, open_pixel: request.links.openPixel, unsubscribe_url: request.links.unsubscribe, honeypot_url: request.links.honeypot };
     const headers: Record<string, string> = {};
     if (request.links.unsubscribe) {
       headers['List-Unsubscribe'] = `<${request.links.unsubscribe}>`;

@@ -5,6 +5,7 @@
 // (machine-detection.ts) and delivered to the lead's enrolments as email.opened / email.clicked.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { verifyLink } from '../../mail/link-tokens';
+import { HONEYPOT_LINK } from '../../mail/links';
 import type { ApiContext } from '../context';
 import { ApiError, responses } from '../errors';
 import { classifyClick, classifyOpen, type MachineVerdict } from '../machine-detection';
@@ -96,7 +97,7 @@ export const trackingRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
       if (!send) throw new ApiError(404, 'not_found', 'unknown link');
       // HEAD is a link checker asking whether the link works, not a person following it.
       if (!send.leadErased && request.method === 'GET') {
-        const verdict = classifyClick({ ...context(request, send, now), linkIndex: claims.link, honeypotLinks: send.honeypotLinks });
+        const verdict = classifyClick({ ...context(request, send, now), linkIndex: claims.link, honeypotLinks: [HONEYPOT_LINK] });
         await record(request, send, 'click', verdict, claims.url, now);
       }
       return reply.header('cache-control', 'no-store').redirect(claims.url, 302);

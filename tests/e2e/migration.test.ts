@@ -76,9 +76,12 @@ describe('campaign versions: pinned per enrolment, migrated on request', () => {
         { lead_id: leads[MOVES], campaign_version: 2 },
       ]);
     });
-    const after = await state(leads[MOVES]!);
-    expect(after).toMatchObject({ campaignVersion: 2, currentStep: 'tracks.cold[3]', nextWakeAt: before.nextWakeAt });
-    expect(after.history.at(-1)?.what).toBe('moved from campaign version 1 to 2');
+    // The row is written before the interpreter takes the switch: wait for the workflow's own view.
+    await vi.waitFor(async () => {
+      const after = await state(leads[MOVES]!);
+      expect(after).toMatchObject({ campaignVersion: 2, currentStep: 'tracks.cold[3]', nextWakeAt: before.nextWakeAt });
+      expect(after.history.at(-1)?.what).toBe('moved from campaign version 1 to 2');
+    });
 
     const wakes = await Promise.all([STAYS, MOVES].map(async (email) => (await state(leads[email]!)).nextWakeAt!));
     await advancePastSendTime(Math.max(...wakes));
