@@ -30,6 +30,18 @@ export async function createApiKey(db: Db, name: string, scopes: ApiScope[]): Pr
   return { key, id: rows[0]!.id, prefix };
 }
 
+// Coarse last-use stamp: at most one write a minute per key and process, off the request's path
+// (a lost stamp only makes "last used" a minute older).
+const stampedAt = new Map<string, number>();
+function stampLastUse(db: Db, id: string): void {
+  const now = Date.now();
+  if ((stampedAt.get(id) ?? 0) > now - 60_000) return;
+  stampedAt.set(id, now);
+  db.query(`UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`, [id]).catch(() => {
+    stampedAt.delete(id);
+  });
+}
+
 /** The key's identity when it is well-formed, known, unrevoked and its secret matches. */
 export async function verifyApiKey(db: Db, key: string): Promise<ApiKeyIdentity | undefined> {
   const match = KEY_FORMAT.exec(key);
@@ -43,11 +55,7 @@ export async function verifyApiKey(db: Db, key: string): Promise<ApiKeyIdentity 
   const given = Buffer.from(hashOf(key), 'hex');
   const stored = Buffer.from(row.key_hash, 'hex');
   if (given.length !== stored.length || !timingSafeEqual(given, stored)) return undefined;
-  // Coarse last-use stamp: at most one write a minute per key.
-  await db.query(
-    `UPDATE api_keys SET last_used_at = now() WHERE id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')`,
-    [row.id],
-  );
+  stampLastUse(db, row.id);
   return { id: row.id, name: row.name, prefix: match[1]!, scopes: row.scopes };
 }
 

@@ -1,6 +1,6 @@
 // Lead events as received. `external_id` (the sender's id) makes ingest idempotent; an event is
 // handed to the engine once, and again only if that first delivery never completed.
-import { inTransaction, type Db, type Pool } from './pool';
+import type { Db, Pool } from './pool';
 
 export interface EventInput {
   externalId: string;
@@ -77,8 +77,10 @@ export async function storeEvents(db: Db, events: EventInput[]): Promise<{ inser
  */
 export async function markDelivered(pool: Pool, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
-  await inTransaction(pool, async (tx) => {
-    await tx.query('SET LOCAL synchronous_commit TO off');
-    await tx.query('UPDATE events SET delivered_at = now() WHERE id = ANY($1) AND delivered_at IS NULL', [ids]);
-  });
+  // One statement, one round trip: the setting is local to the statement's own transaction.
+  await pool.query(
+    `WITH relaxed AS (SELECT set_config('synchronous_commit', 'off', true))
+     UPDATE events SET delivered_at = now() FROM relaxed WHERE id = ANY($1) AND delivered_at IS NULL`,
+    [ids],
+  );
 }
