@@ -2,6 +2,7 @@
 // YAML parsing and the holiday tables out of the workflow bundle.
 export * from './types';
 export { parseCampaign, validateCampaign, campaignHash, formatCampaignError, type CampaignResult } from './parse';
+export type { CompileOptions } from './schema';
 export { initialState, step, stepInPlace, describeState, currentScore, type EnrolmentState, type StateView } from './interpreter';
 export { migrateState } from './migration';
 export { assignVariant } from './ab';

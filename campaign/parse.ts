@@ -2,17 +2,17 @@
 // every problem in a YAML file.
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import { fnv1a } from './ab';
-import { compileCampaign } from './schema';
+import { compileCampaign, type CompileOptions } from './schema';
 import type { Campaign, CampaignError } from './types';
 
 export type CampaignResult = { ok: true; campaign: Campaign } | { ok: false; errors: CampaignError[] };
 
-export function validateCampaign(input: unknown): CampaignResult {
-  return compileCampaign(input);
+export function validateCampaign(input: unknown, options: CompileOptions = {}): CampaignResult {
+  return compileCampaign(input, options);
 }
 
 /** `source` names where the text came from (a file name), for the messages about the text as a whole. */
-export function parseCampaign(text: string, options: { format?: 'yaml' | 'json'; source?: string } = {}): CampaignResult {
+export function parseCampaign(text: string, options: { format?: 'yaml' | 'json'; source?: string } & CompileOptions = {}): CampaignResult {
   const where = options.source ? ` in ${options.source}` : '';
   const format = options.format ?? (text.trimStart().startsWith('{') ? 'json' : 'yaml');
   if (format === 'json') {
@@ -22,7 +22,7 @@ export function parseCampaign(text: string, options: { format?: 'yaml' | 'json';
     } catch (error) {
       return { ok: false, errors: [{ path: '(file)', message: `invalid JSON${where}: ${(error as Error).message}` }] };
     }
-    return compileCampaign(value);
+    return compileCampaign(value, options);
   }
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -35,7 +35,7 @@ export function parseCampaign(text: string, options: { format?: 'yaml' | 'json';
       }),
     };
   }
-  const result = compileCampaign(document.toJS());
+  const result = compileCampaign(document.toJS(), options);
   if (result.ok) return result;
   return { ok: false, errors: result.errors.map((error) => ({ ...error, ...positionOf(document, lines, error.path) })) };
 }

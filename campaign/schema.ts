@@ -15,8 +15,16 @@ const EVENT_TYPE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 const NAME = /^[a-z0-9][a-z0-9_-]*$/;
 const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 
+/** What compiling may check beyond the file itself (the caller's I/O, kept out of this module). */
+export interface CompileOptions {
+  /** Whether an email template of this name exists; unchecked when absent. */
+  templateExists?: (name: string) => boolean;
+}
+
 class Checker {
   readonly errors: CampaignError[] = [];
+
+  constructor(private readonly options: CompileOptions = {}) {}
 
   fail(path: string, message: string): undefined {
     this.errors.push({ path, message });
@@ -69,6 +77,12 @@ class Checker {
     return this.text(path, value, true, EVENT_TYPE, 'an event type like page.viewed');
   }
 
+  template(path: string, value: unknown, required = true): string | undefined {
+    const name = this.text(path, value, required, NAME, 'a template name');
+    if (name && this.options.templateExists && !this.options.templateExists(name)) return this.fail(path, `no email template "${name}" (templates/${name}.mjml)`);
+    return name;
+  }
+
   unknownKeys(path: string, raw: Raw, allowed: string[]) {
     for (const key of Object.keys(raw)) {
       if (!allowed.includes(key)) this.fail(path ? `${path}.${key}` : key, `unknown field; expected one of ${allowed.join(', ')}`);
@@ -76,8 +90,8 @@ class Checker {
   }
 }
 
-export function compileCampaign(input: unknown): { ok: true; campaign: Campaign } | { ok: false; errors: CampaignError[] } {
-  const check = new Checker();
+export function compileCampaign(input: unknown, options: CompileOptions = {}): { ok: true; campaign: Campaign } | { ok: false; errors: CampaignError[] } {
+  const check = new Checker(options);
   const raw = check.object('', input);
   if (!raw) return { ok: false, errors: [{ path: '(root)', message: 'expected a campaign mapping' }] };
   check.unknownKeys('', raw, [
@@ -268,7 +282,7 @@ function triggerOf(check: Checker, path: string, value: unknown): Trigger | unde
   check.unknownKeys(path, raw, ['on', 'where', 'send', 'subject', 'cooldown']);
   const on = check.eventType(`${path}.on`, raw.on);
   const where = check.condition(`${path}.where`, raw.where, false);
-  const template = check.text(`${path}.send`, raw.send, true, NAME, 'a template name');
+  const template = check.template(`${path}.send`, raw.send);
   const subject = subjectText(check, `${path}.subject`, raw.subject);
   const cooldownMs = raw.cooldown === undefined ? 0 : check.duration(`${path}.cooldown`, raw.cooldown);
   return on && template && subject !== undefined && cooldownMs !== undefined ? { on, template, subject, cooldownMs, ...(where && { where }) } : undefined;
@@ -321,7 +335,7 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
       const email = check.object(`${path}.email`, body);
       if (!email) return undefined;
       check.unknownKeys(`${path}.email`, email, ['template', 'subject', 'variants']);
-      const template = check.text(`${path}.email.template`, email.template, true, NAME, 'a template name');
+      const template = check.template(`${path}.email.template`, email.template);
       let variants: Variant[] | undefined;
       let subject: string | undefined;
       if (email.subject && typeof email.subject === 'object' && !Array.isArray(email.subject)) {
@@ -339,7 +353,8 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
         if (new Set(variants.map((v) => v?.key)).size !== variants.length) check.fail(`${path}.email.variants`, 'variant keys must be unique');
         subject ??= variants[0]?.subject;
       }
-      if (!template || !subject) return check.fail(`${path}.email`, 'needs a template and a subject');
+      if (!template) return undefined; // reported at .template
+      if (!subject) return check.fail(`${path}.email`, 'needs a template and a subject');
       return { kind: 'email', ...base, template, subject, ...(variants && { variants }) };
     }
     case 'wait': {
@@ -427,7 +442,7 @@ function variantOf(check: Checker, path: string, value: unknown): Variant | unde
   const key = check.text(`${path}.key`, raw.key, true, /^[A-Za-z0-9_-]+$/, 'a short key like A');
   const weight = check.number(`${path}.weight`, raw.weight ?? 1, true, 0.0001, 1_000_000);
   const subject = raw.subject === undefined ? undefined : subjectText(check, `${path}.subject`, raw.subject);
-  const template = check.text(`${path}.template`, raw.template, false, NAME, 'a template name');
+  const template = check.template(`${path}.template`, raw.template, false);
   if (!subject && !template) check.fail(path, 'a variant changes the subject, the template or both');
   return key && weight ? { key, weight, ...(subject && { subject }), ...(template && { template }) } : undefined;
 }
@@ -488,7 +503,7 @@ function handoffOf(check: Checker, value: unknown, window: SendWindow | undefine
   const territoryBy = assign && check.text('handoff.assign.territory_by', assign.territory_by, strategy === 'territory');
   const notify = check.object('handoff.notify', raw.notify ?? {}) ?? {};
   check.unknownKeys('handoff.notify', notify, ['template', 'webhook']);
-  const template = check.text('handoff.notify.template', notify.template ?? 'sales-handoff', true, NAME, 'a template name');
+  const template = check.template('handoff.notify.template', notify.template ?? 'sales-handoff');
   const sla = check.object('handoff.sla', raw.sla);
   if (sla) check.unknownKeys('handoff.sla', sla, ['first_contact', 'remind_before', 'outcome', 'escalate_to']);
   const dayMs = window ? businessDayMs(window) : 8 * 3_600_000;

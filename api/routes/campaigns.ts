@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { parseCampaign, validateCampaign, type CampaignResult } from '../../campaign';
 import { getCampaignVersion, saveCampaignVersion, setCampaignStatus, type CampaignStatus } from '../../db/campaigns';
 import { getLead } from '../../db/leads';
+import { TemplateLibrary } from '../../mail/renderer';
 import type { ApiContext } from '../context';
 import { ApiError, conflict, notFound, responses, toApiError } from '../errors';
 import { anyObject, uuidSchema } from './shared-schemas';
@@ -62,9 +63,13 @@ const TRANSITIONS: Record<'launch' | 'pause' | 'resume' | 'archive', { to: 'acti
   archive: { to: 'archived', from: ['draft', 'active', 'paused'] },
 };
 
+// Every email template a campaign names must exist, or its sends would fail when due.
+const templates = new TemplateLibrary();
+const checks = { templateExists: (name: string) => templates.has(name) };
+
 function compile(body: unknown): CampaignResult & { source?: string } {
-  if (typeof body === 'string') return { ...parseCampaign(body), source: body };
-  return validateCampaign(body);
+  if (typeof body === 'string') return { ...parseCampaign(body, checks), source: body };
+  return validateCampaign(body, checks);
 }
 
 function invalid(result: CampaignResult): ApiError {

@@ -1,6 +1,7 @@
 // `nurture validate <file>`: checks a campaign file and lists every problem with its line.
 import { readFile } from 'node:fs/promises';
 import { formatCampaignError, parseCampaign } from '../../campaign';
+import { TemplateLibrary } from '../../mail/renderer';
 import { EXIT, type CommandOutput } from '../exit-codes';
 
 export async function validateCommand(file: string, out: CommandOutput): Promise<number> {
@@ -11,7 +12,8 @@ export async function validateCommand(file: string, out: CommandOutput): Promise
     out.error(`cannot read ${file}: ${(error as Error).message}`);
     return EXIT.invalid;
   }
-  const result = parseCampaign(text, { format: file.endsWith('.json') ? 'json' : 'yaml' });
+  const templates = new TemplateLibrary();
+  const result = parseCampaign(text, { format: file.endsWith('.json') ? 'json' : 'yaml', templateExists: (name) => templates.has(name) });
   if (!result.ok) {
     for (const error of result.errors) out.error(`${file}: ${formatCampaignError(error)}`);
     out.error(`${result.errors.length} problem${result.errors.length === 1 ? '' : 's'} found`);

@@ -61,6 +61,22 @@ describe('campaigns', () => {
     expect(await tableCounts(api.db)).toEqual(before);
   });
 
+  it('refuses a campaign naming an email template that does not exist, at its path and line', async () => {
+    const before = await tableCounts(api.db);
+    const misspelt = yaml.replace('template: case-study, subject: "How Globex', 'template: case-studdy, subject: "How Globex');
+    const response = await postYaml('/v1/campaigns', misspelt);
+    expect(response.statusCode).toBe(422);
+    expect(response.json().error.details).toEqual([
+      {
+        path: 'tracks.cold[1].then[1].email.template',
+        message: 'no email template "case-studdy" (templates/case-studdy.mjml)',
+        line: misspelt.split('\n').findIndex((line) => line.includes('case-studdy')) + 1,
+        column: expect.any(Number),
+      },
+    ]);
+    expect(await tableCounts(api.db)).toEqual(before);
+  });
+
   it('launches, pauses, resumes and archives, telling the engine; refuses impossible changes with 409', async () => {
     const id = 'saas-whitepaper-nurture';
     const action = (name: string) => api.call({ method: 'POST', url: `/v1/campaigns/${id}/${name}` });

@@ -31,6 +31,14 @@ describe('nurture validate', () => {
     expect(r.stderr).toContain('tracks.cold[0].wait (line 10): expected a duration like 5d');
   });
 
+  it('names an email template that does not exist', async () => {
+    const file = join(tmpdir(), `no-template-${process.pid}.yaml`);
+    await writeFile(file, 'id: x\nname: X\nfrom: { email: a@b.c }\nentry: { on: page.viewed }\nconsent: marketing_email\nscoring: { fit: [] }\nstages: { warm: 10, hot: 20 }\ntracks:\n  cold:\n    - email: { template: welcom, subject: Hi }\n');
+    const r = await run('validate', file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('tracks.cold[0].email.template (line 10): no email template "welcom" (templates/welcom.mjml)');
+  });
+
   it('exits 2 on a usage error', async () => {
     expect((await run('validate')).code).toBe(2);
   });
