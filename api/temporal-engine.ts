@@ -47,13 +47,24 @@ export async function leadSnapshot(pool: Pool, leadId: string): Promise<LeadSnap
   };
 }
 
+/** An enrolment's row while it is open (written before its workflow starts: see recordStart). */
+interface OpenEnrolment {
+  workflow_id: string;
+  campaign_id: string;
+  campaign_version: number;
+  lead_id: string;
+}
+
 export function createTemporalEngine(options: { client: Client; pool: Pool; taskQueue: string }): Engine {
   const { client, pool, taskQueue } = options;
 
-  const openEnrolments = async (where: string, value: string) =>
-    (await pool.query<{ workflow_id: string }>(`SELECT workflow_id FROM enrolments WHERE ${where} = $1 AND ended_at IS NULL`, [value])).rows.map(
-      (row) => row.workflow_id,
-    );
+  const openEnrolments = async (where: 'lead_id' | 'campaign_id', value: string) =>
+    (
+      await pool.query<OpenEnrolment>(
+        `SELECT workflow_id, campaign_id, campaign_version, lead_id FROM enrolments WHERE ${where} = $1 AND ended_at IS NULL`,
+        [value],
+      )
+    ).rows;
 
   /**
    * Writes the open enrolment's row before its workflow starts (the workflow's own
@@ -72,7 +83,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
    * then this event starts it, with the version the row names; one that has closed meanwhile is
    * no longer interested.
    */
-  async function signalEnrolment(row: { workflow_id: string; campaign_id: string; campaign_version: number; lead_id: string }, event: LeadEvent) {
+  async function signalEnrolment(row: OpenEnrolment, event: LeadEvent) {
     const handle = client.workflow.getHandle(row.workflow_id);
     try {
       await handle.signal(leadEventSignal, event);
@@ -127,12 +138,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
 
   return {
     async deliverEvent(leadId: string, event: LeadEvent) {
-      const open = (
-        await pool.query<{ workflow_id: string; campaign_id: string; campaign_version: number; lead_id: string }>(
-          'SELECT workflow_id, campaign_id, campaign_version, lead_id FROM enrolments WHERE lead_id = $1 AND ended_at IS NULL',
-          [leadId],
-        )
-      ).rows;
+      const open = await openEnrolments('lead_id', leadId);
       await Promise.all(open.map((row) => signalEnrolment(row, event)));
       const running = open.map((row) => row.workflow_id);
 
@@ -190,7 +196,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
 
     async consentChanged(leadId: string, purpose: string, granted: boolean) {
       const running = await openEnrolments('lead_id', leadId);
-      await Promise.all(running.map((id) => tolerant(client.workflow.getHandle(id).signal(consentSignal, { purpose, granted }))));
+      await Promise.all(running.map((row) => tolerant(client.workflow.getHandle(row.workflow_id).signal(consentSignal, { purpose, granted }))));
     },
 
     async salesResponse(handoffId: string, outcome: SalesOutcome, note?: string) {
@@ -211,8 +217,8 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
     async campaignStatusChanged(campaignId: string, status: 'active' | 'paused' | 'archived') {
       const running = await openEnrolments('campaign_id', campaignId);
       await Promise.all(
-        running.map((id) => {
-          const handle = client.workflow.getHandle(id);
+        running.map((row) => {
+          const handle = client.workflow.getHandle(row.workflow_id);
           if (status === 'paused') return tolerant(handle.signal(pauseSignal));
           if (status === 'active') return tolerant(handle.signal(resumeSignal));
           return tolerant(handle.signal(exitSignal, { reason: 'campaign archived' }));

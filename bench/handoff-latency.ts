@@ -30,13 +30,14 @@ import { max, quantile } from 'simple-statistics';
 import { formatCampaignError, isWindowOpen, parseCampaign, windowZone, type LeadEvent } from '../campaign';
 import type { Engine } from '../api/engine';
 import { createTemporalEngine } from '../api/temporal-engine';
+import { loadDemoSalesTeam } from '../cli/demo';
+import { StopList } from '../cli/stop-list';
 import { saveCampaignVersion, setCampaignStatus } from '../db/campaigns';
 import { recordConsent } from '../db/consent';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded';
 import { upsertLead } from '../db/leads';
 import { migrate } from '../db/migrate';
 import { createPool, type Pool } from '../db/pool';
-import { upsertSalesPool, upsertSalesRep } from '../db/sales-team';
 import { temporalForTests } from '../devserver/servers';
 import { startMailer, type Mailer } from '../mail/mailer';
 import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../mail/smtp-sink';
@@ -113,26 +114,8 @@ async function waitUntil(what: string, timeoutMs: number, check: () => Promise<b
 export async function main(options: { leads: number; concurrency: number }): Promise<boolean> {
   const { leads, concurrency } = options;
   // Every server and client started is stopped in reverse order, also after a failed start-up.
-  const closers: { name: string; close: () => Promise<unknown> | void }[] = [];
-  let cleaned: Promise<void> | undefined;
-  const cleanUp = () =>
-    (cleaned ??= (async () => {
-      for (const { name, close } of closers.reverse()) {
-        // Bounded, so that one stuck piece (a worker whose server died first on Ctrl-C) does not
-        // keep the others running.
-        let timer: NodeJS.Timeout | undefined;
-        try {
-          await Promise.race([
-            close(),
-            new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CLOSE_WAIT_MS / 1000} s`)), CLOSE_WAIT_MS))),
-          ]);
-        } catch (error) {
-          console.error(`  clean-up: ${name} failed: ${(error as Error).message}`);
-        } finally {
-          clearTimeout(timer);
-        }
-      }
-    })());
+  const closers = new StopList(CLOSE_WAIT_MS, (message) => console.error(`  clean-up: ${message}`));
+  const cleanUp = () => closers.stopAll();
   const interrupted = (signal: NodeJS.Signals) => {
     console.error(`\n${signal}: stopping the servers`);
     void cleanUp().finally(() => process.exit(130));
@@ -159,7 +142,7 @@ export async function main(options: { leads: number; concurrency: number }): Pro
     const templates = await TemplateLibrary.load();
 
     const dir = await mkdtemp(join(tmpdir(), 'nurture-bench-handoff-'));
-    closers.push({ name: 'temporary directory', close: () => rm(dir, { recursive: true, force: true }) });
+    closers.add('temporary directory', () => rm(dir, { recursive: true, force: true }));
     // On a terminal's Ctrl-C the servers get the SIGINT themselves and stop; this process may
     // then crash (the mailer's LISTEN connection dies) or be killed by tsx before its clean-up
     // ran. An 'exit' handler still removes the database files in the first case.
@@ -167,15 +150,15 @@ export async function main(options: { leads: number; concurrency: number }): Pro
     // Started together, as the harness does; each is registered for clean-up as soon as it is up.
     const [envResult, databaseResult, sinkResult] = await Promise.allSettled([
       temporalForTests('dev').then((env) => {
-        closers.push({ name: 'Temporal dev server', close: () => env.teardown() });
+        closers.add('Temporal dev server', () => env.teardown());
         return env;
       }),
       startEmbeddedPostgres({ dataDir: join(dir, 'data'), persistent: false }).then((database: EmbeddedDatabase) => {
-        closers.push({ name: 'embedded PostgreSQL', close: () => database.stop() });
+        closers.add('embedded PostgreSQL', () => database.stop());
         return database;
       }),
       startSmtpSink({ keep: 20 * leads + 1_000 }).then((sink) => {
-        closers.push({ name: 'SMTP sink', close: () => sink.close() });
+        closers.add('SMTP sink', () => sink.close());
         return sink;
       }),
     ]);
@@ -187,27 +170,21 @@ export async function main(options: { leads: number; concurrency: number }): Pro
     const databaseUrl = await database.createDatabase('handoff');
     await migrate(databaseUrl);
     const pool = createPool(databaseUrl);
-    closers.push({ name: 'database pool', close: () => pool.end() });
+    closers.add('database pool', () => pool.end());
     const transport = createTransport(sink.url, { pooled: true });
-    closers.push({ name: 'SMTP transport', close: () => transport.close() });
+    closers.add('SMTP transport', () => transport.close());
     const mailer = startMailer({ pool, databaseUrl, transport, completer: temporalCompleter(env.client), pollMs: 200 });
-    closers.push({ name: 'mailer', close: () => mailer.stop() });
+    closers.add('mailer', () => mailer.stop());
     const taskQueue = `bench-handoff-${process.pid}`;
     const worker = await createNurtureWorker({ connection: env.nativeConnection, taskQueue, pool, config: TEST_CONFIG, templates, workflowBundle: bundle });
     const running = worker.run();
-    closers.push({
-      name: 'worker',
-      close: async () => {
-        worker.shutdown();
-        await running;
-      },
+    closers.add('worker', async () => {
+      worker.shutdown();
+      await running;
     });
     const engine = createTemporalEngine({ client: env.client, pool, taskQueue });
-    // The harness's sales team: two reps share the kanto territory, in turn.
-    await upsertSalesPool(pool, { name: 'sales-japan', managerName: 'Mariko Manager', managerEmail: 'manager@acme.example' });
-    await upsertSalesRep(pool, { email: 'kenji@acme.example', name: 'Kenji Sato', pool: 'sales-japan', territories: ['kanto'] });
-    await upsertSalesRep(pool, { email: 'yui@acme.example', name: 'Yui Tanaka', pool: 'sales-japan', territories: ['kansai'] });
-    await upsertSalesRep(pool, { email: 'ren@acme.example', name: 'Ren Ito', pool: 'sales-japan', territories: ['kanto'] });
+    // The demo's (and the harness's) sales team: two reps share the kanto territory, in turn.
+    await loadDemoSalesTeam(pool);
     return { env, pool, sink, transport, mailer, worker, engine };
   }
 

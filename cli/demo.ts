@@ -20,6 +20,12 @@ export const DEMO_SALES_TEAM = {
   ],
 };
 
+/** The demo's sales team; round-robin turns follow the order the reps are created in. */
+export async function loadDemoSalesTeam(pool: Pool): Promise<void> {
+  await upsertSalesPool(pool, DEMO_SALES_TEAM.pool);
+  for (const rep of DEMO_SALES_TEAM.reps) await upsertSalesRep(pool, rep);
+}
+
 /** Leads around the world, so that some are inside the weekday 09:00–18:00 send window at any hour. */
 export const DEMO_LEADS = [
   { email: 'aiko.suzuki@globex.example', timezone: 'Asia/Tokyo', attributes: { first_name: 'Aiko', last_name: 'Suzuki', company: { name: 'Globex', employees: 250 }, role: 'manager', region: 'kanto' } },
@@ -41,8 +47,7 @@ export async function loadDemo(options: { pool: Pool; app: FastifyInstance; apiK
   if (!parsed.ok) throw new Error(`demo campaign is invalid:\n${parsed.errors.map(formatCampaignError).join('\n')}`);
   const campaign = parsed.campaign;
 
-  await upsertSalesPool(pool, DEMO_SALES_TEAM.pool);
-  for (const rep of DEMO_SALES_TEAM.reps) await upsertSalesRep(pool, rep);
+  await loadDemoSalesTeam(pool);
 
   // A first start launches it; later starts leave a campaign the marketer paused alone.
   const { created } = await saveCampaignVersion(pool, campaign);

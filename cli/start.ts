@@ -19,6 +19,7 @@ import { createLogger, routeTemporalLogs } from '../worker/logger';
 import { startWorkerRuntime, type WorkerRuntime } from '../worker/runtime';
 import { loadDemo } from './demo';
 import { dataDir, readLocalStack, writeLocalStack } from './local-stack';
+import { StopList } from './stop-list';
 
 const config = loadConfig();
 const log = createLogger('nurture', config.logLevel);
@@ -27,25 +28,9 @@ const folder = resolve(dataDir());
 await mkdir(folder, { recursive: true });
 
 // Everything started so far, stopped in reverse order on Ctrl-C or on a failed start.
-const STOP_LIMIT_MS = 15_000;
-const stops: { name: string; stop: () => Promise<unknown> }[] = [];
-let stopping = false;
+const stops = new StopList(15_000, (message, error) => log.warn({ err: error }, message));
 async function stopAll(exitCode: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    for (const { name, stop } of stops.reverse()) {
-      // A part that cannot stop (its server already gone) must not keep the others running.
-      let timer: NodeJS.Timeout | undefined;
-      const limit = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_LIMIT_MS)));
-      try {
-        if ((await Promise.race([stop(), limit])) === 'late') log.warn(`${name} did not stop within ${STOP_LIMIT_MS / 1000} s; going on`);
-      } catch (error) {
-        log.warn({ err: error }, `could not stop ${name} cleanly`);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
-  }
+  await stops.stopAll();
   process.exit(exitCode);
 }
 process.once('SIGINT', () => {
@@ -59,7 +44,7 @@ try {
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
     const database: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: join(folder, 'pg'), port: port(process.env, 'NURTURE_PG_PORT', 0) || undefined });
-    stops.push({ name: 'PostgreSQL', stop: () => database.stop() });
+    stops.add('PostgreSQL', () => database.stop());
     const server = createPool(database.serverUrl, 1);
     const exists = await server.query(`SELECT 1 FROM pg_database WHERE datname = 'nurture'`);
     await server.end();
@@ -67,7 +52,7 @@ try {
   }
   await migrate(databaseUrl);
   const pool: Pool = createPool(databaseUrl);
-  stops.push({ name: 'database pool', stop: () => pool.end() });
+  stops.add('database pool', () => pool.end());
 
   // Temporal.
   let temporal: TestWorkflowEnvironment;
@@ -82,16 +67,16 @@ try {
       uiPort: port(process.env, 'TEMPORAL_UI_PORT', 8233),
     });
   }
-  stops.push({ name: 'Temporal', stop: () => temporal.teardown() });
+  stops.add('Temporal', () => temporal.teardown());
 
   // SMTP: the relay named by SMTP_URL, or a local sink whose messages the web inbox shows.
   let smtpUrl = config.smtpUrl;
   let inbox: Inbox | undefined;
   if (!smtpUrl) {
     const sink: SmtpSink = await startSmtpSink({ port: port(process.env, 'SMTP_SINK_PORT', 2525) });
-    stops.push({ name: 'SMTP sink', stop: () => sink.close() });
+    stops.add('SMTP sink', () => sink.close());
     inbox = await startInbox({ sink, port: port(process.env, 'INBOX_PORT', 1080), file: join(folder, 'inbox.jsonl') });
-    stops.push({ name: 'inbox', stop: () => inbox!.close() });
+    stops.add('inbox', () => inbox!.close());
     smtpUrl = sink.url;
   }
 
@@ -102,14 +87,14 @@ try {
     client: temporal.client,
     log,
   });
-  stops.push({ name: 'worker', stop: () => worker.stop() });
+  stops.add('worker', () => worker.stop());
   worker.done.catch((error) => {
     log.error({ err: error }, 'the worker failed; stopping');
     void stopAll(1);
   });
 
   const api: ApiServer = await startApiServer({ config, pool, client: temporal.client });
-  stops.push({ name: 'API', stop: () => api.close() });
+  stops.add('API', () => api.close());
 
   // A key for the local marketer (dashboard and CLI), kept while it stays valid.
   const previous = await readLocalStack();

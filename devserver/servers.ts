@@ -5,8 +5,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { temporalSettingsFromEnv } from '../worker/temporal-connection';
 
 export const TEMPORAL_CLI = fileURLToPath(new URL('./bin/temporal', import.meta.url));
 export const TEMPORAL_TEST_SERVER = fileURLToPath(new URL('./bin/temporal-test-server', import.meta.url));
@@ -33,16 +33,9 @@ export async function obtainServers(): Promise<void> {
 }
 
 export async function connectToExternal(): Promise<TestWorkflowEnvironment> {
-  const { connectionOptions, namespace } = loadClientConnectConfig();
-  return TestWorkflowEnvironment.createFromExistingServer({
-    address: connectionOptions.address,
-    namespace: namespace ?? 'default',
-    connectionOptions: {
-      apiKey: connectionOptions.apiKey as string | undefined,
-      tls: connectionOptions.tls,
-      metadata: connectionOptions.metadata,
-    },
-  });
+  const { namespace, connection } = temporalSettingsFromEnv();
+  const { address, ...connectionOptions } = connection;
+  return TestWorkflowEnvironment.createFromExistingServer({ address, namespace, connectionOptions });
 }
 
 export interface DevServerOptions {

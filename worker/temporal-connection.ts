@@ -11,14 +11,22 @@ export interface TemporalConnections {
   close(): Promise<void>;
 }
 
-export async function connectToTemporal(options: { native: boolean }): Promise<TemporalConnections> {
+/** Address, credentials and namespace of the Temporal server the environment names. */
+export function temporalSettingsFromEnv() {
   const { connectionOptions, namespace } = loadClientConnectConfig();
-  const settings = {
-    address: connectionOptions.address ?? 'localhost:7233',
-    apiKey: connectionOptions.apiKey as string | undefined,
-    tls: connectionOptions.tls,
-    metadata: connectionOptions.metadata,
+  return {
+    namespace: namespace ?? 'default',
+    connection: {
+      address: connectionOptions.address ?? 'localhost:7233',
+      apiKey: connectionOptions.apiKey as string | undefined,
+      tls: connectionOptions.tls,
+      metadata: connectionOptions.metadata,
+    },
   };
+}
+
+export async function connectToTemporal(options: { native: boolean }): Promise<TemporalConnections> {
+  const { namespace, connection: settings } = temporalSettingsFromEnv();
   const connection = await Connection.connect(settings);
   const native = options.native ? await NativeConnection.connect(settings) : undefined;
   return {
@@ -26,7 +34,7 @@ export async function connectToTemporal(options: { native: boolean }): Promise<T
       if (!native) throw new Error('connectToTemporal: no worker connection was asked for');
       return native;
     },
-    client: new Client({ connection, namespace: namespace ?? 'default' }),
+    client: new Client({ connection, namespace }),
     async close() {
       await Promise.all([connection.close(), native?.close()]);
     },

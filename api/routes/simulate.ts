@@ -1,6 +1,6 @@
 // Dry-run of a campaign: the pure simulator (campaign/simulator.ts, the same one `nurture
 // simulate` runs) over synthetic leads in virtual time, on the campaign's current version. It
-// reads and stores nothing but the definition, so a read key may run it (see app.ts).
+// reads and stores nothing but the definition, so a read key may run it (config.scope below).
 //
 // The simulator runs on the request's thread: the bounds keep the largest run to a few seconds.
 import type { FastifyPluginAsync } from 'fastify';

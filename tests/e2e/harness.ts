@@ -10,6 +10,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { isWindowOpen, nextWindowOpening, parseCampaign, formatCampaignError, type Campaign, type LeadEvent } from '../../campaign';
 import { createTemporalEngine } from '../../api/temporal-engine';
+import { loadDemoSalesTeam } from '../../cli/demo';
 import type { Engine } from '../../api/engine';
 import { saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
 import { recordConsent } from '../../db/consent';
@@ -98,13 +99,8 @@ export async function startHarness(options: { kind?: 'time-skipping' | 'dev'; ta
   });
   const running = worker.run();
   const engine = createTemporalEngine({ client: env.client, pool: db.pool, taskQueue });
-  await db.pool.query(`INSERT INTO sales_pools (name, manager_name, manager_email) VALUES ('sales-japan', 'Mariko Manager', 'manager@acme.example')`);
-  await db.pool.query(
-    `INSERT INTO sales_reps (email, name, pool, territories, created_at) VALUES
-       ('kenji@acme.example', 'Kenji Sato', 'sales-japan', '{kanto}', now()),
-       ('yui@acme.example', 'Yui Tanaka', 'sales-japan', '{kansai}', now() + interval '1 second'),
-       ('ren@acme.example', 'Ren Ito', 'sales-japan', '{kanto}', now() + interval '2 seconds')`,
-  );
+  // Kenji and Ren share the kanto territory, in that turn; Yui has kansai.
+  await loadDemoSalesTeam(db.pool);
 
   const now = async () => (env.supportsTimeSkipping ? env.currentTimeMs() : Date.now());
   let eventCounter = 0;
