@@ -5,23 +5,15 @@
 // finds the row its predecessor wrote.
 import { CompleteAsyncError, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { EmailKind, SendOutcome } from '../campaign';
 import { marketingIneligibility, type FrequencyCap } from '../db/eligibility';
-import { inTransaction, type Db } from '../db/pool';
+import { insertSend, isFinal, lockSend, notifyOutbox, reattachSend, type NewSend } from '../db/email-sends';
+import { getLead } from '../db/leads';
+import { inTransaction, type Db, type Pool } from '../db/pool';
 import { messageIdFor, messageKey } from '../mail/identity';
 import type { Links } from '../mail/links';
 import type { TemplateLibrary } from '../mail/renderer';
 import { chooseVariant, type AbRequest } from './ab-winner';
-
-export type EmailKind = 'step' | 'trigger' | 'sales_notice' | 'sales_reminder' | 'sales_escalation';
-
-export type SendStatus =
-  | 'sent'
-  | 'bounced'
-  | 'failed'
-  | 'unconfirmed'
-  | 'skipped_no_consent'
-  | 'suppressed'
-  | 'capped';
 
 export interface SendEmailRequest {
   /** Unique per email ever: the workflow id and the interpreter's send key. */
@@ -49,15 +41,13 @@ export interface SendEmailRequest {
 }
 
 export interface SendEmailResult {
-  status: SendStatus;
+  status: SendOutcome;
   messageId: string;
   variant?: string;
 }
 
-const FINAL = new Set(['sent', 'bounced', 'failed', 'unconfirmed', 'skipped_no_consent', 'suppressed', 'capped']);
-
 export interface SendDependencies {
-  pool: import('../db/pool').Pool;
+  pool: Pool;
   templates: TemplateLibrary;
   links: Links;
   /** Domain of Message-IDs. */
@@ -69,23 +59,12 @@ export function createSendActivity(deps: SendDependencies) {
     const taskToken = Context.current().info.taskToken;
     const messageId = messageIdFor(request.idempotencyKey, deps.mailDomain);
     const decided = await inTransaction(deps.pool, async (tx) => {
-      const { rows } = await tx.query<{ status: string; variant: string | null }>(
-        'SELECT status, variant FROM email_sends WHERE idempotency_key = $1 FOR UPDATE',
-        [request.idempotencyKey],
-      );
-      const existing = rows[0];
-      if (existing && FINAL.has(existing.status)) {
-        return { status: existing.status as SendStatus, messageId, variant: existing.variant ?? undefined };
-      }
+      const existing = await lockSend(tx, request.idempotencyKey);
+      if (existing && isFinal(existing.status)) return { status: existing.status, messageId, variant: existing.variant ?? undefined };
       if (existing) {
         // An earlier attempt queued it (or the mailer deferred it): hand the row this attempt's token.
-        await tx.query(
-          `UPDATE email_sends SET task_token = $2, next_attempt_at = NULL,
-                  status = CASE status WHEN 'deferred' THEN 'queued' ELSE status END
-           WHERE idempotency_key = $1`,
-          [request.idempotencyKey, Buffer.from(taskToken)],
-        );
-        await tx.query('NOTIFY nurture_outbox');
+        await reattachSend(tx, request.idempotencyKey, Buffer.from(taskToken));
+        await notifyOutbox(tx);
         return undefined;
       }
       return queueNew(tx, request, messageId, Buffer.from(taskToken), deps);
@@ -103,33 +82,28 @@ async function queueNew(
   deps: SendDependencies,
 ): Promise<SendEmailResult | undefined> {
   const requestedAt = new Date(request.requestedAt);
-  const lead = (
-    await tx.query<{ email: string | null; attributes: Record<string, unknown>; timezone: string | null }>(
-      'SELECT email, attributes, timezone FROM leads WHERE id = $1',
-      [request.leadId],
-    )
-  ).rows[0];
+  const lead = await getLead(tx, request.leadId);
   if (!lead) throw ApplicationFailure.nonRetryable(`lead ${request.leadId} does not exist`, 'UnknownLead');
 
   const variant = request.ab ? await chooseVariant(tx, request.campaign, request.ab) : undefined;
   const template = variant?.template ?? request.template;
   const subject = variant?.subject ?? request.subject;
-  const base = {
-    idempotency_key: request.idempotencyKey,
-    message_id: messageId,
-    message_key: messageKey(request.idempotencyKey),
+  const base: Omit<NewSend, 'status' | 'toAddress'> = {
+    idempotencyKey: request.idempotencyKey,
+    messageId,
+    messageKey: messageKey(request.idempotencyKey),
     kind: request.kind,
-    enrolment_id: request.enrolmentId ?? null,
-    campaign_id: request.campaign.id,
-    campaign_version: request.campaign.version,
-    lead_id: request.leadId,
-    step_path: request.stepPath ?? null,
+    enrolmentId: request.enrolmentId ?? null,
+    campaignId: request.campaign.id,
+    campaignVersion: request.campaign.version,
+    leadId: request.leadId,
+    stepPath: request.stepPath ?? null,
     template,
-    ab_test: request.ab?.testKey ?? null,
+    abTest: request.ab?.testKey ?? null,
     variant: variant?.key ?? null,
-    consent_purpose: request.consentPurpose ?? null,
+    consentPurpose: request.consentPurpose ?? null,
     subject,
-    created_at: requestedAt,
+    createdAt: requestedAt,
   };
 
   if (request.consentPurpose) {
@@ -142,18 +116,18 @@ async function queueNew(
       request.idempotencyKey,
     );
     if (refusal) {
-      await insertSend(tx, { ...base, status: refusal, to_address: lead.email });
+      await insertSend(tx, { ...base, status: refusal, toAddress: lead.email });
       return { status: refusal, messageId, variant: variant?.key };
     }
   }
 
   const to = request.to ?? (lead.email ? { email: lead.email, name: displayName(lead.attributes) } : undefined);
   if (!to) {
-    await insertSend(tx, { ...base, status: 'suppressed', to_address: null });
+    await insertSend(tx, { ...base, status: 'suppressed', toAddress: null });
     return { status: 'suppressed', messageId, variant: variant?.key };
   }
 
-  const key = base.message_key;
+  const key = base.messageKey;
   const marketing = Boolean(request.consentPurpose);
   const unsubscribe = marketing ? deps.links.unsubscribe(key, request.leadId) : undefined;
   const rendered = deps.templates.render({
@@ -183,8 +157,8 @@ async function queueNew(
     messageId,
   };
   // The row keeps the subject as the lead saw it (personalised), for timelines and reports.
-  await insertSend(tx, { ...base, subject: rendered.subject, status: 'queued', to_address: to.email, message, task_token: taskToken });
-  await tx.query('NOTIFY nurture_outbox');
+  await insertSend(tx, { ...base, subject: rendered.subject, status: 'queued', toAddress: to.email, message, taskToken });
+  await notifyOutbox(tx);
   return undefined;
 }
 
@@ -212,18 +186,4 @@ function handoffData(handoff: NonNullable<SendEmailRequest['handoff']>, now: num
 function displayName(attributes: Record<string, unknown>): string | undefined {
   const name = [attributes.first_name, attributes.last_name].filter((part) => typeof part === 'string' && part).join(' ');
   return name || undefined;
-}
-
-async function insertSend(tx: Db, row: Record<string, unknown>): Promise<void> {
-  const columns = Object.keys(row);
-  const values = columns.map((column) => {
-    const value = row[column];
-    return value !== null && typeof value === 'object' && !(value instanceof Date) && !Buffer.isBuffer(value)
-      ? JSON.stringify(value)
-      : value;
-  });
-  await tx.query(
-    `INSERT INTO email_sends (${columns.join(', ')}) VALUES (${columns.map((_, i) => `$${i + 1}`).join(', ')})`,
-    values,
-  );
 }

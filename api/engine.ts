@@ -1,7 +1,16 @@
 // What the HTTP API needs from the workflow engine; `temporal-engine.ts` implements it on Temporal.
-import type { LeadEvent } from '../campaign';
+import type { CampaignStatus, LeadEvent, SalesOutcome } from '../campaign';
 
-export type SalesOutcome = 'accepted' | 'not_ready' | 'disqualified' | 'converted';
+/** A request the engine refuses for a reason the caller should hear (HTTP 404 / 409). */
+export class EngineRefusal extends Error {
+  constructor(
+    readonly code: 'not_found' | 'conflict',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineRefusal';
+  }
+}
 
 export interface Engine {
   /** Deliver a stored event to every active enrolment of the lead and start enrolments whose entry trigger it matches. */
@@ -10,8 +19,9 @@ export interface Engine {
   exitEnrolment(workflowId: string, reason: string): Promise<void>;
   enrolmentState(workflowId: string): Promise<unknown | undefined>;
   consentChanged(leadId: string, purpose: string, granted: boolean): Promise<void>;
+  /** Refused (EngineRefusal) when the handoff does not exist (not_found) or the workflow declines the answer (conflict). */
   salesResponse(handoffId: string, outcome: SalesOutcome, note?: string): Promise<void>;
-  campaignStatusChanged(campaignId: string, status: 'active' | 'paused' | 'archived'): Promise<void>;
+  campaignStatusChanged(campaignId: string, status: Exclude<CampaignStatus, 'draft'>): Promise<void>;
   /**
    * Moves a running enrolment to a version of its campaign (the current one when none is given).
    * Accepted once the workflow has queued it; refused (EngineRefusal) when the enrolment or the

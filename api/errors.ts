@@ -1,6 +1,7 @@
 // Every error leaves the API as `{ error: { code, message, details? } }`: 4xx say what was wrong
 // and where; 5xx are logged and say only "internal error" (never a stack trace).
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { EngineRefusal } from './engine';
 
 export class ApiError extends Error {
   constructor(
@@ -44,20 +45,9 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'invalid_json',
 };
 
-/** An error raised by the engine that the caller should hear (EngineRefusal in temporal-engine.ts). */
-function engineRefusal(error: unknown): ApiError | undefined {
-  const code = (error as { code?: unknown })?.code;
-  if (error instanceof Error && error.constructor.name === 'EngineRefusal') {
-    if (code === 'not_found') return new ApiError(404, 'not_found', error.message);
-    if (code === 'conflict') return new ApiError(409, 'conflict', error.message);
-  }
-  return undefined;
-}
-
 export function toApiError(error: FastifyError | Error): ApiError {
   if (error instanceof ApiError) return error;
-  const refusal = engineRefusal(error);
-  if (refusal) return refusal;
+  if (error instanceof EngineRefusal) return error.code === 'not_found' ? new ApiError(404, 'not_found', error.message) : new ApiError(409, 'conflict', error.message);
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const where = fastifyError.validationContext ?? 'request';

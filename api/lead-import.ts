@@ -23,6 +23,8 @@ export interface ImportReport {
   errors: { line: number; reason: string }[];
 }
 
+/** The largest CSV file an import takes. */
+export const IMPORT_LIMIT = 50 * 1024 * 1024;
 export const MAX_REPORTED_ERRORS = 1000;
 const BATCH = 500;
 const EMAIL = /^[^\s@",;<>()[\]\\]+@[^\s@",;<>()[\]\\]+\.[^\s@",;<>()[\]\\]+$/;

@@ -2,9 +2,9 @@
 // (see README "Configuration"); run as many as the traffic needs behind a load balancer.
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
-import { loadConfig } from '../worker/config';
-import { createLogger } from '../worker/logger';
-import { connectToTemporal } from '../worker/temporal-connection';
+import { loadConfig } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
+import { connectToTemporal } from '../runtime/temporal-connection';
 import { startApiServer } from './server';
 
 const config = loadConfig();

@@ -1,10 +1,7 @@
 // The few HTML pages a lead or a sales rep sees (unsubscribe, handoff confirmation). Everything
 // interpolated is escaped; pages are never cached and never framed.
 import type { FastifyReply } from 'fastify';
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
+import { escapeHtml } from '../runtime/html';
 
 export function sendPage(reply: FastifyReply, status: number, title: string, bodyHtml: string): FastifyReply {
   const html = `<!doctype html>

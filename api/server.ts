@@ -3,8 +3,8 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import type { Pool } from '../db/pool';
-import type { Config } from '../worker/config';
-import type { Logger } from '../worker/logger';
+import type { Config } from '../runtime/config';
+import type { Logger } from '../runtime/logger';
 import { buildApi } from './app';
 import { createTemporalEngine } from './temporal-engine';
 

@@ -1,9 +1,11 @@
 // The Engine the API talks to, on Temporal: one workflow per (campaign, lead), reached by id.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { LeadEvent, LeadSnapshot } from '../campaign';
+import type { CampaignStatus, LeadEvent, LeadSnapshot, SalesOutcome } from '../campaign';
 import { holds } from '../campaign/conditions';
 import { campaignsEnteredBy, getCampaignVersion, type CampaignVersion } from '../db/campaigns';
 import { currentConsent } from '../db/consent';
+import { entryHistory, openEnrolment, openEnrolments, recordEnrolmentStart, type OpenEnrolment } from '../db/enrolments';
+import { workflowIdOfHandoff } from '../db/handoffs';
 import { getLead } from '../db/leads';
 import type { Pool } from '../db/pool';
 import {
@@ -18,20 +20,10 @@ import {
   stateQuery,
   type NurtureInput,
 } from '../workflows/nurture';
-import type { Engine, SalesOutcome } from './engine';
+import { EngineRefusal, type Engine } from './engine';
 
 export function workflowIdFor(campaignId: string, leadId: string): string {
   return `nurture:${campaignId}:${leadId}`;
-}
-
-/** A request the engine refuses for a reason the caller should hear (HTTP 404 / 409). */
-export class EngineRefusal extends Error {
-  constructor(
-    readonly code: 'not_found' | 'conflict',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 /** What the interpreter knows of a lead: attributes (plus derived ones), time zone, consent. */
@@ -47,36 +39,12 @@ export async function leadSnapshot(pool: Pool, leadId: string): Promise<LeadSnap
   };
 }
 
-/** An enrolment's row while it is open (written before its workflow starts: see recordStart). */
-interface OpenEnrolment {
-  workflow_id: string;
-  campaign_id: string;
-  campaign_version: number;
-  lead_id: string;
-}
-
 export function createTemporalEngine(options: { client: Client; pool: Pool; taskQueue: string }): Engine {
   const { client, pool, taskQueue } = options;
 
-  const openEnrolments = async (where: 'lead_id' | 'campaign_id', value: string) =>
-    (
-      await pool.query<OpenEnrolment>(
-        `SELECT workflow_id, campaign_id, campaign_version, lead_id FROM enrolments WHERE ${where} = $1 AND ended_at IS NULL`,
-        [value],
-      )
-    ).rows;
-
-  /**
-   * Writes the open enrolment's row before its workflow starts (the workflow's own
-   * recordEnrolment finds it), so that an event arriving a moment later, before the workflow
-   * has run its first activity, finds the enrolment and reaches it.
-   */
+  /** The open row is written before the workflow starts, so that an event a moment later finds it. */
   const recordStart = (version: CampaignVersion, leadId: string, workflowId: string) =>
-    pool.query(
-      `INSERT INTO enrolments (workflow_id, campaign_id, campaign_version, lead_id) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (workflow_id) WHERE ended_at IS NULL DO NOTHING`,
-      [workflowId, version.campaignId, version.version, leadId],
-    );
+    recordEnrolmentStart(pool, { workflowId, campaignId: version.campaignId, campaignVersion: version.version, leadId });
 
   /**
    * Signals an open enrolment. Its workflow may not have started yet (its row is written first):
@@ -84,7 +52,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
    * no longer interested.
    */
   async function signalEnrolment(row: OpenEnrolment, event: LeadEvent) {
-    const handle = client.workflow.getHandle(row.workflow_id);
+    const handle = client.workflow.getHandle(row.workflowId);
     try {
       await handle.signal(leadEventSignal, event);
       return;
@@ -97,10 +65,10 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
     }
-    const [version, lead] = await Promise.all([getCampaignVersion(pool, row.campaign_id, row.campaign_version), leadSnapshot(pool, row.lead_id)]);
+    const [version, lead] = await Promise.all([getCampaignVersion(pool, row.campaignId, row.campaignVersion), leadSnapshot(pool, row.leadId)]);
     if (!version || !lead) return;
     await client.workflow.signalWithStart(nurture, {
-      workflowId: row.workflow_id,
+      workflowId: row.workflowId,
       taskQueue,
       args: [startInput(version, lead)],
       signal: leadEventSignal,
@@ -118,17 +86,12 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
   };
 
   async function mayEnter(version: CampaignVersion, leadId: string, now: number): Promise<boolean> {
-    const { rows } = await pool.query<{ open: boolean; last_end: Date | null }>(
-      `SELECT bool_or(ended_at IS NULL) AS open, max(ended_at) AS last_end, count(*)::int AS n
-       FROM enrolments WHERE campaign_id = $1 AND lead_id = $2`,
-      [version.campaignId, leadId],
-    );
-    const history = rows[0];
-    if (!history?.last_end && !history?.open) return true;
+    const history = await entryHistory(pool, version.campaignId, leadId);
     if (history.open) return false;
+    if (!history.lastEndedAt) return true;
     const entry = version.definition.entry;
     if (entry.reentry === 'always') return true;
-    if (entry.reentry === 'after') return history.last_end!.getTime() + (entry.reentryAfterMs ?? 0) <= now;
+    if (entry.reentry === 'after') return history.lastEndedAt.getTime() + (entry.reentryAfterMs ?? 0) <= now;
     return false;
   }
 
@@ -138,9 +101,9 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
 
   return {
     async deliverEvent(leadId: string, event: LeadEvent) {
-      const open = await openEnrolments('lead_id', leadId);
+      const open = await openEnrolments(pool, { leadId });
       await Promise.all(open.map((row) => signalEnrolment(row, event)));
-      const running = open.map((row) => row.workflow_id);
+      const running = open.map((row) => row.workflowId);
 
       const candidates = await campaignsEnteredBy(pool, event.type);
       if (candidates.length === 0) return;
@@ -195,18 +158,15 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
     },
 
     async consentChanged(leadId: string, purpose: string, granted: boolean) {
-      const running = await openEnrolments('lead_id', leadId);
-      await Promise.all(running.map((row) => tolerant(client.workflow.getHandle(row.workflow_id).signal(consentSignal, { purpose, granted }))));
+      const running = await openEnrolments(pool, { leadId });
+      await Promise.all(running.map((row) => tolerant(client.workflow.getHandle(row.workflowId).signal(consentSignal, { purpose, granted }))));
     },
 
     async salesResponse(handoffId: string, outcome: SalesOutcome, note?: string) {
-      const { rows } = await pool.query<{ workflow_id: string }>(
-        'SELECT e.workflow_id FROM handoffs h JOIN enrolments e ON e.id = h.enrolment_id WHERE h.id = $1',
-        [handoffId],
-      );
-      if (!rows[0]) throw new EngineRefusal('not_found', `handoff ${handoffId} does not exist`);
+      const workflowId = await workflowIdOfHandoff(pool, handoffId);
+      if (!workflowId) throw new EngineRefusal('not_found', `handoff ${handoffId} does not exist`);
       try {
-        await client.workflow.getHandle(rows[0].workflow_id).executeUpdate(salesResponseUpdate, { args: [{ handoffId, outcome, note }] });
+        await client.workflow.getHandle(workflowId).executeUpdate(salesResponseUpdate, { args: [{ handoffId, outcome, note }] });
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) throw new EngineRefusal('conflict', error.cause?.message ?? error.message);
         if (error instanceof WorkflowNotFoundError) throw new EngineRefusal('conflict', `the enrolment of handoff ${handoffId} has ended`);
@@ -214,11 +174,11 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
       }
     },
 
-    async campaignStatusChanged(campaignId: string, status: 'active' | 'paused' | 'archived') {
-      const running = await openEnrolments('campaign_id', campaignId);
+    async campaignStatusChanged(campaignId: string, status: Exclude<CampaignStatus, 'draft'>) {
+      const running = await openEnrolments(pool, { campaignId });
       await Promise.all(
         running.map((row) => {
-          const handle = client.workflow.getHandle(row.workflow_id);
+          const handle = client.workflow.getHandle(row.workflowId);
           if (status === 'paused') return tolerant(handle.signal(pauseSignal));
           if (status === 'active') return tolerant(handle.signal(resumeSignal));
           return tolerant(handle.signal(exitSignal, { reason: 'campaign archived' }));
@@ -227,10 +187,10 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
     },
 
     async migrateEnrolment(workflowId: string, version?: number) {
-      const { rows } = await pool.query<{ campaign_id: string }>('SELECT campaign_id FROM enrolments WHERE workflow_id = $1 AND ended_at IS NULL', [workflowId]);
-      if (!rows[0]) throw new EngineRefusal('not_found', `enrolment ${workflowId} does not exist or has ended`);
-      const target = await getCampaignVersion(pool, rows[0].campaign_id, version);
-      if (!target) throw new EngineRefusal('not_found', `campaign ${rows[0].campaign_id} has no version ${version ?? '(current)'}`);
+      const enrolment = await openEnrolment(pool, workflowId);
+      if (!enrolment) throw new EngineRefusal('not_found', `enrolment ${workflowId} does not exist or has ended`);
+      const target = await getCampaignVersion(pool, enrolment.campaignId, version);
+      if (!target) throw new EngineRefusal('not_found', `campaign ${enrolment.campaignId} has no version ${version ?? '(current)'}`);
       try {
         return await client.workflow
           .getHandle(workflowId)

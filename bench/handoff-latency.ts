@@ -1,7 +1,7 @@
 // Handoff latency: the time from a lead's qualifying event to the sales notice being accepted by
 // SMTP, on Temporal's CLI dev server in real time (no time skipping), with the real worker and
 // activities, the outbox mailer over pooled SMTP, embedded PostgreSQL and the SMTP sink — the
-// engine of tests/e2e/harness.ts. Each of N leads of campaigns/saas-whitepaper-nurture.yaml is
+// worker runtime production runs (worker/runtime.ts). Each of N leads of campaigns/saas-whitepaper-nurture.yaml is
 // brought to just below qualification (score 61: fit 35, download 10, one open, three clicks);
 // then its pricing-page view (+15 → 76, and the pricing-view condition) is delivered through the
 // engine as the API does, `--concurrency` leads at a time, and timed until the sink has the
@@ -15,9 +15,6 @@
 // the sales notice is never held. The bench prints whether the window was open, since during
 // it the setup's marketing emails go out too (the notice is still the first command after the
 // qualifying event).
-
-// First: the worker's INFO logs (state changes, bundling) would bury the figures, as in tests.
-import '../tests/support/quiet-temporal';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,27 +22,29 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, type Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { max, quantile } from 'simple-statistics';
-import { formatCampaignError, isWindowOpen, parseCampaign, windowZone, type LeadEvent } from '../campaign';
+import { formatCampaignError, isWindowOpen, parseCampaign, windowZone } from '../campaign';
 import type { Engine } from '../api/engine';
 import { createTemporalEngine } from '../api/temporal-engine';
 import { loadDemoSalesTeam } from '../cli/demo';
-import { StopList } from '../cli/stop-list';
 import { saveCampaignVersion, setCampaignStatus } from '../db/campaigns';
 import { recordConsent } from '../db/consent';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded';
+import { outboxBacklog } from '../db/email-sends';
+import { openEnrolments, openEnrolmentScores } from '../db/enrolments';
+import { storeEvents } from '../db/events';
 import { upsertLead } from '../db/leads';
 import { migrate } from '../db/migrate';
 import { createPool, type Pool } from '../db/pool';
-import { temporalForTests } from '../devserver/servers';
-import { startMailer, type Mailer } from '../mail/mailer';
-import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../mail/smtp-sink';
+import { campaignStats } from '../db/stats';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../devserver/postgres';
+import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../devserver/smtp-sink';
+import { temporalForTests } from '../devserver/temporal';
 import { TemplateLibrary } from '../mail/renderer';
-import { createTransport, type Transport } from '../mail/transport';
-import { TEST_CONFIG } from '../tests/e2e/config';
-import { temporalCompleter } from '../worker/completer';
-import { createNurtureWorker, WORKFLOWS_PATH } from '../worker/worker';
+import { StopList } from '../runtime/stop-list';
+import { quietTemporalLogs } from '../runtime/temporal-logs';
+import { startWorkerRuntime, type WorkerRuntime } from '../worker/runtime';
+import { WORKFLOWS_PATH } from '../worker/worker';
 
 const DEMO = fileURLToPath(new URL('../campaigns/saas-whitepaper-nurture.yaml', import.meta.url));
 const ZONE = 'Asia/Tokyo';
@@ -55,20 +54,21 @@ const WHOLE_RUN_MS = 6 * 60_000;
 const SETUP_WAIT_MS = 120_000;
 const NOTICE_WAIT_MS = 30_000;
 const CLOSE_WAIT_MS = 10_000;
+/** Links in the notices point here; nothing is served there. */
+const BENCH_CONFIG = {
+  temporalNamespace: 'default',
+  publicUrl: 'http://nurture.bench',
+  linkSecret: 'bench-link-secret',
+  mailDomain: 'nurture.bench',
+  webhookUrl: undefined,
+  webhookSecret: 'bench-webhook-secret',
+};
 
-/**
- * What startHarness({ kind: 'dev' }) builds, assembled here from the same pieces. The harness
- * itself cannot run outside vitest: createTestDatabase needs vitest's `inject`, and
- * tests/support/history.ts (which it imports) takes a named export of the CommonJS
- * @temporalio/proto that plain Node ESM does not provide.
- */
 interface Stack {
   env: TestWorkflowEnvironment;
   pool: Pool;
   sink: SmtpSink;
-  transport: Transport;
-  mailer: Mailer;
-  worker: Worker;
+  runtime: WorkerRuntime;
   engine: Engine;
 }
 
@@ -113,6 +113,8 @@ async function waitUntil(what: string, timeoutMs: number, check: () => Promise<b
 
 export async function main(options: { leads: number; concurrency: number }): Promise<boolean> {
   const { leads, concurrency } = options;
+  // The worker's INFO logs (state changes, planned retries) would bury the figures.
+  quietTemporalLogs();
   // Every server and client started is stopped in reverse order, also after a failed start-up.
   const closers = new StopList(CLOSE_WAIT_MS, (message) => console.error(`  clean-up: ${message}`));
   const cleanUp = () => closers.stopAll();
@@ -171,21 +173,21 @@ export async function main(options: { leads: number; concurrency: number }): Pro
     await migrate(databaseUrl);
     const pool = createPool(databaseUrl);
     closers.add('database pool', () => pool.end());
-    const transport = createTransport(sink.url, { pooled: true });
-    closers.add('SMTP transport', () => transport.close());
-    const mailer = startMailer({ pool, databaseUrl, transport, completer: temporalCompleter(env.client), pollMs: 200 });
-    closers.add('mailer', () => mailer.stop());
     const taskQueue = `bench-handoff-${process.pid}`;
-    const worker = await createNurtureWorker({ connection: env.nativeConnection, taskQueue, pool, config: TEST_CONFIG, templates, workflowBundle: bundle });
-    const running = worker.run();
-    closers.add('worker', async () => {
-      worker.shutdown();
-      await running;
+    const runtime = await startWorkerRuntime({
+      connection: env.nativeConnection,
+      client: env.client,
+      pool,
+      config: { ...BENCH_CONFIG, taskQueue, databaseUrl, smtpUrl: sink.url },
+      templates,
+      workflowBundle: bundle,
+      mailerPollMs: 200,
     });
+    closers.add('worker and mailer', () => runtime.stop());
     const engine = createTemporalEngine({ client: env.client, pool, taskQueue });
-    // The demo's (and the harness's) sales team: two reps share the kanto territory, in turn.
+    // The demo's (and the end-to-end tests') sales team: two reps share the kanto territory, in turn.
     await loadDemoSalesTeam(pool);
-    return { env, pool, sink, transport, mailer, worker, engine };
+    return { env, pool, sink, runtime, engine };
   }
 
   async function run(): Promise<boolean> {
@@ -205,14 +207,9 @@ export async function main(options: { leads: number; concurrency: number }): Pro
     // As the API does: store the event, then deliver it through the engine (harness.event).
     let eventCounter = 0;
     const event = async (leadId: string, type: string, data: Record<string, unknown>) => {
-      const at = Date.now();
-      const sent: LeadEvent = { id: `bench-${++eventCounter}-${type}`, type, at, data, machine: false };
-      const inserted = await e.pool.query(
-        `INSERT INTO events (external_id, lead_id, type, occurred_at, data, machine) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (external_id) DO NOTHING`,
-        [sent.id, leadId, type, new Date(at), JSON.stringify(data), false],
-      );
-      if (inserted.rowCount) await e.engine.deliverEvent(leadId, sent);
+      const id = `bench-${++eventCounter}-${type}`;
+      const { inserted } = await storeEvents(e.pool, [{ externalId: id, leadId, type, occurredAt: new Date(), data }]);
+      for (const stored of inserted) await e.engine.deliverEvent(leadId, { id, type, at: stored.occurredAt.getTime(), data, machine: false });
     };
     // Unique and never a prefix of another, so the subject match is exact.
     const nameOf = (i: number) => `Bench Lead${String(i).padStart(6, '0')}`;
@@ -235,10 +232,7 @@ export async function main(options: { leads: number; concurrency: number }): Pro
       await event(lead.id, 'asset.downloaded', { asset: 'whitepaper' }); // enrols: 35 fit + 10
       // The engine signals only enrolments it finds in the database, and the workflow records
       // its own a moment after signal-with-start: an event sent before that would be dropped.
-      await waitUntil(`enrolment of ${nameOf(i)}`, SETUP_WAIT_MS, async () => {
-        const { rowCount } = await e.pool.query('SELECT 1 FROM enrolments WHERE lead_id = $1 AND ended_at IS NULL', [lead.id]);
-        return Boolean(rowCount);
-      });
+      await waitUntil(`enrolment of ${nameOf(i)}`, SETUP_WAIT_MS, async () => (await openEnrolments(e.pool, { leadId: lead.id })).length > 0);
       await event(lead.id, 'email.opened', { template: 'welcome' }); // +1
       for (let click = 0; click < 3; click++) await event(lead.id, 'email.clicked', { template: 'welcome', url: `https://acme.example/guide?c=${click}` }); // +5 each
     });
@@ -246,20 +240,20 @@ export async function main(options: { leads: number; concurrency: number }): Pro
     // measured phase starts from a quiet engine.
     try {
       await waitUntil('setup (every enrolment at score 61, outbox empty)', SETUP_WAIT_MS, async () => {
-        const { rows } = await e.pool.query<{ ready: number; pending: number }>(
-          `SELECT (SELECT count(*)::int FROM enrolments WHERE score > 60 AND score < 75) AS ready,
-                  (SELECT count(*)::int FROM email_sends WHERE status IN ('queued', 'sending')) AS pending`,
-        );
-        return rows[0]!.ready === total && rows[0]!.pending === 0;
+        const ready = (await openEnrolmentScores(e.pool, campaign.id)).filter((score) => score > 60 && score < 75).length;
+        return ready === total && (await outboxBacklog(e.pool)) === 0;
       });
     } catch (error) {
       // Say where the leads are, so a failed setup can be understood.
-      const enrolments = await e.pool.query(`SELECT status, stage, round(score::numeric, 2) AS score, count(*)::int AS n FROM enrolments GROUP BY 1, 2, 3 ORDER BY n DESC`);
-      const sends = await e.pool.query(`SELECT kind, status, count(*)::int AS n FROM email_sends GROUP BY 1, 2 ORDER BY n DESC`);
-      throw new Error(`${(error as Error).message}\n  enrolments: ${JSON.stringify(enrolments.rows)}\n  email_sends: ${JSON.stringify(sends.rows)}`);
+      const scores = await openEnrolmentScores(e.pool, campaign.id);
+      const { funnel } = await campaignStats(e.pool, campaign.id);
+      throw new Error(
+        `${(error as Error).message}\n  enrolments by status ${JSON.stringify(funnel.by_status)}, by stage ${JSON.stringify(funnel.by_stage)}; ` +
+          `scores ${JSON.stringify(scores.slice(0, 40))}…\n  emails queued or sending: ${await outboxBacklog(e.pool)}`,
+      );
     }
-    await e.mailer.idle();
-    const early = (await e.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM handoffs')).rows[0]!.n;
+    await e.runtime.mailer.idle();
+    const early = (await campaignStats(e.pool, campaign.id)).sla.handoffs;
     if (early > 0) throw new Error(`${early} leads qualified during the setup; the bench would time nothing`);
     const marketingInSetup = e.sink.messages.length;
     console.log(
@@ -287,14 +281,14 @@ export async function main(options: { leads: number; concurrency: number }): Pro
       const arrived = arrival(e.sink, (m) => m.subject === subject, NOTICE_WAIT_MS, `direct send ${label}`);
       const t0 = performance.now();
       try {
-        await e.transport.send({
+        await e.runtime.transport.send({
           from: `"${campaign.from.name}" <${campaign.from.email}>`,
           to: original.to[0]!,
           subject,
           html: original.html,
           text: original.text,
           headers: {},
-          messageId: `<bench-${label.replace(/\W/g, '-')}.${process.pid}@${TEST_CONFIG.mailDomain}>`,
+          messageId: `<bench-${label.replace(/\W/g, '-')}.${process.pid}@${BENCH_CONFIG.mailDomain}>`,
         });
       } catch (error) {
         arrived.cancel();

@@ -3,7 +3,7 @@
 // email, as a mailer without pooling would do. Each new connection pays smtp-server's 100 ms
 // greeting delay (its early-talker check), much like a real MTA's greeting and TLS setup.
 import { fileURLToPath } from 'node:url';
-import { startSmtpSink, type SmtpSink } from '../mail/smtp-sink';
+import { startSmtpSink, type SmtpSink } from '../devserver/smtp-sink';
 import { createTransport, type OutgoingMessage, type Transport } from '../mail/transport';
 
 function email(n: number): OutgoingMessage {

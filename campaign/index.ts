@@ -1,6 +1,9 @@
 // The campaign core's public API. Workflows import `./interpreter` directly, which keeps
 // YAML parsing and the holiday tables out of the workflow bundle.
 export * from './types';
+export * from './sales-answers';
+export * from './campaign-status';
+export { unreachable } from './unreachable';
 export { parseCampaign, validateCampaign, campaignHash, formatCampaignError, type CampaignResult } from './parse';
 export type { CompileOptions } from './schema';
 export { initialState, step, stepInPlace, describeState, currentScore, type EnrolmentState, type StateView } from './interpreter';

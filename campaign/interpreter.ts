@@ -6,15 +6,18 @@ import { assignVariant } from './ab';
 import { addBusinessTime, isWindowOpen, nextTimeOfDay, nextWindowOpening, windowZone } from './calendar';
 import { holds } from './conditions';
 import { eventPoints, fitPoints, pruneBehaviour, scoreBreakdown, type BehaviourPoints } from './scoring';
+import { acceptsAnswer, type HandoffStatus, type SalesOutcome } from './sales-answers';
 import { nextStage, stageThreshold } from './stages';
-import type { Campaign, Command, Input, LeadEvent, LeadSnapshot, ScoreItem, Stage, Step } from './types';
+import type { Campaign, Command, Input, LeadEvent, LeadSnapshot, ScoreItem, SendOutcome, Stage, Step } from './types';
+import { unreachable } from './unreachable';
 
 /** A position in a track: indexes into nested blocks, e.g. [2, 'then', 0]. */
 export type StepPath = (number | 'then' | 'else')[];
 
 export interface HandoffState {
   key: string;
-  status: 'pending' | 'accepted' | 'not_ready';
+  /** A disqualified or converted handoff ends the enrolment, so its state stays in one of these. */
+  status: Extract<HandoffStatus, 'pending' | 'accepted' | 'not_ready'>;
   at: number;
   firstContactDue: number;
   remindAt: number;
@@ -218,6 +221,8 @@ class Run {
         this.note(`moved from campaign version ${input.fromVersion} to ${input.toVersion}`);
         this.wake();
         break;
+      default:
+        unreachable(input, 'input');
     }
     this.evaluate();
     this.runTrack();
@@ -302,7 +307,7 @@ class Run {
     if (h.status === 'not_ready' && h.recycleAt !== undefined && this.now >= h.recycleAt) this.recycle();
   }
 
-  private sendResult(sendKey: string, status: string, variant?: string) {
+  private sendResult(sendKey: string, status: SendOutcome, variant?: string) {
     const s = this.s;
     const send = s.sends.find((candidate) => candidate.key === sendKey);
     if (send) {
@@ -316,25 +321,32 @@ class Run {
     }
   }
 
-  private salesResponse(handoffKey: string, outcome: 'accepted' | 'not_ready' | 'disqualified' | 'converted') {
+  private salesResponse(handoffKey: string, outcome: SalesOutcome) {
     const s = this.s;
     const h = s.handoff;
     const config = this.c.handoff;
-    if (!h || h.key !== handoffKey || !config) return;
+    // An answer the handoff does not take (the same one twice, one to a closed handoff) changes nothing.
+    if (!h || h.key !== handoffKey || !config || !acceptsAnswer(h.status, outcome)) return;
     this.note(`sales answered ${outcome}`);
     // Sales has the lead now: a trigger email still waiting for the window or the cap is dropped.
     s.pendingTriggers = [];
-    if (outcome === 'accepted' && h.status === 'pending') {
-      h.status = 'accepted';
-      if (config.sla.outcomeMs !== undefined) h.outcomeDue = this.now + config.sla.outcomeMs;
-    } else if (outcome === 'not_ready' && h.status !== 'not_ready') {
-      // (A repeated "not ready" does not push the recycle date back.)
-      if (config.onNotReady.action === 'exit') return this.exit('not_ready');
-      h.status = 'not_ready';
-      h.recycleAt = this.now + config.onNotReady.afterMs;
-      s.waiting = undefined;
-    } else if (outcome === 'disqualified' || outcome === 'converted') {
-      this.exit(outcome);
+    switch (outcome) {
+      case 'accepted':
+        h.status = 'accepted';
+        if (config.sla.outcomeMs !== undefined) h.outcomeDue = this.now + config.sla.outcomeMs;
+        break;
+      case 'not_ready':
+        if (config.onNotReady.action === 'exit') return this.exit('not_ready');
+        h.status = 'not_ready';
+        h.recycleAt = this.now + config.onNotReady.afterMs;
+        s.waiting = undefined;
+        break;
+      case 'disqualified':
+      case 'converted':
+        this.exit(outcome);
+        break;
+      default:
+        unreachable(outcome, 'sales outcome');
     }
   }
 
@@ -514,6 +526,8 @@ class Run {
         case 'exit':
           this.exit(current.reason);
           return;
+        default:
+          unreachable(current, 'step');
       }
     }
   }

@@ -3,7 +3,8 @@
 // (JSON) overrides the documented defaults section by section and is checked like a campaign:
 // every problem names its path.
 import { isValidTimeZone } from './calendar';
-import type { CampaignError, SalesOutcome, Stage } from './types';
+import type { SalesOutcome } from './sales-answers';
+import type { CampaignError, Stage } from './types';
 
 export interface Weighted<T> {
   values: T[];

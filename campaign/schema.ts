@@ -6,7 +6,7 @@ import { CONDITION_FUNCTIONS, conditionProblem } from './conditions';
 import { businessDayMs } from './calendar';
 import { parseBusinessDuration, parseDuration } from './duration';
 import { knownHolidayCountry, publicHolidayDates } from './holidays';
-import type { AbSettings, Campaign, CampaignError, HandoffConfig, SendWindow, Stage, Step, Trigger, Variant } from './types';
+import type { AbSettings, AssignmentRule, Campaign, CampaignError, HandoffConfig, SendWindow, Stage, Step, Trigger, Variant } from './types';
 import { STAGES } from './types';
 
 type Raw = Record<string, unknown>;
@@ -526,7 +526,7 @@ function handoffOf(check: Checker, value: unknown, window: SendWindow | undefine
   if (raw.on_disqualified !== undefined && raw.on_disqualified !== 'exit') check.fail('handoff.on_disqualified', 'expected exit');
   if (!pool || !strategy || !template || firstContact === undefined || remindBeforeMs === undefined || !onNotReady) return undefined;
   return {
-    assign: { strategy: strategy as 'round_robin' | 'territory', pool, ...(territoryBy && { territoryBy }) },
+    assign: { strategy: strategy as AssignmentRule['strategy'], pool, ...(territoryBy && { territoryBy }) },
     notify: { template, webhook: notify.webhook === true },
     sla: { firstContactBusinessMs: firstContact, remindBeforeMs, ...(outcomeMs !== undefined && { outcomeMs }), escalateTo },
     onNotReady,

@@ -5,6 +5,7 @@ import { evaluateAbTest, type VariantStats } from './ab-test';
 import { initialState, stepInPlace, type EnrolmentState } from './interpreter';
 import { DEFAULT_PROFILE, type SimulationProfile, type Weighted } from './profile';
 import type { Campaign, Command, Input, LeadSnapshot } from './types';
+import { unreachable } from './unreachable';
 
 export interface StepStats {
   sent: number;
@@ -199,8 +200,11 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
             if (command.reason === 'unsubscribed') result.funnel.unsubscribed++;
             if (command.reason === 'converted') result.funnel.converted++;
             break;
+          case 'sales_reminder':
+          case 'sales_escalation':
+            break; // mail to sales: nothing the funnel counts
           default:
-            break;
+            unreachable(command, 'command');
         }
       }
     };

@@ -1,6 +1,7 @@
 // The campaign language's compiled form and the interpreter's inputs and outputs. A `Campaign`
 // is plain JSON (durations in ms, holidays expanded to dates, conditions kept as source text)
 // so that it can be stored as an immutable version and passed to a workflow as it is.
+import type { SalesOutcome } from './sales-answers';
 
 export type Stage = 'cold' | 'warm' | 'hot';
 export const STAGES: readonly Stage[] = ['cold', 'warm', 'hot'];
@@ -122,8 +123,24 @@ export interface SendWindow {
   holidays?: { country: string; dates: string[] };
 }
 
+/** Who gets a handoff: the reps of a pool, in turn, optionally only those of the lead's territory. */
+export interface AssignmentRule {
+  /** Reps of this pool share the leads. */
+  pool: string;
+  /** 'round_robin': in turn within the pool; 'territory': in turn among reps whose territory matches. */
+  strategy: 'round_robin' | 'territory';
+  /** Lead attribute naming the territory, e.g. 'region' (dots reach into objects). */
+  territoryBy?: string;
+}
+
+/** A sales rep or manager, as mail addresses them. */
+export interface Person {
+  name: string;
+  email: string;
+}
+
 export interface HandoffConfig {
-  assign: { strategy: 'round_robin' | 'territory'; pool: string; territoryBy?: string };
+  assign: AssignmentRule;
   notify: { template: string; webhook: boolean };
   sla: {
     /** First contact due after this much business time (ms of working time). */
@@ -184,15 +201,22 @@ export interface LeadEvent {
   machine?: boolean;
 }
 
-export type SendResultStatus = 'sent' | 'skipped_no_consent' | 'suppressed' | 'capped' | 'bounced' | 'failed' | 'unconfirmed';
-export type SalesOutcome = 'accepted' | 'not_ready' | 'disqualified' | 'converted';
+/** What became of an email: its final status (an email still queued or being sent has none yet). */
+export const SEND_OUTCOMES = ['sent', 'bounced', 'failed', 'unconfirmed', 'skipped_no_consent', 'suppressed', 'capped'] as const;
+export type SendOutcome = (typeof SEND_OUTCOMES)[number];
+
+/** Marketing email (step, trigger) goes to the lead with consent; sales mail goes to reps and managers. */
+export type EmailKind = 'step' | 'trigger' | 'sales_notice' | 'sales_reminder' | 'sales_escalation';
+
+/** An enrolment as reports see it. */
+export type EnrolmentStatus = 'active' | 'paused' | 'handed_off' | 'exited';
 
 export type Input =
   | { type: 'start' }
   | { type: 'event'; event: LeadEvent }
   | { type: 'wake' }
   | { type: 'consent'; purpose: string; granted: boolean }
-  | { type: 'send_result'; sendKey: string; status: SendResultStatus; variant?: string }
+  | { type: 'send_result'; sendKey: string; status: SendOutcome; variant?: string }
   | { type: 'sales_response'; handoffKey: string; outcome: SalesOutcome; note?: string }
   | { type: 'pause' }
   | { type: 'resume' }
@@ -218,7 +242,7 @@ export type Command =
   | {
       type: 'send';
       sendKey: string;
-      kind: 'step' | 'trigger';
+      kind: Extract<EmailKind, 'step' | 'trigger'>;
       stepPath: string;
       template: string;
       subject: string;

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { parseCampaign, formatCampaignError } from '../campaign';
-import { saveCampaignVersion, setCampaignStatus } from '../db/campaigns';
+import { getCampaign, saveCampaignVersion, setCampaignStatus } from '../db/campaigns';
 import type { Pool } from '../db/pool';
 import { upsertSalesPool, upsertSalesRep } from '../db/sales-team';
 
@@ -51,8 +51,7 @@ export async function loadDemo(options: { pool: Pool; app: FastifyInstance; apiK
 
   // A first start launches it; later starts leave a campaign the marketer paused alone.
   const { created } = await saveCampaignVersion(pool, campaign);
-  const { rows } = await pool.query<{ status: string }>('SELECT status FROM campaigns WHERE id = $1', [campaign.id]);
-  if (created && rows[0]?.status === 'draft') await setCampaignStatus(pool, campaign.id, 'active');
+  if (created && (await getCampaign(pool, campaign.id))?.status === 'draft') await setCampaignStatus(pool, campaign.id, 'active');
 
   for (const lead of DEMO_LEADS) {
     const { lead: stored } = await call(app, apiKey, 'PUT', '/v1/leads', lead);

@@ -8,18 +8,19 @@ import { join, resolve } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startApiServer, type ApiServer } from '../api/server';
 import { createApiKey, verifyApiKey } from '../db/api-keys';
-import { startEmbeddedPostgres, type EmbeddedDatabase } from '../db/embedded';
-import { migrate } from '../db/migrate';
+import { ensureDatabase, migrate } from '../db/migrate';
 import { createPool, type Pool } from '../db/pool';
-import { connectToExternal, obtainServers, startDevServer, usesExternalTemporal } from '../devserver/servers';
-import { startInbox, type Inbox } from '../mail/inbox';
-import { startSmtpSink, type SmtpSink } from '../mail/smtp-sink';
-import { loadConfig, port } from '../worker/config';
-import { createLogger, routeTemporalLogs } from '../worker/logger';
+import { startInbox, type Inbox } from '../devserver/inbox';
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../devserver/postgres';
+import { startSmtpSink, type SmtpSink } from '../devserver/smtp-sink';
+import { connectToExternal, obtainServers, startDevServer, usesExternalTemporal } from '../devserver/temporal';
+import { loadConfig, port } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
+import { StopList } from '../runtime/stop-list';
+import { routeTemporalLogs } from '../runtime/temporal-logs';
 import { startWorkerRuntime, type WorkerRuntime } from '../worker/runtime';
 import { loadDemo } from './demo';
 import { dataDir, readLocalStack, writeLocalStack } from './local-stack';
-import { StopList } from './stop-list';
 
 const config = loadConfig();
 const log = createLogger('nurture', config.logLevel);
@@ -45,10 +46,7 @@ try {
   if (!databaseUrl) {
     const database: EmbeddedDatabase = await startEmbeddedPostgres({ dataDir: join(folder, 'pg'), port: port(process.env, 'NURTURE_PG_PORT', 0) || undefined });
     stops.add('PostgreSQL', () => database.stop());
-    const server = createPool(database.serverUrl, 1);
-    const exists = await server.query(`SELECT 1 FROM pg_database WHERE datname = 'nurture'`);
-    await server.end();
-    databaseUrl = exists.rowCount ? database.urlFor('nurture') : await database.createDatabase('nurture');
+    databaseUrl = await ensureDatabase(database.serverUrl, 'nurture');
   }
   await migrate(databaseUrl);
   const pool: Pool = createPool(databaseUrl);
@@ -81,10 +79,10 @@ try {
   }
 
   const worker: WorkerRuntime = await startWorkerRuntime({
-    config: { ...config, databaseUrl, smtpUrl },
-    pool,
     connection: temporal.nativeConnection,
     client: temporal.client,
+    pool,
+    config: { ...config, databaseUrl, smtpUrl },
     log,
   });
   stops.add('worker', () => worker.stop());

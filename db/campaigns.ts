@@ -1,9 +1,17 @@
 // Campaigns and their immutable versions. Saving the same content again returns the version
 // that already has it, so re-deploying a file is harmless.
-import { campaignHash, type Campaign } from '../campaign';
-import { inTransaction, type Pool } from './pool';
+import { campaignHash, type Campaign, type CampaignStatus } from '../campaign';
+import { inTransaction, type Db, type Pool } from './pool';
 
-export type CampaignStatus = 'draft' | 'active' | 'paused' | 'archived';
+/** A campaign's row as the API shows it. */
+export interface CampaignRow {
+  id: string;
+  name: string;
+  status: CampaignStatus;
+  current_version: number | null;
+  created_at: Date;
+  updated_at: Date;
+}
 
 export interface CampaignVersion {
   campaignId: string;
@@ -40,27 +48,46 @@ export async function saveCampaignVersion(pool: Pool, campaign: Campaign, source
   });
 }
 
-export async function getCampaignVersion(pool: Pool, campaignId: string, version?: number): Promise<CampaignVersion | undefined> {
-  const { rows } = await pool.query(
+export async function getCampaignVersion(db: Db, campaignId: string, version?: number): Promise<CampaignVersion | undefined> {
+  const { rows } = await db.query(
     `SELECT v.* FROM campaign_versions v JOIN campaigns c ON c.id = v.campaign_id
      WHERE v.campaign_id = $1 AND v.version = COALESCE($2, c.current_version)`,
     [campaignId, version ?? null],
   );
-  const row = rows[0];
-  return row && { campaignId: row.campaign_id, version: row.version, contentHash: row.content_hash, definition: row.definition, createdAt: row.created_at };
+  return rows[0] && toVersion(rows[0]);
 }
 
-export async function setCampaignStatus(pool: Pool, campaignId: string, status: CampaignStatus): Promise<boolean> {
-  const { rowCount } = await pool.query('UPDATE campaigns SET status = $2, updated_at = now() WHERE id = $1', [campaignId, status]);
+export async function setCampaignStatus(db: Db, campaignId: string, status: CampaignStatus): Promise<boolean> {
+  const { rowCount } = await db.query('UPDATE campaigns SET status = $2, updated_at = now() WHERE id = $1', [campaignId, status]);
   return rowCount === 1;
 }
 
+export async function getCampaign(db: Db, campaignId: string): Promise<CampaignRow | undefined> {
+  const { rows } = await db.query<CampaignRow>('SELECT id, name, status, current_version, created_at, updated_at FROM campaigns WHERE id = $1', [campaignId]);
+  return rows[0];
+}
+
+export async function listCampaigns(db: Db): Promise<CampaignRow[]> {
+  const { rows } = await db.query<CampaignRow>('SELECT id, name, status, current_version, created_at, updated_at FROM campaigns ORDER BY created_at, id');
+  return rows;
+}
+
+/** Every version of the campaign, oldest first (without the definitions). */
+export async function listCampaignVersions(db: Db, campaignId: string): Promise<{ version: number; content_hash: string; created_at: Date }[]> {
+  const { rows } = await db.query('SELECT version, content_hash, created_at FROM campaign_versions WHERE campaign_id = $1 ORDER BY version', [campaignId]);
+  return rows;
+}
+
 /** Active campaigns (at their current version) that a new event of this type may enrol into. */
-export async function campaignsEnteredBy(pool: Pool, eventType: string): Promise<CampaignVersion[]> {
-  const { rows } = await pool.query(
+export async function campaignsEnteredBy(db: Db, eventType: string): Promise<CampaignVersion[]> {
+  const { rows } = await db.query(
     `SELECT v.* FROM campaigns c JOIN campaign_versions v ON v.campaign_id = c.id AND v.version = c.current_version
      WHERE c.status = 'active' AND v.definition -> 'entry' ->> 'on' = $1`,
     [eventType],
   );
-  return rows.map((row) => ({ campaignId: row.campaign_id, version: row.version, contentHash: row.content_hash, definition: row.definition, createdAt: row.created_at }));
+  return rows.map(toVersion);
+}
+
+function toVersion(row: Record<string, any>): CampaignVersion {
+  return { campaignId: row.campaign_id, version: row.version, contentHash: row.content_hash, definition: row.definition, createdAt: row.created_at };
 }

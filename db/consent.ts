@@ -1,3 +1,4 @@
+// Consent records: every grant and withdrawal with its evidence, appended, never overwritten.
 import type { Db } from './pool';
 
 export interface ConsentInput {

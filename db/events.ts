@@ -84,3 +84,13 @@ export async function markDelivered(pool: Pool, ids: number[]): Promise<void> {
     [ids],
   );
 }
+
+/** The lead's latest human events up to `before`, newest first (what a sales notice lists as recent activity). */
+export async function recentHumanEvents(db: Db, leadId: string, before: Date, limit: number): Promise<{ at: string; type: string; data: Record<string, unknown> }[]> {
+  const { rows } = await db.query<{ at: Date; type: string; data: Record<string, unknown> }>(
+    `SELECT occurred_at AS at, type, data FROM events
+     WHERE lead_id = $1 AND NOT machine AND occurred_at <= $2 ORDER BY occurred_at DESC LIMIT $3`,
+    [leadId, before, limit],
+  );
+  return rows.map((row) => ({ at: row.at.toISOString(), type: row.type, data: row.data }));
+}

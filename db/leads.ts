@@ -1,4 +1,5 @@
-import { addressHash, normaliseAddress } from '../mail/identity';
+// Leads: one row per address (by its hash), attributes as JSON, erasable.
+import { addressHash, normaliseAddress } from './addresses';
 import type { Db } from './pool';
 
 export interface Lead {
@@ -69,9 +70,25 @@ export async function getLead(db: Db, id: string): Promise<Lead | undefined> {
   return rows[0] && toLead(rows[0]);
 }
 
-export async function findLeadByEmail(db: Db, email: string): Promise<Lead | undefined> {
-  const { rows } = await db.query<LeadRow>('SELECT * FROM leads WHERE email_hash = $1', [addressHash(email)]);
-  return rows[0] && toLead(rows[0]);
+/** Of these ids, the leads that exist and are not erased. */
+export async function unerasedLeadIds(db: Db, ids: string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>('SELECT id FROM leads WHERE id = ANY($1::uuid[]) AND erased_at IS NULL', [ids]);
+  return new Set(rows.map((row) => row.id));
+}
+
+/** The ids of the unerased leads with these address hashes, by hash. */
+export async function unerasedLeadIdsByHash(db: Db, hashes: string[]): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ id: string; email_hash: string }>(
+    'SELECT id, email_hash FROM leads WHERE email_hash = ANY($1) AND erased_at IS NULL',
+    [hashes],
+  );
+  return new Map(rows.map((row) => [row.email_hash, row.id]));
+}
+
+/** Whether `externalId` already names a lead with another address. */
+export async function externalIdTakenByOther(db: Db, externalId: string, email: string): Promise<boolean> {
+  const { rowCount } = await db.query('SELECT 1 FROM leads WHERE external_id = $1 AND email_hash <> $2', [externalId, addressHash(email)]);
+  return Boolean(rowCount);
 }
 
 /**

@@ -2,6 +2,7 @@
 // and safe when several processes start at once: the runner takes an advisory lock).
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
+import pg from 'pg';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -14,4 +15,21 @@ export async function migrate(databaseUrl: string): Promise<void> {
     checkOrder: true,
     log: () => {},
   });
+}
+
+/** Creates database `name` on the server unless it exists; returns its URL (the server URL names another database). */
+export async function ensureDatabase(serverUrl: string, name: string): Promise<string> {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`ensureDatabase: a plain database name is needed, got ${JSON.stringify(name)}`);
+  const client = new pg.Client({ connectionString: serverUrl });
+  client.on('error', () => {}); // a lost connection fails the query in flight, which is reported
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (!rowCount) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
 }

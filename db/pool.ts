@@ -1,3 +1,4 @@
+// Connections to PostgreSQL: one pool per process, and transactions on one client of it.
 import pg from 'pg';
 
 // bigint columns (ids, counters) come back as JS numbers; none of ours nears 2^53.
@@ -17,6 +18,11 @@ export function createPool(connectionString: string, max = 20): Pool {
 /** Runs `work` in one transaction on one client. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A connection lost mid-transaction (a database restart) fails the query in flight; the client's
+  // own 'error' event must not also crash the process, and the broken client is not reused.
+  let broken: Error | undefined;
+  const onError = (error: Error) => void (broken = error);
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -26,9 +32,15 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }
 
 /** Anything that runs a query: the pool, or a client inside a transaction. */
 export type Db = Pool | PoolClient;
+
+/** A round trip to the database (health checks). */
+export async function ping(db: Db): Promise<void> {
+  await db.query('SELECT 1');
+}

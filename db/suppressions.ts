@@ -1,4 +1,5 @@
-import { addressHash } from '../mail/identity';
+// Addresses never to be mailed again, from any campaign, kept by hash so that they outlive erasure.
+import { addressHash } from './addresses';
 import type { Db } from './pool';
 
 export type SuppressionReason = 'unsubscribed' | 'hard_bounce' | 'complaint' | 'erased' | 'manual';
@@ -18,4 +19,13 @@ export async function suppressHash(db: Db, hash: string, reason: SuppressionReas
 export async function suppressionOf(db: Db, address: string): Promise<{ reason: SuppressionReason; createdAt: Date } | undefined> {
   const { rows } = await db.query('SELECT reason, created_at FROM suppressions WHERE email_hash = $1', [addressHash(address)]);
   return rows[0] && { reason: rows[0].reason, createdAt: rows[0].created_at };
+}
+
+/** Why the lead's address may not be mailed, if it may not (survives erasure: keyed by the hash). */
+export async function suppressionReasonOfLead(db: Db, leadId: string): Promise<SuppressionReason | null> {
+  const { rows } = await db.query<{ reason: SuppressionReason }>(
+    'SELECT s.reason FROM suppressions s JOIN leads l ON l.email_hash = s.email_hash WHERE l.id = $1',
+    [leadId],
+  );
+  return rows[0]?.reason ?? null;
 }

@@ -2,6 +2,7 @@
 // action link may do is written in the token and sealed with HMAC-SHA256, so nobody can forge
 // one or point a redirect somewhere we did not send.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { unreachable } from '../campaign/unreachable';
 
 export type LinkClaims =
   | { kind: 'open'; message: string }
@@ -33,6 +34,8 @@ function toWire(claims: LinkClaims): Wire {
       return { k: 'u', m: claims.message, l: claims.lead };
     case 'handoff':
       return { k: 'h', h: claims.handoff, a: claims.action, x: claims.expires };
+    default:
+      return unreachable(claims, 'link');
   }
 }
 

@@ -1,7 +1,7 @@
 // The mailer completes the send activities that wait for it, through Temporal's client.
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import type { SendCompleter } from '../mail/mailer';
+import type { SendCompleter } from './mailer';
 
 export function temporalCompleter(client: Client): SendCompleter {
   return {

@@ -4,10 +4,11 @@
 // are handed back, workflow tasks go to other workers). Scale out by running more of them.
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
-import { loadConfig } from './config';
-import { createLogger, routeTemporalLogs } from './logger';
+import { loadConfig } from '../runtime/config';
+import { createLogger } from '../runtime/logger';
+import { connectToTemporal } from '../runtime/temporal-connection';
+import { routeTemporalLogs } from '../runtime/temporal-logs';
 import { startWorkerRuntime } from './runtime';
-import { connectToTemporal } from './temporal-connection';
 
 const config = loadConfig();
 const log = createLogger('nurture-worker', config.logLevel);
@@ -21,7 +22,7 @@ if (!databaseUrl || !smtpUrl) {
 await migrate(databaseUrl);
 const pool = createPool(databaseUrl);
 const temporal = await connectToTemporal({ native: true });
-const runtime = await startWorkerRuntime({ config: { ...config, databaseUrl, smtpUrl }, pool, connection: temporal.native, client: temporal.client, log });
+const runtime = await startWorkerRuntime({ connection: temporal.native, client: temporal.client, pool, config: { ...config, databaseUrl, smtpUrl }, log });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -5,16 +5,17 @@ import { createActivities } from '../activities';
 import type { Pool } from '../db/pool';
 import { Links } from '../mail/links';
 import { TemplateLibrary } from '../mail/renderer';
-import type { Config } from './config';
+import type { Config } from '../runtime/config';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+/** The settings a worker reads (see runtime/config.ts). */
+export type WorkerConfig = Pick<Config, 'temporalNamespace' | 'taskQueue' | 'publicUrl' | 'linkSecret' | 'mailDomain' | 'webhookUrl' | 'webhookSecret'>;
+
 export interface NurtureWorkerOptions {
   connection: NativeConnection;
-  namespace?: string;
-  taskQueue: string;
   pool: Pool;
-  config: Pick<Config, 'publicUrl' | 'linkSecret' | 'mailDomain' | 'webhookUrl' | 'webhookSecret'>;
+  config: WorkerConfig;
   templates?: TemplateLibrary;
   /** A prebuilt bundle (tests build it once); otherwise the workflows are bundled now. */
   workflowBundle?: WorkflowBundleWithSourceMap | { codePath: string };
@@ -34,8 +35,8 @@ export async function createNurtureWorker(options: NurtureWorkerOptions): Promis
   });
   return Worker.create({
     connection: options.connection,
-    namespace: options.namespace ?? 'default',
-    taskQueue: options.taskQueue,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     ...options.tuning,

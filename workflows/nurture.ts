@@ -2,11 +2,13 @@
 // workflow only feeds it inputs (signals, timers, activity results) and carries out its
 // commands with activities. Everything here is deterministic: time is the workflow clock.
 import * as wf from '@temporalio/workflow';
-import { describeState, initialState, step, type EnrolmentState } from '../campaign/interpreter';
+import { describeState, initialState, step, type EnrolmentState, type HandoffState } from '../campaign/interpreter';
 import { migrateState } from '../campaign/migration';
-import type { Campaign, Command, Input, LeadEvent, LeadSnapshot } from '../campaign/types';
+import { answerRefusal, type SalesOutcome } from '../campaign/sales-answers';
+import type { Campaign, Command, EnrolmentStatus, Input, LeadEvent, LeadSnapshot, Person, SendOutcome } from '../campaign/types';
+import { unreachable } from '../campaign/unreachable';
 import type { NurtureActivities } from '../activities';
-import type { SendEmailRequest, SendStatus } from '../activities/send';
+import type { SendEmailRequest } from '../activities/send';
 
 export interface NurtureInput {
   campaign: Campaign;
@@ -16,13 +18,14 @@ export interface NurtureInput {
   carried?: CarriedState;
 }
 
-export interface HandoffRecord {
+/**
+ * Where a handoff went, as the openHandoff activity answered (its status and deadlines are the
+ * interpreter's, in the enrolment state).
+ */
+export interface HandoffAssignment {
   id: string;
-  key: string;
-  owner: { name: string; email: string };
-  manager: { name: string; email: string };
-  status: 'pending' | 'accepted' | 'not_ready' | 'disqualified' | 'converted';
-  firstContactDue: number;
+  owner: Person;
+  manager: Person;
 }
 
 /** A requested move to another campaign version, applied by the main loop between two inputs. */
@@ -38,17 +41,17 @@ interface CarriedState {
   enrolmentId: number;
   inbox: InboxItem[];
   wakeAt?: number;
-  handoffs: HandoffRecord[];
+  /** By handoff key. */
+  assignments: Record<string, HandoffAssignment>;
   recorded: Recorded;
 }
 
 interface Recorded {
   stage: string;
   score: number;
-  status: string;
+  status: EnrolmentStatus | '';
 }
 
-export type SalesOutcome = 'accepted' | 'not_ready' | 'disqualified' | 'converted';
 export interface SalesResponse {
   handoffId: string;
   outcome: SalesOutcome;
@@ -60,11 +63,8 @@ export const consentSignal = wf.defineSignal<[{ purpose: string; granted: boolea
 export const pauseSignal = wf.defineSignal('pause');
 export const resumeSignal = wf.defineSignal('resume');
 export const exitSignal = wf.defineSignal<[{ reason: string }]>('exit');
-export const salesResponseSignal = wf.defineSignal<[SalesResponse]>('salesResponse');
-/** The same answer as an update, so a caller learns at once whether the workflow took it. */
+/** A sales answer, as an update so that the caller learns at once whether the workflow took it. */
 export const salesResponseUpdate = wf.defineUpdate<{ accepted: true }, [SalesResponse]>('respondToHandoff');
-/** Used with update-with-start: enrols (idempotently) and returns the enrolment's state. */
-export const enrolUpdate = wf.defineUpdate<EnrolmentView>('enrol');
 /**
  * Moves the enrolment to another version of its campaign (see campaign/migration.ts). Accepted
  * once queued: the switch happens between two inputs, in order with the signals around it.
@@ -72,11 +72,14 @@ export const enrolUpdate = wf.defineUpdate<EnrolmentView>('enrol');
 export const migrateVersionUpdate = wf.defineUpdate<{ campaignVersion: number }, [{ campaign: Campaign; campaignVersion: number }]>('migrateVersion');
 export const stateQuery = wf.defineQuery<EnrolmentView>('state');
 
-export type EnrolmentView = ReturnType<typeof describeState> & {
+export type EnrolmentView = Omit<ReturnType<typeof describeState>, 'handoff'> & {
   workflowId: string;
   enrolmentId?: number;
   campaignVersion: number;
-  handoffs: HandoffRecord[];
+  /** The open handoff with the rep it went to. */
+  handoff: (HandoffState & Partial<HandoffAssignment>) | null;
+  /** Inputs received (events, answers, wake-ups…) that the workflow has not taken yet. */
+  pendingInputs: number;
 };
 
 const records = wf.proxyActivities<NurtureActivities>({
@@ -107,47 +110,40 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   let state = carried?.state ?? initialState(campaign, input.lead, Date.now());
   const inbox: InboxItem[] = carried ? [...carried.inbox] : [{ type: 'start' }];
   let wakeAt = carried?.wakeAt;
-  const handoffs: HandoffRecord[] = carried ? [...carried.handoffs] : [];
+  const assignments: Record<string, HandoffAssignment> = carried ? { ...carried.assignments } : {};
   let recorded: Recorded = carried?.recorded ?? { stage: '', score: Number.NaN, status: '' };
   let enrolmentId = carried?.enrolmentId;
 
-  const view = (): EnrolmentView => ({
-    ...describeState(campaign, state, Date.now()),
-    workflowId,
-    enrolmentId,
-    campaignVersion,
-    handoffs,
-  });
-  const handoffFor = (handoffId: string) => handoffs.find((handoff) => handoff.id === handoffId);
-  const acceptSalesResponse = (response: SalesResponse) => {
-    const handoff = handoffFor(response.handoffId)!;
-    inbox.push({ type: 'sales_response', handoffKey: handoff.key, outcome: response.outcome, note: response.note });
+  const view = (): EnrolmentView => {
+    const described = describeState(campaign, state, Date.now());
+    const handoff = described.handoff && { ...described.handoff, ...assignments[described.handoff.key] };
+    return { ...described, handoff, workflowId, enrolmentId, campaignVersion, pendingInputs: inbox.length };
   };
+  const handoffKeyOf = (handoffId: string) => Object.keys(assignments).find((key) => assignments[key]!.id === handoffId);
 
   wf.setHandler(leadEventSignal, (event) => void inbox.push({ type: 'event', event }));
   wf.setHandler(consentSignal, ({ purpose, granted }) => void inbox.push({ type: 'consent', purpose, granted }));
   wf.setHandler(pauseSignal, () => void inbox.push({ type: 'pause' }));
   wf.setHandler(resumeSignal, () => void inbox.push({ type: 'resume' }));
   wf.setHandler(exitSignal, ({ reason }) => void inbox.push({ type: 'exit', reason }));
-  wf.setHandler(salesResponseSignal, (response) => {
-    if (handoffFor(response.handoffId)) acceptSalesResponse(response);
-  });
   wf.setHandler(
     salesResponseUpdate,
     (response) => {
-      acceptSalesResponse(response);
+      inbox.push({ type: 'sales_response', handoffKey: handoffKeyOf(response.handoffId)!, outcome: response.outcome, note: response.note });
       return { accepted: true as const };
     },
     {
       validator: (response) => {
-        const handoff = handoffFor(response.handoffId);
-        if (!handoff) throw new Error(`no handoff ${response.handoffId} in this enrolment`);
-        const open = handoff.status === 'pending' || (handoff.status === 'accepted' && response.outcome !== 'accepted');
-        if (!open) throw new Error(`handoff ${response.handoffId} was already answered: ${handoff.status}`);
+        const key = handoffKeyOf(response.handoffId);
+        if (!key) throw new Error(`no handoff ${response.handoffId} in this enrolment`);
+        if (state.exited) throw new Error('the enrolment has ended');
+        // Only the enrolment's current handoff is open; a recycled lead's earlier one is closed.
+        const status = state.handoff?.key === key ? state.handoff.status : 'not_ready';
+        const refusal = answerRefusal(response.handoffId, status, response.outcome);
+        if (refusal) throw new Error(refusal);
       },
     },
   );
-  wf.setHandler(enrolUpdate, view);
   // The version the enrolment will be on once every queued migration is applied.
   const targetVersion = () => {
     for (let i = inbox.length - 1; i >= 0; i--) {
@@ -222,7 +218,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
         campaign,
         campaignVersion,
         lead: input.lead,
-        carried: { state, enrolmentId, inbox, wakeAt, handoffs, recorded },
+        carried: { state, enrolmentId, inbox, wakeAt, assignments, recorded },
       });
     }
   }
@@ -238,15 +234,14 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   }
 
   async function recordAnswer(answer: Extract<Input, { type: 'sales_response' }>) {
-    const handoff = handoffs.find((candidate) => candidate.key === answer.handoffKey);
-    if (!handoff) return;
-    handoff.status = answer.outcome;
-    await records.recordSalesResponse({ handoffId: handoff.id, outcome: answer.outcome, note: answer.note, at: Date.now() });
+    const assignment = assignments[answer.handoffKey];
+    if (!assignment) return;
+    await records.recordSalesResponse({ handoffId: assignment.id, outcome: answer.outcome, note: answer.note, at: Date.now() });
   }
 
   async function recordProgress(commands: Command[]) {
     const now = view();
-    const status = now.exited ? 'exited' : now.paused ? 'paused' : handoffs.length > 0 ? 'handed_off' : 'active';
+    const status: EnrolmentStatus = now.exited ? 'exited' : now.paused ? 'paused' : state.handoffCount > 0 ? 'handed_off' : 'active';
     const stageChange = commands.find((command) => command.type === 'stage_changed');
     if (now.stage === recorded.stage && now.score === recorded.score && status === recorded.status && !stageChange) return;
     await records.recordProgress({
@@ -279,7 +274,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
           consentPurpose: campaign.consent,
           frequencyCap: campaign.frequencyCap,
         });
-        return { type: 'send_result', sendKey: command.sendKey, status: result.status as never, variant: result.variant };
+        return { type: 'send_result', sendKey: command.sendKey, status: result.status, variant: result.variant };
       }
       case 'stage_changed':
         return undefined; // recorded with the progress after this step
@@ -288,7 +283,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
         return undefined;
       case 'sales_reminder':
       case 'sales_escalation': {
-        const handoff = handoffs.find((candidate) => candidate.key === command.handoffKey);
+        const handoff = assignments[command.handoffKey];
         if (!handoff) return undefined;
         const escalation = command.type === 'sales_escalation';
         await sendOrFail({
@@ -310,6 +305,8 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
         await records.recordHandoffEvent({ handoffId: handoff.id, kind: command.type, detail: { due: command.due }, at: Date.now() });
         return undefined;
       }
+      default:
+        return unreachable(command, 'command');
     }
   }
 
@@ -328,14 +325,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       assign: command.config.assign,
       at: Date.now(),
     });
-    handoffs.push({
-      id: handoffId,
-      key: command.handoffKey,
-      owner: opened.owner,
-      manager: opened.manager,
-      status: 'pending',
-      firstContactDue: command.firstContactDue,
-    });
+    assignments[command.handoffKey] = { id: handoffId, owner: opened.owner, manager: opened.manager };
     const notice = {
       reasons: command.reasons,
       score: Math.round(command.score),
@@ -368,7 +358,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   }
 
   /** A send whose retries ran out (e.g. SMTP deferring for days) reports 'failed'. */
-  async function sendOrFail(request: SendEmailRequest): Promise<{ status: SendStatus; variant?: string }> {
+  async function sendOrFail(request: SendEmailRequest): Promise<{ status: SendOutcome; variant?: string }> {
     try {
       return await mail.sendEmail(request);
     } catch (error) {

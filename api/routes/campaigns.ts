@@ -4,8 +4,9 @@
 // Status changes: draft|paused → active (launch/resume), active → paused, any → archived.
 // Running enrolments keep their version until migrated explicitly, per campaign or per enrolment.
 import type { FastifyPluginAsync } from 'fastify';
-import { parseCampaign, validateCampaign, type CampaignResult } from '../../campaign';
-import { getCampaignVersion, saveCampaignVersion, setCampaignStatus, type CampaignStatus } from '../../db/campaigns';
+import { CAMPAIGN_ACTIONS, parseCampaign, validateCampaign, type CampaignResult } from '../../campaign';
+import { getCampaign, getCampaignVersion, listCampaigns, listCampaignVersions, saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
+import { enrolmentsToMigrate, openEnrolment } from '../../db/enrolments';
 import { getLead } from '../../db/leads';
 import { TemplateLibrary } from '../../mail/renderer';
 import type { ApiContext } from '../context';
@@ -56,13 +57,6 @@ const emptyBodyIsEmptyObject = async (request: { body: unknown }) => {
 /** Migration requests sent to the workflows at a time, so a large campaign neither floods Temporal nor crawls. */
 const MIGRATION_CONCURRENCY = 16;
 
-const TRANSITIONS: Record<'launch' | 'pause' | 'resume' | 'archive', { to: 'active' | 'paused' | 'archived'; from: CampaignStatus[] }> = {
-  launch: { to: 'active', from: ['draft', 'paused'] },
-  resume: { to: 'active', from: ['paused'] },
-  pause: { to: 'paused', from: ['active'] },
-  archive: { to: 'archived', from: ['draft', 'active', 'paused'] },
-};
-
 // Every email template a campaign names must exist, or its sends would fail when due.
 const templates = new TemplateLibrary();
 const checks = { templateExists: (name: string) => templates.has(name) };
@@ -80,7 +74,7 @@ function invalid(result: CampaignResult): ApiError {
 export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine }) => {
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
 
-  const summary = async (id: string) => (await pool.query('SELECT * FROM campaigns WHERE id = $1', [id])).rows[0];
+  const summary = (id: string) => getCampaign(pool, id);
 
   app.post<{ Body: unknown }>(
     '/campaigns',
@@ -97,7 +91,7 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
       if (!result.ok) throw invalid(result);
       const saved = await saveCampaignVersion(pool, result.campaign, result.source);
       const version = (await getCampaignVersion(pool, result.campaign.id, saved.version))!;
-      const row = await summary(result.campaign.id);
+      const row = (await summary(result.campaign.id))!;
       return reply
         .status(saved.created ? 201 : 200)
         .send({ id: result.campaign.id, version: saved.version, content_hash: version.contentHash, created: saved.created, status: row.status });
@@ -122,7 +116,7 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
   );
 
   app.get('/campaigns', { schema: { tags: ['campaigns'], response: responses({ 200: { type: 'object', properties: { campaigns: { type: 'array', items: summarySchema } } } }) } }, async () => ({
-    campaigns: (await pool.query('SELECT * FROM campaigns ORDER BY created_at, id')).rows,
+    campaigns: await listCampaigns(pool),
   }));
 
   app.get<{ Params: { id: string } }>(
@@ -146,15 +140,12 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
     async (request) => {
       const row = await summary(request.params.id);
       if (!row) throw notFound(`campaign ${request.params.id}`);
-      const [current, versions] = await Promise.all([
-        getCampaignVersion(pool, row.id),
-        pool.query('SELECT version, content_hash, created_at FROM campaign_versions WHERE campaign_id = $1 ORDER BY version', [row.id]),
-      ]);
-      return { campaign: row, definition: current?.definition ?? {}, versions: versions.rows };
+      const [current, versions] = await Promise.all([getCampaignVersion(pool, row.id), listCampaignVersions(pool, row.id)]);
+      return { campaign: row, definition: current?.definition ?? {}, versions };
     },
   );
 
-  for (const [action, { to, from }] of Object.entries(TRANSITIONS)) {
+  for (const [action, { to, from }] of Object.entries(CAMPAIGN_ACTIONS)) {
     app.post<{ Params: { id: string } }>(
       `/campaigns/:id/${action}`,
       { schema: { tags: ['campaigns'], summary: `${action} a campaign`, params: campaignIdParams, response: responses({ 200: summarySchema }) } },
@@ -214,17 +205,12 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
       const target = await getCampaignVersion(pool, row.id, toVersion);
       if (!target) throw notFound(`campaign ${row.id} version ${toVersion ?? '(current)'}`);
       if (fromVersion !== undefined && !(await getCampaignVersion(pool, row.id, fromVersion))) throw notFound(`campaign ${row.id} version ${fromVersion}`);
-      const { rows } = await pool.query<{ workflow_id: string }>(
-        `SELECT workflow_id FROM enrolments
-         WHERE campaign_id = $1 AND ended_at IS NULL AND campaign_version <> $2 AND ($3::integer IS NULL OR campaign_version = $3)
-         ORDER BY id`,
-        [row.id, target.version, fromVersion ?? null],
-      );
+      const rows = await enrolmentsToMigrate(pool, row.id, target.version, fromVersion);
       let requested = 0;
       for (let i = 0; i < rows.length; i += MIGRATION_CONCURRENCY) {
         const batch = rows.slice(i, i + MIGRATION_CONCURRENCY);
         const accepted = await Promise.all(
-          batch.map(async ({ workflow_id: workflowId }) => {
+          batch.map(async ({ workflowId }) => {
             try {
               await engine.migrateEnrolment(workflowId, target.version);
               return true;
@@ -258,20 +244,16 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
     },
     async (request, reply) => {
       const { workflowId } = request.params;
-      const { rows } = await pool.query<{ campaign_id: string; campaign_version: number }>(
-        'SELECT campaign_id, campaign_version FROM enrolments WHERE workflow_id = $1 AND ended_at IS NULL',
-        [workflowId],
-      );
-      const enrolment = rows[0];
+      const enrolment = await openEnrolment(pool, workflowId);
       if (!enrolment) throw notFound(`running enrolment ${workflowId}`);
-      const row = await summary(enrolment.campaign_id);
+      const row = (await summary(enrolment.campaignId))!;
       if (row.status === 'archived') throw conflict(`campaign ${row.id} is archived; its enrolments have ended`);
       const toVersion = request.body.to_version;
       const target = await getCampaignVersion(pool, row.id, toVersion);
       if (!target) throw notFound(`campaign ${row.id} version ${toVersion ?? '(current)'}`);
-      if (target.version === enrolment.campaign_version) throw conflict(`enrolment ${workflowId} is already on version ${target.version}`);
+      if (target.version === enrolment.campaignVersion) throw conflict(`enrolment ${workflowId} is already on version ${target.version}`);
       await engine.migrateEnrolment(workflowId, target.version);
-      return reply.status(202).send({ workflow_id: workflowId, from_version: enrolment.campaign_version, to_version: target.version });
+      return reply.status(202).send({ workflow_id: workflowId, from_version: enrolment.campaignVersion, to_version: target.version });
     },
   );
 
@@ -290,8 +272,7 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
     { schema: { tags: ['enrolments'], summary: 'Exit an enrolment', params: workflowParams, response: responses({ 202: { type: 'object', properties: { workflow_id: { type: 'string' } } } }) } },
     async (request, reply) => {
       const { workflowId } = request.params;
-      const { rows } = await pool.query('SELECT 1 FROM enrolments WHERE workflow_id = $1 AND ended_at IS NULL', [workflowId]);
-      if (rows.length === 0 && (await engine.enrolmentState(workflowId)) === undefined) throw notFound(`enrolment ${workflowId}`);
+      if (!(await openEnrolment(pool, workflowId)) && (await engine.enrolmentState(workflowId)) === undefined) throw notFound(`enrolment ${workflowId}`);
       await engine.exitEnrolment(workflowId, 'exited through the API');
       return reply.status(202).send({ workflow_id: workflowId });
     },

@@ -3,10 +3,10 @@
 // unless its first delivery never completed). A lead named by email is created if unknown —
 // websites send events for new visitors — while a lead named by id must exist (404).
 import type { FastifyPluginAsync } from 'fastify';
+import { addressHash } from '../../db/addresses';
 import { markDelivered, storeEvents, type EventInput, type StoredEvent } from '../../db/events';
-import { upsertLead } from '../../db/leads';
+import { unerasedLeadIds, unerasedLeadIdsByHash, upsertLead } from '../../db/leads';
 import type { Pool } from '../../db/pool';
-import { addressHash } from '../../mail/identity';
 import type { ApiContext } from '../context';
 import type { Engine } from '../engine';
 import { ApiError, badRequest, responses } from '../errors';
@@ -72,8 +72,7 @@ export async function ingestEvents(pool: Pool, engine: Engine, bodies: EventBody
   // Leads named by id must all exist (and not be erased) before anything is written.
   const ids = [...new Set(bodies.flatMap((body) => (body.lead.id ? [body.lead.id] : [])))];
   if (ids.length) {
-    const { rows } = await pool.query<{ id: string }>('SELECT id FROM leads WHERE id = ANY($1::uuid[]) AND erased_at IS NULL', [ids]);
-    const known = new Set(rows.map((row) => row.id));
+    const known = await unerasedLeadIds(pool, ids);
     const missing = ids.filter((id) => !known.has(id));
     if (missing.length) throw new ApiError(404, 'not_found', `lead ${missing[0]} does not exist`, { missing_leads: missing });
   }
@@ -90,11 +89,9 @@ export async function ingestEvents(pool: Pool, engine: Engine, bodies: EventBody
   }
   // Known, unerased leads without new attributes need no write: one lookup for the whole batch.
   if (byEmail.size) {
-    const { rows } = await pool.query<{ id: string; email_hash: string }>(
-      'SELECT id, email_hash FROM leads WHERE email_hash = ANY($1) AND erased_at IS NULL',
-      [[...byEmail.keys()]],
-    );
-    for (const row of rows) if (Object.keys(byEmail.get(row.email_hash)!.attributes).length === 0) leadByHash.set(row.email_hash, row.id);
+    for (const [hash, id] of await unerasedLeadIdsByHash(pool, [...byEmail.keys()])) {
+      if (Object.keys(byEmail.get(hash)!.attributes).length === 0) leadByHash.set(hash, id);
+    }
   }
   for (const [hash, { email, attributes }] of byEmail) {
     if (leadByHash.has(hash)) continue;

@@ -1,36 +1,20 @@
 // Sales answers to handoffs: from the API (write scope) or from the signed links in the notice
 // email. A link's GET only shows a confirmation page — mail scanners prefetch links — and the
-// page's form POSTs the answer. Which answers are allowed when: a pending handoff takes any
-// outcome; an accepted one can still become converted, not_ready or disqualified; anything
-// else (including the same answer twice) is a 409 that names the answer already given.
+// page's form POSTs the answer. Which answers a handoff takes when is campaign/sales-answers.ts;
+// any other (including the same answer twice) is a 409 that names the answer already given.
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
-import { getHandoff, listHandoffs, type HandoffStatus, type HandoffView } from '../../db/handoffs-read';
+import { HANDOFF_STATUSES, SALES_OUTCOMES, answerRefusal as refusalOf, type HandoffStatus, type SalesOutcome } from '../../campaign';
+import { getHandoff, listHandoffs, type HandoffView } from '../../db/handoffs';
 import { verifyLink, type HandoffAction } from '../../mail/link-tokens';
+import { escapeHtml } from '../../runtime/html';
 import type { ApiContext } from '../context';
-import type { SalesOutcome } from '../engine';
 import { conflict, notFound, responses } from '../errors';
-import { confirmForm, escapeHtml, htmlPageSchema, sendPage } from '../pages';
+import { confirmForm, htmlPageSchema, sendPage } from '../pages';
 
 const OUTCOME_OF_ACTION: Record<HandoffAction, SalesOutcome> = { accept: 'accepted', not_ready: 'not_ready', disqualify: 'disqualified' };
-const OUTCOMES: SalesOutcome[] = ['accepted', 'not_ready', 'disqualified', 'converted'];
-const STATUSES: HandoffStatus[] = ['pending', ...OUTCOMES];
 
-const ALLOWED: Record<HandoffStatus, SalesOutcome[]> = {
-  pending: OUTCOMES,
-  accepted: ['converted', 'not_ready', 'disqualified'],
-  not_ready: [],
-  disqualified: [],
-  converted: [],
-};
-
-/** Why this answer cannot be given now, if it cannot. */
-export function answerRefusal(handoff: HandoffView, outcome: SalesOutcome): string | undefined {
-  if (ALLOWED[handoff.status].includes(outcome)) return undefined;
-  return handoff.status === outcome
-    ? `handoff ${handoff.id} was already answered '${outcome}'`
-    : `handoff ${handoff.id} is '${handoff.status}' and cannot become '${outcome}'`;
-}
+const answerRefusal = (handoff: HandoffView, outcome: SalesOutcome) => refusalOf(handoff.id, handoff.status, outcome);
 
 const handoffSchema = {
   type: 'object',
@@ -43,7 +27,7 @@ const handoffSchema = {
       anyOf: [{ type: 'null' }, { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, email: { type: 'string' } } }],
     },
     pool: { type: ['string', 'null'] },
-    status: { type: 'string', enum: STATUSES },
+    status: { type: 'string', enum: HANDOFF_STATUSES },
     score: { type: 'number' },
     reasons: {},
     breakdown: {},
@@ -85,7 +69,7 @@ export const handoffRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool,
           type: 'object',
           additionalProperties: false,
           properties: {
-            status: { type: 'string', enum: STATUSES },
+            status: { type: 'string', enum: HANDOFF_STATUSES },
             owner: { type: 'string', minLength: 1, maxLength: 320, description: "a sales rep's id or email" },
             limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: '1–1000, default 100' },
             offset: { type: 'string', pattern: '^[0-9]{1,7}$' },
@@ -121,7 +105,7 @@ export const handoffRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool,
           type: 'object',
           additionalProperties: false,
           required: ['outcome'],
-          properties: { outcome: { type: 'string', enum: OUTCOMES }, note: { type: 'string', maxLength: 5000 } },
+          properties: { outcome: { type: 'string', enum: SALES_OUTCOMES }, note: { type: 'string', maxLength: 5000 } },
         },
         response: responses({ 202: { type: 'object', properties: { handoff_id: { type: 'string' }, outcome: { type: 'string' } } } }),
       },

@@ -1,5 +1,6 @@
 // Liveness with a database ping, and Prometheus metrics. Both public: probes carry no key.
 import type { FastifyPluginAsync } from 'fastify';
+import { ping } from '../../db/pool';
 import type { ApiContext } from '../context';
 import { responses } from '../errors';
 
@@ -17,7 +18,7 @@ export const healthRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, 
     },
     async (request, reply) => {
       try {
-        await pool.query('SELECT 1');
+        await ping(pool);
         return { status: 'ok', database: 'ok' };
       } catch (error) {
         request.log.error({ err: error }, 'database ping failed');

@@ -1,6 +1,6 @@
 // Leads: upsert by email, search by address, profile, timeline, GDPR export and erasure, CSV import.
 //
-// Erasure removes the personal data (see lead-records.ts) and suppresses the address hash with
+// Erasure removes the personal data (see db/lead-records.ts) and suppresses the address hash with
 // reason 'erased'. Upserting the same address later is allowed — a person may come back — and
 // revives the row (same id, fresh data), but the suppression stays: the lead is unmailable
 // until an operator lifts it deliberately. The response of such an upsert says `suppressed`.
@@ -8,15 +8,15 @@ import type { FastifyPluginAsync } from 'fastify';
 import { IANAZone } from 'luxon';
 import { Readable, Transform } from 'node:stream';
 import { currentConsent } from '../../db/consent';
-import { getLead, searchLeads, upsertLead, type Lead } from '../../db/leads';
-import { addressHash } from '../../mail/identity';
+import { enrolmentsOfLead } from '../../db/enrolments';
+import { latestHandoffOfLead } from '../../db/handoffs';
+import { eraseLead, exportLead, leadTimeline } from '../../db/lead-records';
+import { externalIdTakenByOther, getLead, searchLeads, upsertLead, type Lead } from '../../db/leads';
+import { suppressionReasonOfLead } from '../../db/suppressions';
 import type { ApiContext } from '../context';
 import { ApiError, badRequest, notFound, responses } from '../errors';
-import { ImportHeaderError, importLeads } from '../lead-import';
-import { eraseLead, exportLead, latestHandoff, leadEnrolments, leadTimeline } from '../lead-records';
+import { IMPORT_LIMIT, ImportHeaderError, importLeads } from '../lead-import';
 import { anyObject, attributesSchema, emailSchema, leadIdParams } from './shared-schemas';
-
-export const IMPORT_LIMIT = 50 * 1024 * 1024;
 
 const leadSchema = {
   type: 'object',
@@ -42,15 +42,6 @@ const toJson = (lead: Lead) => ({
   updated_at: lead.updatedAt,
   erased_at: lead.erasedAt,
 });
-
-/** Why the lead's address may not be mailed, if it may not (survives erasure: keyed by the hash). */
-async function suppressionOfLead(pool: ApiContext['pool'], leadId: string): Promise<string | null> {
-  const { rows } = await pool.query<{ reason: string }>(
-    'SELECT s.reason FROM suppressions s JOIN leads l ON l.email_hash = s.email_hash WHERE l.id = $1',
-    [leadId],
-  );
-  return rows[0]?.reason ?? null;
-}
 
 export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine }) => {
   const requireLead = async (id: string) => {
@@ -85,12 +76,11 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
     async (request, reply) => {
       const { email, attributes, timezone, external_id } = request.body;
       if (timezone && !IANAZone.isValidZone(timezone)) throw badRequest(`body/timezone '${timezone}' is not an IANA time zone`);
-      if (external_id) {
-        const { rows } = await pool.query('SELECT 1 FROM leads WHERE external_id = $1 AND email_hash <> $2', [external_id, addressHash(email)]);
-        if (rows.length) throw new ApiError(409, 'conflict', `external_id '${external_id}' already belongs to another lead`);
+      if (external_id && (await externalIdTakenByOther(pool, external_id, email))) {
+        throw new ApiError(409, 'conflict', `external_id '${external_id}' already belongs to another lead`);
       }
       const { lead, created } = await upsertLead(pool, { email, attributes, timezone, externalId: external_id });
-      const suppressed = await suppressionOfLead(pool, lead.id);
+      const suppressed = await suppressionReasonOfLead(pool, lead.id);
       return reply.status(created ? 201 : 200).send({ created, suppressed, lead: toJson(lead) });
     },
   );
@@ -146,9 +136,9 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
       const lead = await requireLead(request.params.id);
       const [consent, enrolments, handoff, suppressed] = await Promise.all([
         currentConsent(pool, lead.id),
-        leadEnrolments(pool, lead.id),
-        latestHandoff(pool, lead.id),
-        suppressionOfLead(pool, lead.id),
+        enrolmentsOfLead(pool, lead.id),
+        latestHandoffOfLead(pool, lead.id),
+        suppressionReasonOfLead(pool, lead.id),
       ]);
       // Stage and score of the most recently updated enrolment that is still open, else the last one.
       const current = [...enrolments].sort((a, b) => Number(!!a.ended_at) - Number(!!b.ended_at) || b.updated_at - a.updated_at)[0];

@@ -1,5 +1,6 @@
 // Campaign statistics (see db/stats.ts for what each figure counts).
 import type { FastifyPluginAsync } from 'fastify';
+import { getCampaign } from '../../db/campaigns';
 import { campaignStats } from '../../db/stats';
 import type { ApiContext } from '../context';
 import { notFound, responses } from '../errors';
@@ -76,8 +77,7 @@ export const statsRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool })
       },
     },
     async (request) => {
-      const { rows } = await pool.query('SELECT 1 FROM campaigns WHERE id = $1', [request.params.id]);
-      if (!rows.length) throw notFound(`campaign ${request.params.id}`);
+      if (!(await getCampaign(pool, request.params.id))) throw notFound(`campaign ${request.params.id}`);
       return { campaign_id: request.params.id, ...(await campaignStats(pool, request.params.id)) };
     },
   );

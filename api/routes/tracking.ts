@@ -4,12 +4,13 @@
 // gets a 404 and records nothing. Each engagement is classified human or machine
 // (machine-detection.ts) and delivered to the lead's enrolments as email.opened / email.clicked.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { sendByMessageKey, type TrackedSend } from '../../db/email-sends';
+import { recordEngagement, type EngagementKind } from '../../db/engagements';
 import { verifyLink } from '../../mail/link-tokens';
 import { HONEYPOT_LINK } from '../../mail/links';
 import type { ApiContext } from '../context';
 import { ApiError, responses } from '../errors';
 import { classifyClick, classifyOpen, type MachineVerdict } from '../machine-detection';
-import { sendByMessageKey, type TrackedSend } from '../send-lookup';
 
 // The smallest transparent 1×1 GIF.
 const PIXEL = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
@@ -24,13 +25,17 @@ const tokenParams = (name: string) => ({
 const SAFE_REDIRECT = /^https?:\/\/[^\s\u0000-\u001f\u007f]+$/i;
 
 export const trackingRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine, links, metrics }) => {
-  async function record(request: FastifyRequest, send: TrackedSend, kind: 'open' | 'click', verdict: MachineVerdict, url: string | null, at: Date) {
-    const { rows } = await pool.query<{ id: number }>(
-      `INSERT INTO email_engagements (send_id, kind, url, ip, user_agent, machine, machine_reason, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-      [send.id, kind, url, request.ip || null, request.headers['user-agent']?.slice(0, 1000) ?? null, verdict.machine, verdict.reason, at],
-    );
-    const engagementId = rows[0]!.id;
+  async function record(request: FastifyRequest, send: TrackedSend, kind: EngagementKind, verdict: MachineVerdict, url: string | null, at: Date) {
+    const engagementId = await recordEngagement(pool, {
+      sendId: send.id,
+      kind,
+      url,
+      ip: request.ip || null,
+      userAgent: request.headers['user-agent']?.slice(0, 1000) ?? null,
+      machine: verdict.machine,
+      machineReason: verdict.reason,
+      at,
+    });
     metrics.engagements.labels(kind, String(verdict.machine)).inc();
     if (!send.leadId) return;
     try {

@@ -6,6 +6,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { recordConsent } from '../../db/consent';
+import { sendByMessageKey } from '../../db/email-sends';
 import { storeEvents, markDelivered } from '../../db/events';
 import { inTransaction } from '../../db/pool';
 import { suppressHash } from '../../db/suppressions';
@@ -13,7 +14,6 @@ import { verifyLink } from '../../mail/link-tokens';
 import type { ApiContext } from '../context';
 import { readMultipartFields } from '../one-click-form';
 import { confirmForm, htmlPageSchema, sendPage } from '../pages';
-import { sendByMessageKey } from '../send-lookup';
 
 const params = { type: 'object', required: ['token'], properties: { token: { type: 'string', minLength: 1, maxLength: 8192 } } };
 const DEFAULT_PURPOSE = 'marketing_email';

@@ -5,8 +5,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
-import type { ImportReport } from '../../api/lead-import';
-import { IMPORT_LIMIT } from '../../api/routes/leads';
+import { IMPORT_LIMIT, type ImportReport } from '../../api/lead-import';
 import { apiRequest, CliError, resolveApiConfig, runCommand, unexpected, type ApiOptions } from '../api-client';
 import { EXIT, type CommandOutput } from '../exit-codes';
 

@@ -128,7 +128,7 @@ describe('failures and limits', () => {
   });
 
   it("turns the engine's refusals into 404 and 409", async () => {
-    const { EngineRefusal } = await import('../../api/temporal-engine');
+    const { EngineRefusal } = await import('../../api/engine');
     const engine = new RecordingEngine();
     engine.enrolmentState = async (workflowId) => {
       throw new EngineRefusal(workflowId === 'gone' ? 'not_found' : 'conflict', `enrolment ${workflowId} refused`);

@@ -2,7 +2,7 @@
 // and POST /v1/enrolments/:workflowId/migrate (one), their defaults, filters and refusals.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { EngineRefusal } from '../../api/temporal-engine';
+import { EngineRefusal } from '../../api/engine';
 import { createLead, startTestApi, type TestApi } from './support';
 
 let api: TestApi;

@@ -1,8 +1,8 @@
 // Shared set-up for the API tests: a real database, the real app, and a recording fake Engine.
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApi, type ApiOptions } from '../../api/app';
-import type { Engine, SalesOutcome } from '../../api/engine';
-import type { LeadEvent } from '../../campaign';
+import type { Engine } from '../../api/engine';
+import type { LeadEvent, SalesOutcome } from '../../campaign';
 import { createApiKey } from '../../db/api-keys';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 

@@ -43,7 +43,7 @@ beforeAll(async () => {
   h = await startHarness();
   campaign = loadCampaign(CAMPAIGN);
   await h.launch(campaign);
-  await h.advanceIntoSendWindow(campaign);
+  await h.startAtCanonicalInstant(campaign);
 
   // The demo scenario up to the handoff: the whitepaper download enrols Aiko (cold) and sends the
   // welcome email; an open and a click make her warm; two pricing-page views make her hot, she

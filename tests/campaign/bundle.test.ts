@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
-import { temporalForTests } from '../../devserver/servers';
-import { campaignFile, lead } from './support';
+import { temporalForTests } from '../../devserver/temporal';
+import { loadCampaign, lead } from './support';
 
 const CAMPAIGN_DIR = fileURLToPath(new URL('../../campaign', import.meta.url));
 const PURE_PACKAGES = ['luxon', 'jexl', 'yaml', 'date-holidays', 'simple-statistics'];
@@ -32,7 +32,7 @@ describe('campaign/ is pure', () => {
     try {
       const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: 'sandbox', workflowBundle });
       const result = (await worker.runUntil(
-        env.client.workflow.execute('interpretOnce', { taskQueue: 'sandbox', workflowId: 'sandbox-1', args: [campaignFile('saas-whitepaper-nurture'), lead()] }),
+        env.client.workflow.execute('interpretOnce', { taskQueue: 'sandbox', workflowId: 'sandbox-1', args: [loadCampaign('saas-whitepaper-nurture'), lead()] }),
       )) as { view: { score: number; stage: string } };
       expect(result.view).toMatchObject({ score: 35, stage: 'cold' });
     } finally {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { campaignHash, formatDuration, parseDuration, validateCampaign } from '../../campaign';
 import { parseBusinessDuration } from '../../campaign/duration';
-import { campaignFile, DAY, HOUR } from './support';
+import { loadCampaign, DAY, HOUR } from './support';
 
 describe('durations', () => {
   it('parses marketer units, combined and spaced', () => {
@@ -33,7 +33,7 @@ describe('durations', () => {
 });
 
 describe('campaignHash', () => {
-  const demo = campaignFile('saas-whitepaper-nurture');
+  const demo = loadCampaign('saas-whitepaper-nurture');
 
   it('ignores key order and survives a JSON round trip', () => {
     const reordered = Object.fromEntries(Object.entries(demo).reverse());
@@ -42,7 +42,7 @@ describe('campaignHash', () => {
   });
 
   it('changes with any change of content', () => {
-    const edited = campaignFile('saas-whitepaper-nurture', (text) => text.replace('- wait: 7d', '- wait: 8d'));
+    const edited = loadCampaign('saas-whitepaper-nurture', (text) => text.replace('- wait: 7d', '- wait: 8d'));
     expect(campaignHash(edited)).not.toBe(campaignHash(demo));
     expect(campaignHash({ ...demo, stages: { ...demo.stages, hot: 76 } })).not.toBe(campaignHash(demo));
   });

@@ -1,10 +1,10 @@
 // The interpreter, concept by concept and through the two reference scenarios.
 import { describe, expect, it } from 'vitest';
 import { describeState, initialState, step, stepInPlace, validateCampaign, type Command, type EnrolmentState, type Input } from '../../campaign';
-import { campaignFile, DAY, HOUR, lead, TUESDAY_10_JST } from './support';
+import { loadCampaign, DAY, HOUR, lead, TUESDAY_10_JST } from './support';
 
-const demo = campaignFile('saas-whitepaper-nurture');
-const seed002 = campaignFile('hot-lead-seed002');
+const demo = loadCampaign('saas-whitepaper-nurture');
+const seed002 = loadCampaign('hot-lead-seed002');
 
 function run(state: EnrolmentState, input: Input, now: number, campaign = demo): Command[] {
   return stepInPlace(campaign, state, input, now);
@@ -128,7 +128,7 @@ describe('triggers and caps', () => {
   });
 
   it('never exceeds the frequency cap: the fourth email in 7 days waits', () => {
-    const capped = campaignFile('saas-whitepaper-nurture', (t) => t.replace('frequency_cap: { max: 3, per: 7d }', 'frequency_cap: { max: 1, per: 7d }'));
+    const capped = loadCampaign('saas-whitepaper-nurture', (t) => t.replace('frequency_cap: { max: 3, per: 7d }', 'frequency_cap: { max: 1, per: 7d }'));
     const s = initialState(capped, lead({ attributes: {} }), TUESDAY_10_JST);
     run(s, { type: 'start' }, TUESDAY_10_JST, capped);
     const trigger = run(s, event('w1', 'webinar.attended', TUESDAY_10_JST + HOUR), TUESDAY_10_JST + HOUR, capped);

@@ -15,7 +15,7 @@ import {
   type LeadSnapshot,
   validateCampaign,
 } from '../../campaign';
-import { campaignFile, DAY, HOUR, TUESDAY_10_JST } from './support';
+import { loadCampaign, DAY, HOUR, TUESDAY_10_JST } from './support';
 
 const EVENT_TYPES = ['email.opened', 'email.clicked', 'page.viewed', 'asset.downloaded', 'webinar.attended', 'form.submitted', 'unsubscribed', 'converted'];
 const PAGES = ['pricing', 'careers', 'product', 'blog'];
@@ -30,7 +30,7 @@ const shippedVariations = fc
     hysteresis: fc.integer({ min: 0, max: 10 }),
   })
   .map(({ file, cap, warm, gap, hysteresis }) =>
-    campaignFile(file, (text) =>
+    loadCampaign(file, (text) =>
       text
         .replace(/^stages: .*$/m, `stages: { warm: ${warm}, hot: ${warm + gap}, hysteresis: ${Math.min(hysteresis, warm)} }`)
         .replace(/^frequency_cap: .*$/m, '')
@@ -298,7 +298,7 @@ describe('interpreter invariants', () => {
 });
 
 it('drives time forward sensibly (sanity of the generator)', () => {
-  const log = drive(campaignFile('saas-whitepaper-nurture'), { id: 'x', email: 'x@y.z', attributes: {}, timezone: 'Asia/Tokyo', consent: { marketing_email: true } }, [
+  const log = drive(loadCampaign('saas-whitepaper-nurture'), { id: 'x', email: 'x@y.z', attributes: {}, timezone: 'Asia/Tokyo', consent: { marketing_email: true } }, [
     { gap: HOUR, input: { kind: 'event', type: 'page.viewed', page: 'pricing', id: 1, machine: false } },
   ]);
   expect(sendsOf(log).length).toBeGreaterThan(3);

@@ -3,9 +3,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { describeState, initialState, migrateState, stepInPlace, type Campaign, type Command, type EnrolmentState, type Input } from '../../campaign';
-import { campaignFile, DAY, HOUR, lead, TUESDAY_10_JST } from './support';
+import { loadCampaign, DAY, HOUR, lead, TUESDAY_10_JST } from './support';
 
-const v1 = campaignFile('saas-whitepaper-nurture');
+const v1 = loadCampaign('saas-whitepaper-nurture');
 const sends = (commands: Command[]) => commands.filter((c) => c.type === 'send') as Extract<Command, { type: 'send' }>[];
 const event = (id: string, type: string, at: number, data: Record<string, unknown> = {}): Input => ({ type: 'event', event: { id, type, at, data } });
 const migrated: Input = { type: 'migrated', fromVersion: 1, toVersion: 2 };
@@ -27,7 +27,7 @@ const CLICK_BLOCK = `    - wait_for: { event: email.clicked, timeout: 3d }
 
 describe('position', () => {
   it('stays on a step of the same kind at the same path, keeping the running wait and its deadline', () => {
-    const v2 = campaignFile('saas-whitepaper-nurture', (text) => text.replace('Did you get a chance to read the guide?', 'Still curious about the guide?'));
+    const v2 = loadCampaign('saas-whitepaper-nurture', (text) => text.replace('Did you get a chance to read the guide?', 'Still curious about the guide?'));
     const before = started();
     const now = TUESDAY_10_JST + 5 * HOUR;
     const s = migrateState(v1, v2, before, now);
@@ -43,7 +43,7 @@ describe('position', () => {
   });
 
   it("restarts the stage's track when the step is gone (or of another kind), clearing the wait; visit counters are kept", () => {
-    const v2 = campaignFile('saas-whitepaper-nurture', (text) => text.replace(CLICK_BLOCK, '    - wait: 3d\n'));
+    const v2 = loadCampaign('saas-whitepaper-nurture', (text) => text.replace(CLICK_BLOCK, '    - wait: 3d\n'));
     // The lead clicked: it waits 2 days at tracks.cold[1].then[1], a path v2 no longer has.
     const s = started();
     stepInPlace(v1, s, event('c1', 'email.clicked', TUESDAY_10_JST + HOUR, { template: 'welcome' }), TUESDAY_10_JST + HOUR);
@@ -68,13 +68,13 @@ describe('position', () => {
   });
 
   it('a step of another kind at the same path counts as gone; an empty track ends at once', () => {
-    const v2 = campaignFile('saas-whitepaper-nurture', (text) => text.replace(CLICK_BLOCK, '    - email: { template: reminder, subject: "Hello again" }\n'));
+    const v2 = loadCampaign('saas-whitepaper-nurture', (text) => text.replace(CLICK_BLOCK, '    - email: { template: reminder, subject: "Hello again" }\n'));
     const moved = migrateState(v1, v2, started(), TUESDAY_10_JST + HOUR);
     expect(moved.path).toEqual([0]);
     expect(moved.waiting).toBeUndefined();
 
     // A v3 whose cold track is a single wait, shorter than where the lead is: nothing left to run.
-    const v3 = campaignFile('saas-whitepaper-nurture', (text) => text.replace(/ {2}cold:\n[\s\S]*?\n {2}warm:\n/, '  cold: []\n  warm:\n'));
+    const v3 = loadCampaign('saas-whitepaper-nurture', (text) => text.replace(/ {2}cold:\n[\s\S]*?\n {2}warm:\n/, '  cold: []\n  warm:\n'));
     const ended = migrateState(v1, v3, started(), TUESDAY_10_JST + HOUR);
     expect(ended.path).toBeNull();
     expect(ended.waiting).toBeUndefined();
@@ -86,7 +86,7 @@ describe('position', () => {
 
 describe('scoring, stages and qualification', () => {
   it('recomputes fit points with the new fit rules and keeps behaviour points', () => {
-    const v2 = campaignFile('saas-whitepaper-nurture', (text) =>
+    const v2 = loadCampaign('saas-whitepaper-nurture', (text) =>
       text.replace('points: 20, label: decision-maker role', 'points: 5, label: decision-maker role').replace(/^ {4}- \{ if: "lead\.company\.employees >= 100".*\n/m, ''),
     );
     const s = started();
@@ -99,7 +99,7 @@ describe('scoring, stages and qualification', () => {
   });
 
   it("applies the new version's stage thresholds at once: a stage change and that track's first email", () => {
-    const v2 = campaignFile('saas-whitepaper-nurture', (text) => text.replace('stages: { warm: 50, hot: 75, hysteresis: 5 }', 'stages: { warm: 20, hot: 30, hysteresis: 5 }'));
+    const v2 = loadCampaign('saas-whitepaper-nurture', (text) => text.replace('stages: { warm: 50, hot: 75, hysteresis: 5 }', 'stages: { warm: 20, hot: 30, hysteresis: 5 }'));
     const s = started(); // fit 35: cold under v1, hot under v2
     const now = TUESDAY_10_JST + HOUR;
     const moved = migrateState(v1, v2, s, now);
@@ -111,7 +111,7 @@ describe('scoring, stages and qualification', () => {
   });
 
   it("qualifies at once under the new version's qualification rules", () => {
-    const v2 = campaignFile('saas-whitepaper-nurture', (text) => text.replace('"score >= 75"', '"score >= 45"'));
+    const v2 = loadCampaign('saas-whitepaper-nurture', (text) => text.replace('"score >= 75"', '"score >= 45"'));
     const s = started();
     const now = TUESDAY_10_JST + HOUR;
     stepInPlace(v1, s, event('p1', 'page.viewed', now, { page: 'pricing' }), now); // 35 + 15 = 50: warm, not qualified under v1
@@ -123,7 +123,7 @@ describe('scoring, stages and qualification', () => {
   });
 
   it('a new version without handoff rules stops SLA reminders and releases a "not ready" lead into nurture', () => {
-    const v2 = campaignFile('saas-whitepaper-nurture', (text) => text.replace(/^qualify:\n[\s\S]*?\n(?=exit_on:)/m, ''));
+    const v2 = loadCampaign('saas-whitepaper-nurture', (text) => text.replace(/^qualify:\n[\s\S]*?\n(?=exit_on:)/m, ''));
     expect(v2.handoff).toBeUndefined();
     const s = started();
     const now = TUESDAY_10_JST + HOUR;
@@ -144,7 +144,7 @@ describe('scoring, stages and qualification', () => {
 });
 
 describe('property', () => {
-  const campaigns = fc.constantFrom(v1, campaignFile('hot-lead-seed002'));
+  const campaigns = fc.constantFrom(v1, loadCampaign('hot-lead-seed002'));
   const streams = fc.array(
     fc.record({
       gap: fc.integer({ min: 0, max: 4 * DAY }),

@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { decayed, eventPoints, fitPoints, scoreBreakdown } from '../../campaign/scoring';
 import { nextStage } from '../../campaign/stages';
 import { describeState, initialState, stepInPlace, validateCampaign, type Stage } from '../../campaign';
-import { campaignFile, DAY, lead, TUESDAY_10_JST } from './support';
+import { loadCampaign, DAY, lead, TUESDAY_10_JST } from './support';
 
-const demo = campaignFile('saas-whitepaper-nurture');
-const seed002 = campaignFile('hot-lead-seed002');
+const demo = loadCampaign('saas-whitepaper-nurture');
+const seed002 = loadCampaign('hot-lead-seed002');
 const at = TUESDAY_10_JST;
 
 describe('fit and behaviour points', () => {

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PROFILE } from '../../campaign/profile';
 import { simulate } from '../../campaign/simulator';
-import { campaignFile } from './support';
+import { loadCampaign } from './support';
 
-const demo = campaignFile('saas-whitepaper-nurture');
+const demo = loadCampaign('saas-whitepaper-nurture');
 
 describe('simulate', () => {
   it('gives the same result for the same seed and a different one for another seed', () => {

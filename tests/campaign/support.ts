@@ -1,18 +1,7 @@
 // Shared fixtures for the campaign core's tests.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { formatCampaignError, parseCampaign, type Campaign, type LeadSnapshot } from '../../campaign';
+import type { LeadSnapshot } from '../../campaign';
 
-export const HOUR = 3_600_000;
-export const DAY = 24 * HOUR;
-
-export function campaignFile(name: string, edit?: (text: string) => string): Campaign {
-  let text = readFileSync(fileURLToPath(new URL(`../../campaigns/${name}.yaml`, import.meta.url)), 'utf8');
-  if (edit) text = edit(text);
-  const result = parseCampaign(text);
-  if (!result.ok) throw new Error(result.errors.map(formatCampaignError).join('\n'));
-  return result.campaign;
-}
+export { DAY, HOUR, loadCampaign } from '../support/campaigns';
 
 export function lead(overrides: Partial<LeadSnapshot> = {}): LeadSnapshot {
   return {

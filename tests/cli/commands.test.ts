@@ -192,7 +192,7 @@ describe('nurture leads import', () => {
 
 describe('nurture stats', () => {
   it('prints the funnel, steps, variants and SLA of the launched campaign', async () => {
-    await harness.advanceIntoSendWindow(loadCampaign(CAMPAIGN));
+    await harness.startAtCanonicalInstant(loadCampaign(CAMPAIGN));
     const { rows } = await harness.db.pool.query<{ id: string }>(`SELECT id FROM leads WHERE email = 'ana@example.com'`);
     const enrol = await fetch(`${apiUrl}/v1/campaigns/${CAMPAIGN}/enrolments`, {
       method: 'POST',

@@ -4,8 +4,8 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
 
-it('keeps a failing exit code after loading db/embedded', async () => {
-  const script = "await import('./db/embedded.ts'); process.exitCode = 3;";
+it('keeps a failing exit code after loading devserver/postgres', async () => {
+  const script = "await import('./devserver/postgres.ts'); process.exitCode = 3;";
   const result = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd() }).then(
     () => 0,
     (error: { code: number }) => error.code,

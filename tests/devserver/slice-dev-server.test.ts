@@ -10,7 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevServer } from '../../devserver/servers';
+import { startDevServer } from '../../devserver/temporal';
 import { fetchHistories, replayFailures } from '../support/history';
 import * as activities from '../temporal/slice/activities';
 import { addSignal, collector, finishSignal, stateQuery, steps } from '../temporal/slice/workflows';

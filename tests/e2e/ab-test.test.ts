@@ -38,7 +38,7 @@ beforeAll(async () => {
   campaign = parsed.campaign;
   variants = (campaign.tracks.cold[0] as { variants: Variant[] }).variants;
   await h.launch(campaign);
-  await h.advanceIntoSendWindow(campaign);
+  await h.startAtCanonicalInstant(campaign);
 }, 180_000);
 
 afterAll(async () => {

@@ -1,5 +1,6 @@
 // The settings end-to-end tests run the engine with.
 export const TEST_CONFIG = {
+  temporalNamespace: 'default',
   publicUrl: 'http://nurture.test',
   linkSecret: 'test-link-secret',
   mailDomain: 'nurture.test',

@@ -8,23 +8,26 @@ import { temporal } from '@temporalio/proto';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { isWindowOpen, nextWindowOpening, parseCampaign, formatCampaignError, type Campaign, type LeadEvent } from '../../campaign';
+import type { Campaign, LeadEvent } from '../../campaign';
 import { createTemporalEngine } from '../../api/temporal-engine';
 import { loadDemoSalesTeam } from '../../cli/demo';
 import type { Engine } from '../../api/engine';
 import { saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
 import { recordConsent } from '../../db/consent';
+import { outboxBacklog } from '../../db/email-sends';
+import { storeEvents } from '../../db/events';
 import { upsertLead } from '../../db/leads';
-import { temporalForTests } from '../../devserver/servers';
-import { startMailer, type Mailer } from '../../mail/mailer';
-import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../../mail/smtp-sink';
-import { createTransport, type Transport } from '../../mail/transport';
-import { temporalCompleter } from '../../worker/completer';
-import { createNurtureWorker, WORKFLOWS_PATH } from '../../worker/worker';
+import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../../devserver/smtp-sink';
+import { temporalForTests } from '../../devserver/temporal';
+import type { Mailer } from '../../worker/mailer';
+import { startWorkerRuntime } from '../../worker/runtime';
+import { WORKFLOWS_PATH } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { canonicalStart } from '../support/scenario-clock';
 import { TEST_CONFIG } from './config';
 
 export { TEST_CONFIG };
+export { DAY, HOUR, loadCampaign } from '../support/campaigns';
 import { fetchHistories, replayFailures } from '../support/history';
 
 export const HISTORIES_DIR = fileURLToPath(new URL('../histories', import.meta.url));
@@ -35,14 +38,6 @@ let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
   bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
   return bundle;
-}
-
-export function loadCampaign(name: string, edit?: (text: string) => string): Campaign {
-  let text = readFileSync(fileURLToPath(new URL(`../../campaigns/${name}.yaml`, import.meta.url)), 'utf8');
-  if (edit) text = edit(text);
-  const result = parseCampaign(text);
-  if (!result.ok) throw new Error(result.errors.map(formatCampaignError).join('\n'));
-  return result.campaign;
 }
 
 export interface Harness {
@@ -57,12 +52,14 @@ export interface Harness {
   now(): Promise<number>;
   /** Lets `ms` of workflow time pass (skipped on the test server). */
   advance(ms: number): Promise<void>;
+  /** Lets workflow time run to `at` (nothing when it is there already). */
+  advanceTo(at: number): Promise<void>;
   /**
-   * Moves to a moment from which the campaign's send window stays open for `openFor` (default
-   * 6 h) in `zone`, so that a scenario's emails go at once whatever the time of day the test
-   * runs at.
+   * Moves the clock to the scenario's canonical start (tests/support/scenario-clock.ts): a Tuesday
+   * 10:00 in `zone` with no holiday in the week, so that a scenario's emails go at once whatever
+   * the hour and date the suite runs at. Returns that instant.
    */
-  advanceIntoSendWindow(campaign: Campaign, zone?: string, openFor?: number): Promise<void>;
+  startAtCanonicalInstant(campaign: Campaign, zone?: string): Promise<number>;
   launch(campaign: Campaign): Promise<number>;
   addLead(email: string, attributes: Record<string, unknown>, options?: { timezone?: string; consent?: boolean }): Promise<string>;
   /** Stores an event as the API does and delivers it. */
@@ -80,29 +77,41 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { kind?: 'time-skipping' | 'dev'; taskQueue?: string } = {}): Promise<Harness> {
+/**
+ * The engine on Temporal's time-skipping test server. With NURTURE_E2E_START=<ISO instant> (ahead
+ * of now) the scenarios run as if the suite had started then: the server's clock is moved there
+ * first — `NURTURE_E2E_START=2027-12-28T14:00:00Z npx vitest run tests/e2e` runs them in 年末年始.
+ * A scenario whose workflow clock must stay on the wall clock (the API stamps tracked opens and
+ * clicks with it) passes `wallClock: true`.
+ */
+export async function startHarness(options: { taskQueue?: string; wallClock?: boolean } = {}): Promise<Harness> {
   const taskQueue = options.taskQueue ?? `e2e-${Math.random().toString(36).slice(2)}`;
   const [env, db, sink, workflowBundleBuilt] = await Promise.all([
-    temporalForTests(options.kind ?? 'time-skipping'),
+    temporalForTests('time-skipping'),
     createTestDatabase(),
     startSmtpSink(),
     workflowBundle(),
   ]);
-  const transport: Transport = createTransport(sink.url, { pooled: true });
-  const mailer = startMailer({ pool: db.pool, databaseUrl: db.url, transport, completer: temporalCompleter(env.client), pollMs: 200 });
-  const worker = await createNurtureWorker({
+  const runtime = await startWorkerRuntime({
     connection: env.nativeConnection,
-    taskQueue,
+    client: env.client,
     pool: db.pool,
-    config: TEST_CONFIG,
+    config: { ...TEST_CONFIG, taskQueue, databaseUrl: db.url, smtpUrl: sink.url },
     workflowBundle: workflowBundleBuilt,
+    mailerPollMs: 200,
   });
-  const running = worker.run();
+  const { worker, mailer } = runtime;
   const engine = createTemporalEngine({ client: env.client, pool: db.pool, taskQueue });
   // Kenji and Ren share the kanto territory, in that turn; Yui has kansai.
   await loadDemoSalesTeam(db.pool);
 
   const now = async () => (env.supportsTimeSkipping ? env.currentTimeMs() : Date.now());
+  const startAt = process.env.NURTURE_E2E_START;
+  if (startAt && !options.wallClock) {
+    const at = Date.parse(startAt);
+    if (Number.isNaN(at) || !env.supportsTimeSkipping) throw new Error(`NURTURE_E2E_START=${startAt}: needs an ISO instant and the time-skipping server`);
+    if (at > (await now())) await env.sleep(at - (await now()));
+  }
   let eventCounter = 0;
   const harness: Harness = {
     env,
@@ -114,15 +123,14 @@ export async function startHarness(options: { kind?: 'time-skipping' | 'dev'; ta
     taskQueue,
     now,
     advance: (ms) => env.sleep(ms),
-    async advanceIntoSendWindow(campaign, zone = 'Asia/Tokyo', openFor = 6 * HOUR) {
-      const start = await now();
-      let at = start;
-      for (;;) {
-        at = nextWindowOpening(campaign.sendWindow, zone, at);
-        if (isWindowOpen(campaign.sendWindow, zone, at + openFor)) break;
-        at += HOUR;
-      }
-      if (at > start) await env.sleep(at - start);
+    async advanceTo(at) {
+      const ms = at - (await now());
+      if (ms > 0) await env.sleep(ms);
+    },
+    async startAtCanonicalInstant(campaign, zone = 'Asia/Tokyo') {
+      const at = canonicalStart(campaign.sendWindow, zone, await now());
+      await harness.advanceTo(at);
+      return at;
     },
     async launch(campaign) {
       const { version } = await saveCampaignVersion(db.pool, campaign);
@@ -139,12 +147,8 @@ export async function startHarness(options: { kind?: 'time-skipping' | 'dev'; ta
     async event(leadId, type, data = {}, eventOptions = {}) {
       const at = await now();
       const event: LeadEvent = { id: eventOptions.id ?? `e2e-${++eventCounter}-${type}`, type, at, data, machine: eventOptions.machine ?? false };
-      const inserted = await db.pool.query(
-        `INSERT INTO events (external_id, lead_id, type, occurred_at, data, machine) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (external_id) DO NOTHING`,
-        [event.id, leadId, type, new Date(at), JSON.stringify(data), event.machine],
-      );
-      if (inserted.rowCount) await engine.deliverEvent(leadId, event);
+      const { inserted } = await storeEvents(db.pool, [{ externalId: event.id, leadId, type, occurredAt: new Date(at), data, machine: event.machine }]);
+      if (inserted.length) await engine.deliverEvent(leadId, event);
       return event;
     },
     mailTo: (address) => sink.messages.filter((message) => message.to.includes(address)),
@@ -157,8 +161,7 @@ export async function startHarness(options: { kind?: 'time-skipping' | 'dev'; ta
       for (let quiet = 0; quiet < 3; ) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         await mailer.idle();
-        const pending = await db.pool.query(`SELECT count(*)::int AS n FROM email_sends WHERE status IN ('queued', 'sending')`);
-        quiet = pending.rows[0].n === 0 ? quiet + 1 : 0;
+        quiet = (await outboxBacklog(db.pool)) === 0 ? quiet + 1 : 0;
       }
     },
     async checkHistories(scenario) {
@@ -175,10 +178,7 @@ export async function startHarness(options: { kind?: 'time-skipping' | 'dev'; ta
       return replayFailures({ workflowBundle: workflowBundleBuilt }, histories);
     },
     async close() {
-      worker.shutdown();
-      await running;
-      await mailer.stop();
-      transport.close();
+      await runtime.stop();
       await sink.close();
       await env.teardown();
       await db.drop();
@@ -187,5 +187,3 @@ export async function startHarness(options: { kind?: 'time-skipping' | 'dev'; ta
   return harness;
 }
 
-export const HOUR = 3_600_000;
-export const DAY = 24 * HOUR;

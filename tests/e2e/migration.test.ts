@@ -2,9 +2,9 @@
 // until a marketer migrates one; the migrated lead's next email comes from the new version while
 // the other lead stays on the old one, and the database records the enrolment's new version.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isWindowOpen, nextWindowOpening, type Campaign } from '../../campaign';
+import { nextWindowOpening, type Campaign } from '../../campaign';
 import type { EnrolmentView } from '../../workflows/nurture';
-import { HOUR, loadCampaign, startHarness, type Harness } from './harness';
+import { loadCampaign, startHarness, type Harness } from './harness';
 
 let h: Harness;
 let v1: Campaign;
@@ -13,10 +13,7 @@ beforeAll(async () => {
   h = await startHarness();
   v1 = loadCampaign('saas-whitepaper-nurture');
   await h.launch(v1);
-  // Start one hour into the next opening of the send window, so the welcome emails go at once.
-  const now = await h.now();
-  const opening = nextWindowOpening(v1.sendWindow, 'Asia/Tokyo', now + 12 * HOUR);
-  await h.advance(opening + HOUR - now);
+  await h.startAtCanonicalInstant(v1);
 });
 
 afterAll(async () => {
@@ -32,9 +29,7 @@ const state = async (leadId: string) => (await h.engine.enrolmentState(workflowO
 
 /** Advances to `at`, or to the send window's next opening when it is closed then, plus a margin. */
 async function advancePastSendTime(at: number) {
-  const sendAt = isWindowOpen(v1.sendWindow, 'Asia/Tokyo', at) ? at : nextWindowOpening(v1.sendWindow, 'Asia/Tokyo', at);
-  const now = await h.now();
-  await h.advance(Math.max(0, sendAt - now) + 10 * 60_000);
+  await h.advanceTo(nextWindowOpening(v1.sendWindow, 'Asia/Tokyo', at) + 10 * 60_000);
 }
 
 describe('campaign versions: pinned per enrolment, migrated on request', () => {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildApi } from '../../api/app';
 import type { Campaign } from '../../campaign';
 import { createApiKey } from '../../db/api-keys';
-import type { ReceivedMessage } from '../../mail/smtp-sink';
+import type { ReceivedMessage } from '../../devserver/smtp-sink';
 import { loadCampaign, startHarness, TEST_CONFIG, type Harness } from './harness';
 
 const BROWSER = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15';
@@ -23,7 +23,7 @@ let base: string;
 let key: string;
 
 beforeAll(async () => {
-  h = await startHarness();
+  h = await startHarness({ wallClock: true });
   // Always inside the send window: tracking stamps opens and clicks with the wall clock, so the
   // workflow clock must not be moved ahead of it (scores decay with the events' age).
   campaign = loadCampaign('saas-whitepaper-nurture', (text) =>

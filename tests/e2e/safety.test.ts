@@ -26,7 +26,7 @@ afterAll(async () => {
 });
 
 async function toNextWindow(campaign: Campaign) {
-  await h.advanceIntoSendWindow(campaign);
+  await h.startAtCanonicalInstant(campaign);
 }
 
 describe('unsubscribe', () => {

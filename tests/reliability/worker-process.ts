@@ -12,9 +12,8 @@ const connection = await NativeConnection.connect({ address });
 const pool = createPool(databaseUrl);
 const worker = await createNurtureWorker({
   connection,
-  taskQueue,
   pool,
-  config: TEST_CONFIG,
+  config: { ...TEST_CONFIG, taskQueue },
   workflowBundle: { codePath },
   // A killed worker leaves tasks on its sticky queue; hand them back to the normal queue quickly.
   tuning: { stickyQueueScheduleToStartTimeout: '1 second' },

@@ -6,9 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../db/embedded';
+import { startEmbeddedPostgres } from '../../devserver/postgres';
 import { migrate } from '../../db/migrate';
-import { obtainServers } from '../../devserver/servers';
+import { obtainServers } from '../../devserver/temporal';
 import { ensureChromium } from './browser';
 import { TEMPLATE_DATABASE } from './database';
 

@@ -15,7 +15,7 @@ import { ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporal
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { temporalForTests } from '../../devserver/servers';
+import { temporalForTests } from '../../devserver/temporal';
 import { eventTypes, fetchHistories, replayFailures } from '../support/history';
 import * as activities from './slice/activities';
 import {

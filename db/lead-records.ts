@@ -1,26 +1,8 @@
-// Everything stored about one lead, read for the profile, timeline and GDPR export, and the
+// Everything stored about one lead, across tables: its timeline, the GDPR export, and the
 // erasure that removes the personal data from it.
-import { inTransaction, type Db, type Pool } from '../db/pool';
-import { suppressHash } from '../db/suppressions';
-
-export async function leadEnrolments(db: Db, leadId: string) {
-  const { rows } = await db.query(
-    `SELECT id, workflow_id, campaign_id, campaign_version, status, stage, score, started_at, updated_at,
-            qualified_at, ended_at, exit_reason
-     FROM enrolments WHERE lead_id = $1 ORDER BY started_at DESC, id DESC`,
-    [leadId],
-  );
-  return rows;
-}
-
-export async function latestHandoff(db: Db, leadId: string) {
-  const { rows } = await db.query(
-    `SELECT id, campaign_id, status, score, reasons, breakdown, first_contact_due, created_at, responded_at
-     FROM handoffs WHERE lead_id = $1 ORDER BY created_at DESC LIMIT 1`,
-    [leadId],
-  );
-  return rows[0] ?? null;
-}
+import { enrolmentsOfLead, openEnrolments } from './enrolments';
+import { inTransaction, type Db, type Pool } from './pool';
+import { suppressHash } from './suppressions';
 
 export interface TimelineItem {
   at: Date;
@@ -82,7 +64,7 @@ export async function exportLead(db: Db, leadId: string): Promise<Record<string,
          FROM email_sends WHERE lead_id = $1 ORDER BY created_at, id`),
     all(`SELECT g.kind, s.idempotency_key AS send_key, g.url, host(g.ip) AS ip, g.user_agent, g.machine, g.machine_reason, g.occurred_at
          FROM email_engagements g JOIN email_sends s ON s.id = g.send_id WHERE s.lead_id = $1 ORDER BY g.occurred_at, g.id`),
-    leadEnrolments(db, leadId),
+    enrolmentsOfLead(db, leadId),
     all(`SELECT e.campaign_id, c.from_stage, c.to_stage, c.score, c.changed_at
          FROM stage_changes c JOIN enrolments e ON e.id = c.enrolment_id WHERE e.lead_id = $1 ORDER BY c.changed_at, c.id`),
     all('SELECT * FROM handoffs WHERE lead_id = $1 ORDER BY created_at'),
@@ -127,7 +109,7 @@ export async function eraseLead(pool: Pool, leadId: string): Promise<{ erasedAt:
     );
     await tx.query(`UPDATE consent_records SET ip = NULL, user_agent = NULL, evidence = '{}' WHERE lead_id = $1`, [leadId]);
     await tx.query(`UPDATE handoffs SET recent_activity = '[]', response_note = NULL WHERE lead_id = $1`, [leadId]);
-    const open = await tx.query<{ workflow_id: string }>('SELECT workflow_id FROM enrolments WHERE lead_id = $1 AND ended_at IS NULL', [leadId]);
-    return { erasedAt: erased.rows[0]!.erased_at, openWorkflows: open.rows.map((row) => row.workflow_id) };
+    const open = await openEnrolments(tx, { leadId });
+    return { erasedAt: erased.rows[0]!.erased_at, openWorkflows: open.map((row) => row.workflowId) };
   });
 }

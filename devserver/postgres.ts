@@ -1,5 +1,5 @@
-// An embedded PostgreSQL (real binaries shipped through npm) for development and tests, used
-// when DATABASE_URL does not name a server.
+// An embedded PostgreSQL (real binaries shipped through npm) for `npm start`, tests and
+// benchmarks, used when DATABASE_URL does not name a server.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
@@ -32,7 +32,7 @@ for (const event of EXIT_HOOK_EVENTS) {
 const USER = 'nurture';
 const PASSWORD = 'nurture';
 
-export function freePort(): Promise<number> {
+function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.once('error', reject);
@@ -80,6 +80,7 @@ export async function startEmbeddedPostgres(options: {
       await server.createDatabase(name);
       return urlFor(name);
     },
+
     async restart() {
       // A non-persistent server deletes its data when it stops.
       if (options.persistent === false) throw new Error('only a persistent embedded PostgreSQL can be restarted');

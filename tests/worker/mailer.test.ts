@@ -8,8 +8,8 @@ import { createPool } from '../../db/pool';
 import { upsertLead } from '../../db/leads';
 import { suppressAddress, suppressionOf } from '../../db/suppressions';
 import { messageIdFor } from '../../mail/identity';
-import { startMailer, type Mailer, type SendCompleter, type SendOutcome } from '../../mail/mailer';
-import { startSmtpSink, type SmtpSink } from '../../mail/smtp-sink';
+import { startMailer, type Mailer, type SendCompleter, type SendCompletion } from '../../worker/mailer';
+import { startSmtpSink, type SmtpSink } from '../../devserver/smtp-sink';
 import { createTransport, type Transport } from '../../mail/transport';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
@@ -80,7 +80,7 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
 }
 
 function recorder() {
-  const completed: { token: string; outcome: SendOutcome }[] = [];
+  const completed: { token: string; outcome: SendCompletion }[] = [];
   const failed: { token: string; error: { message: string; retryable: boolean } }[] = [];
   const completer: SendCompleter = {
     async complete(token, outcome) {

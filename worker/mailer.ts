@@ -6,16 +6,26 @@
 // At most once: a row is marked 'sending' before SMTP and its outcome after it. A mailer that
 // dies in between leaves a 'sending' row whose lease expires; it becomes 'unconfirmed' and is
 // never sent again, because nobody can know whether the SMTP server took it.
-import pg from 'pg';
+import type { SendOutcome } from '../campaign';
 import { marketingIneligibility } from '../db/eligibility';
+import {
+  claimDueSends,
+  deferSend,
+  expireLeases,
+  finishSend,
+  hasDueSends,
+  OUTBOX_CHANNEL,
+  releaseClaims,
+  type ClaimedSend,
+} from '../db/email-sends';
+import { listen } from '../db/listener';
 import { inTransaction, type Pool } from '../db/pool';
 import { suppressAddress } from '../db/suppressions';
-import { classifySmtpError, type OutgoingMessage, type Transport } from './transport';
+import { classifySmtpError, type OutgoingMessage, type Transport } from '../mail/transport';
 
-export type SendStatus = 'sent' | 'bounced' | 'failed' | 'unconfirmed' | 'skipped_no_consent' | 'suppressed';
-
-export interface SendOutcome {
-  status: SendStatus;
+/** What the waiting send activity is completed with. */
+export interface SendCompletion {
+  status: SendOutcome;
   messageId: string;
   smtpResponse?: string;
   /** ISO time the SMTP server accepted the email ('sent' only). */
@@ -23,7 +33,7 @@ export interface SendOutcome {
 }
 
 export interface SendCompleter {
-  complete(taskToken: Uint8Array, outcome: SendOutcome): Promise<void>;
+  complete(taskToken: Uint8Array, outcome: SendCompletion): Promise<void>;
   fail(taskToken: Uint8Array, error: { message: string; retryable: boolean }): Promise<void>;
 }
 
@@ -58,19 +68,9 @@ export interface MailerOptions {
   log?: MailerLog;
 }
 
-interface ClaimedRow {
-  id: number;
-  lead_id: string | null;
-  consent_purpose: string | null;
-  to_address: string | null;
-  message: OutgoingMessage | null;
-  message_id: string;
-}
-
-type Outcome = { status: SendStatus; smtpResponse?: string };
+type Outcome = { status: SendOutcome; smtpResponse?: string };
 
 const silent: MailerLog = { info() {}, warn() {}, error() {} };
-const DUE = `status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= now())`;
 
 function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`startMailer: ${name} must be a positive number, got ${value}`);
@@ -115,7 +115,7 @@ export function startMailer(options: MailerOptions): Mailer {
     }
   }
 
-  async function tell(token: Buffer | null, messageId: string, result: SendOutcome | { deferred: string }) {
+  async function tell(token: Buffer | null, messageId: string, result: SendCompletion | { deferred: string }) {
     if (!token) return;
     try {
       if ('deferred' in result) await completer.fail(token, { message: result.deferred, retryable: true });
@@ -128,94 +128,57 @@ export function startMailer(options: MailerOptions): Mailer {
   }
 
   /** Records a final outcome and completes the activity whose token the row holds NOW. */
-  async function finish(row: ClaimedRow, outcome: Outcome) {
+  async function finish(row: ClaimedSend, outcome: Outcome) {
     const updated = await persist('record outcome', () =>
       inTransaction(pool, async (tx) => {
-        if (outcome.status === 'bounced' && row.to_address) await suppressAddress(tx, row.to_address, 'hard_bounce', outcome.smtpResponse);
-        // Also matches a row already holding this outcome, so that a retry after a lost COMMIT reply still completes.
-        const { rows } = await tx.query<{ task_token: Buffer | null; sent_at: Date | null }>(
-          `UPDATE email_sends SET status = $2, smtp_response = $3, lease_expires_at = NULL, message = NULL,
-                  sent_at = CASE WHEN $2 = 'sent' THEN coalesce(sent_at, now()) ELSE sent_at END
-           WHERE id = $1 AND status IN ('sending', 'unconfirmed', $2)
-           RETURNING task_token, sent_at`,
-          [row.id, outcome.status, outcome.smtpResponse ?? null],
-        );
-        return rows[0];
+        if (outcome.status === 'bounced' && row.toAddress) await suppressAddress(tx, row.toAddress, 'hard_bounce', outcome.smtpResponse);
+        return finishSend(tx, row.id, outcome);
       }),
     );
     if (!updated) return; // someone else finalised it meanwhile
-    await tell(updated.task_token, row.message_id, {
+    await tell(updated.taskToken, row.messageId, {
       status: outcome.status,
-      messageId: row.message_id,
+      messageId: row.messageId,
       ...(outcome.smtpResponse !== undefined && { smtpResponse: outcome.smtpResponse }),
-      ...(outcome.status === 'sent' && updated.sent_at && { sentAt: updated.sent_at.toISOString() }),
+      ...(outcome.status === 'sent' && updated.sentAt && { sentAt: updated.sentAt.toISOString() }),
     });
   }
 
-  async function defer(row: ClaimedRow, reply: string) {
-    const updated = await persist('record deferral', async () =>
-      (
-        await pool.query<{ task_token: Buffer | null }>(
-          `UPDATE email_sends SET status = 'deferred', smtp_response = $2, lease_expires_at = NULL
-           WHERE id = $1 AND status IN ('sending', 'deferred') RETURNING task_token`,
-          [row.id, reply],
-        )
-      ).rows[0],
-    );
-    log.info({ messageId: row.message_id, reply }, 'SMTP deferred the email');
-    if (updated) await tell(updated.task_token, row.message_id, { deferred: `SMTP deferred: ${reply}` });
+  async function defer(row: ClaimedSend, reply: string) {
+    const updated = await persist('record deferral', () => deferSend(pool, row.id, reply));
+    log.info({ messageId: row.messageId, reply }, 'SMTP deferred the email');
+    if (updated) await tell(updated.taskToken, row.messageId, { deferred: `SMTP deferred: ${reply}` });
   }
 
-  async function deliver(row: ClaimedRow) {
-    if (row.consent_purpose && row.lead_id) {
+  async function deliver(row: ClaimedSend) {
+    if (row.consentPurpose && row.leadId) {
       // The second line of defence: consent or suppression may have changed since queueing.
-      const refusal = await persist('check consent', () => marketingIneligibility(pool, row.lead_id!, row.consent_purpose!, undefined, new Date()));
+      const refusal = await persist('check consent', () => marketingIneligibility(pool, row.leadId!, row.consentPurpose!, undefined, new Date()));
       if (refusal === 'skipped_no_consent' || refusal === 'suppressed') return finish(row, { status: refusal });
     }
-    if (!row.message || !row.to_address) return finish(row, { status: 'suppressed' }); // the lead was erased
+    if (!row.message || !row.toAddress) return finish(row, { status: 'suppressed' }); // the lead was erased
     let response: string;
     try {
-      response = (await transport.send(row.message)).response;
+      response = (await transport.send(row.message as OutgoingMessage)).response;
     } catch (error) {
       const verdict = classifySmtpError(error);
       if (verdict.class === 'deferred') return defer(row, verdict.message);
-      log.warn({ messageId: row.message_id, reply: verdict.message, class: verdict.class }, 'SMTP refused the email');
+      log.warn({ messageId: row.messageId, reply: verdict.message, class: verdict.class }, 'SMTP refused the email');
       return finish(row, { status: verdict.class, smtpResponse: verdict.message });
     }
     await finish(row, { status: 'sent', smtpResponse: response });
   }
 
-  async function claim(limit: number): Promise<ClaimedRow[]> {
-    const { rows } = await pool.query<ClaimedRow>(
-      `UPDATE email_sends SET status = 'sending', attempts = attempts + 1,
-              lease_expires_at = now() + make_interval(secs => $2)
-       WHERE id IN (SELECT id FROM email_sends WHERE ${DUE} ORDER BY id FOR UPDATE SKIP LOCKED LIMIT $1)
-       RETURNING id, lead_id, consent_purpose, to_address, message, message_id`,
-      [limit, leaseMs / 1000],
-    );
-    return rows.sort((a, b) => a.id - b.id);
-  }
-
   /** Claimed rows this mailer will not start after all (it is stopping) go back to the queue. */
-  async function release(rows: ClaimedRow[]) {
+  async function release(rows: ClaimedSend[]) {
     if (rows.length === 0) return;
-    await persist('release claimed rows', () =>
-      pool.query(
-        `UPDATE email_sends SET status = 'queued', attempts = attempts - 1, lease_expires_at = NULL
-         WHERE id = ANY($1::bigint[]) AND status = 'sending'`,
-        [rows.map((row) => row.id)],
-      ),
-    );
+    await persist('release claimed rows', () => releaseClaims(pool, rows.map((row) => row.id)));
   }
 
   async function sweepExpiredLeases() {
-    const { rows } = await pool.query<{ task_token: Buffer | null; message_id: string }>(
-      `UPDATE email_sends SET status = 'unconfirmed', lease_expires_at = NULL, message = NULL
-       WHERE status = 'sending' AND lease_expires_at < now() RETURNING task_token, message_id`,
-    );
-    for (const row of rows) {
-      log.warn({ messageId: row.message_id }, 'a mailer stopped while sending; the email is unconfirmed and will not be resent');
-      await tell(row.task_token, row.message_id, { status: 'unconfirmed', messageId: row.message_id });
+    for (const row of await expireLeases(pool)) {
+      log.warn({ messageId: row.messageId }, 'a mailer stopped while sending; the email is unconfirmed and will not be resent');
+      await tell(row.taskToken, row.messageId, { status: 'unconfirmed', messageId: row.messageId });
     }
   }
 
@@ -226,7 +189,7 @@ export function startMailer(options: MailerOptions): Mailer {
       try {
         await sweepExpiredLeases();
         while (!stopped) {
-          const batch = await claim(concurrency * 4);
+          const batch = await claimDueSends(pool, concurrency * 4, leaseMs);
           if (batch.length === 0) break;
           const waiting = [...batch];
           const workers = await Promise.allSettled(
@@ -259,32 +222,7 @@ export function startMailer(options: MailerOptions): Mailer {
     });
   }
 
-  // LISTEN on a connection of its own, reconnecting with backoff whenever the database goes away.
-  const stoppedSignal = new Promise<void>((resolve) => stopping.signal.addEventListener('abort', () => resolve(), { once: true }));
-  async function listen() {
-    for (let delay = 100; !stopped; delay = Math.min(delay * 2, 5_000)) {
-      const client = new pg.Client({ connectionString: options.databaseUrl, connectionTimeoutMillis: 10_000 });
-      // Listening before connect: an error during connect must not crash the process.
-      const lost = new Promise<void>((resolve) => {
-        client.on('error', () => resolve());
-        client.on('end', () => resolve());
-      });
-      try {
-        client.on('notification', kick);
-        await client.connect();
-        await client.query('LISTEN nurture_outbox');
-        delay = 50; // connected: the next loss retries quickly again
-        kick(); // whatever was queued while we were not listening
-        await Promise.race([lost, stoppedSignal]);
-        if (!stopped) log.warn({}, 'lost the LISTEN connection; reconnecting');
-      } catch (error) {
-        if (!stopped) log.warn({ err: error }, 'could not LISTEN; retrying');
-      }
-      await client.end().catch(() => {});
-      await sleep(delay);
-    }
-  }
-  const listening = listen();
+  const listener = listen({ databaseUrl: options.databaseUrl, channel: OUTBOX_CHANNEL, wake: kick, log });
   const poller = setInterval(kick, pollMs);
   kick();
 
@@ -294,9 +232,7 @@ export function startMailer(options: MailerOptions): Mailer {
       for (;;) {
         while (round) await round;
         if (stopped) return;
-        const pending = await pool
-          .query<{ due: boolean }>(`SELECT EXISTS (SELECT 1 FROM email_sends WHERE ${DUE}) AS due`)
-          .then((result) => result.rows[0]!.due, () => true);
+        const pending = await hasDueSends(pool).catch(() => true);
         if (!pending) return;
         kick();
         await sleep(20);
@@ -307,7 +243,7 @@ export function startMailer(options: MailerOptions): Mailer {
       stopping.abort();
       clearInterval(poller);
       while (round) await round;
-      await listening;
+      await listener.stop();
     },
   };
 }

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { temporalSettingsFromEnv } from '../worker/temporal-connection';
+import { temporalSettingsFromEnv } from '../runtime/temporal-connection';
 
 export const TEMPORAL_CLI = fileURLToPath(new URL('./bin/temporal', import.meta.url));
 export const TEMPORAL_TEST_SERVER = fileURLToPath(new URL('./bin/temporal-test-server', import.meta.url));
@@ -46,9 +46,23 @@ export interface DevServerOptions {
   uiPort?: number;
 }
 
+/**
+ * The SDK's launcher gives a server 5 s to answer, which a JVM starting on two busy cores can
+ * miss: such a start is tried again (the launcher has killed the late one), up to three times.
+ */
+async function startWithRetries(start: () => Promise<TestWorkflowEnvironment>): Promise<TestWorkflowEnvironment> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt === 3 || !/did not start within/.test((error as Error).message)) throw error;
+    }
+  }
+}
+
 /** Temporal's CLI dev server (the real server on SQLite), for end-to-end runs and `npm start`. */
 export async function startDevServer(options: DevServerOptions = {}): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({
+  return startWithRetries(() => TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: TEMPORAL_CLI },
       dbFilename: options.dbFilename,
@@ -57,14 +71,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       uiPort: options.uiPort,
       log: { format: 'json', level: 'error' },
     },
-  });
+  }));
 }
 
 /** Temporal's time-skipping test server, for workflow tests that wait days in virtual time. */
 export async function startTimeSkippingServer(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: TEMPORAL_TEST_SERVER } },
-  });
+  return startWithRetries(() => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: TEMPORAL_TEST_SERVER } } }));
 }
 
 /**

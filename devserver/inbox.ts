@@ -4,7 +4,7 @@
 // and unsubscribe go to the local API), their scripts never run.
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { escapeHtml } from '../api/pages';
+import { escapeHtml } from '../runtime/html';
 import type { ReceivedMessage, SmtpSink } from './smtp-sink';
 
 export interface Inbox {

@@ -1,6 +1,6 @@
 // The SMTP sink and the transport against each other: real SMTP over a socket, parsed back by mailparser.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startSmtpSink, type SmtpSink } from '../../mail/smtp-sink';
+import { startSmtpSink, type SmtpSink } from '../../devserver/smtp-sink';
 import { classifySmtpError, createTransport, HeaderInjectionError, type OutgoingMessage, type Transport } from '../../mail/transport';
 
 let sink: SmtpSink;

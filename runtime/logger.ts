@@ -1,0 +1,8 @@
+// Structured logs (pino, JSON lines) for every Nurture process.
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export function createLogger(name: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+  return pino({ name, level });
+}
