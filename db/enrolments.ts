@@ -124,9 +124,25 @@ export async function entryHistory(db: Db, campaignId: string, leadId: string): 
   return { open: rows[0]?.open ?? false, lastEndedAt: rows[0]?.last_end ?? null };
 }
 
-/** Every enrolment of the lead, newest first, as the lead profile shows them. */
-export async function enrolmentsOfLead(db: Db, leadId: string) {
-  const { rows } = await db.query(
+/** An enrolment's row as the lead profile and the GDPR export show it. */
+export interface EnrolmentRow {
+  id: number;
+  workflow_id: string;
+  campaign_id: string;
+  campaign_version: number;
+  status: EnrolmentStatus;
+  stage: Stage;
+  score: number;
+  started_at: Date;
+  updated_at: Date;
+  qualified_at: Date | null;
+  ended_at: Date | null;
+  exit_reason: string | null;
+}
+
+/** Every enrolment of the lead, newest first. */
+export async function enrolmentsOfLead(db: Db, leadId: string): Promise<EnrolmentRow[]> {
+  const { rows } = await db.query<EnrolmentRow>(
     `SELECT id, workflow_id, campaign_id, campaign_version, status, stage, score, started_at, updated_at,
             qualified_at, ended_at, exit_reason
      FROM enrolments WHERE lead_id = $1 ORDER BY started_at DESC, id DESC`,

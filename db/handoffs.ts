@@ -158,9 +158,22 @@ export async function workflowIdOfHandoff(db: Db, handoffId: string): Promise<st
   return rows[0]?.workflow_id;
 }
 
-/** The lead's most recent handoff, as the lead profile shows it. */
-export async function latestHandoffOfLead(db: Db, leadId: string) {
-  const { rows } = await db.query(
+/** A handoff as the lead profile summarises it. */
+export interface HandoffSummary {
+  id: string;
+  campaign_id: string;
+  status: HandoffStatus;
+  score: number;
+  reasons: string[];
+  breakdown: unknown[];
+  first_contact_due: Date;
+  created_at: Date;
+  responded_at: Date | null;
+}
+
+/** The lead's most recent handoff. */
+export async function latestHandoffOfLead(db: Db, leadId: string): Promise<HandoffSummary | null> {
+  const { rows } = await db.query<HandoffSummary>(
     `SELECT id, campaign_id, status, score, reasons, breakdown, first_contact_due, created_at, responded_at
      FROM handoffs WHERE lead_id = $1 ORDER BY created_at DESC LIMIT 1`,
     [leadId],

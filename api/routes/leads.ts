@@ -141,7 +141,7 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
         suppressionReasonOfLead(pool, lead.id),
       ]);
       // Stage and score of the most recently updated enrolment that is still open, else the last one.
-      const current = [...enrolments].sort((a, b) => Number(!!a.ended_at) - Number(!!b.ended_at) || b.updated_at - a.updated_at)[0];
+      const current = [...enrolments].sort((a, b) => Number(!!a.ended_at) - Number(!!b.ended_at) || b.updated_at.getTime() - a.updated_at.getTime())[0];
       // Why the score is what it is comes from the running workflow; a profile without it is still useful.
       let breakdown: unknown = null;
       if (current && !current.ended_at) {
