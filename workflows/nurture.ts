@@ -98,6 +98,13 @@ const mail = wf.proxyActivities<NurtureActivities>({
   retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
 });
 
+/** A run that continued as new under earlier code carried its handoffs as records with a key. */
+function carriedAssignments(carried: CarriedState): Record<string, HandoffAssignment> {
+  if (carried.assignments) return { ...carried.assignments };
+  const records = (carried as { handoffs?: (HandoffAssignment & { key: string })[] }).handoffs ?? [];
+  return Object.fromEntries(records.map(({ key, id, owner, manager }) => [key, { id, owner, manager }]));
+}
+
 /** Past this many history events the workflow continues as new, carrying its state. */
 export const HISTORY_LIMIT = 5000;
 
@@ -110,7 +117,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   let state = carried?.state ?? initialState(campaign, input.lead, Date.now());
   const inbox: InboxItem[] = carried ? [...carried.inbox] : [{ type: 'start' }];
   let wakeAt = carried?.wakeAt;
-  const assignments: Record<string, HandoffAssignment> = carried ? { ...carried.assignments } : {};
+  const assignments = carried ? carriedAssignments(carried) : {};
   let recorded: Recorded = carried?.recorded ?? { stage: '', score: Number.NaN, status: '' };
   let enrolmentId = carried?.enrolmentId;
 
