@@ -62,13 +62,15 @@ export async function setCampaignStatus(db: Db, campaignId: string, status: Camp
   return rowCount === 1;
 }
 
+const SELECT_CAMPAIGN = 'SELECT id, name, status, current_version, created_at, updated_at FROM campaigns';
+
 export async function getCampaign(db: Db, campaignId: string): Promise<CampaignRow | undefined> {
-  const { rows } = await db.query<CampaignRow>('SELECT id, name, status, current_version, created_at, updated_at FROM campaigns WHERE id = $1', [campaignId]);
+  const { rows } = await db.query<CampaignRow>(`${SELECT_CAMPAIGN} WHERE id = $1`, [campaignId]);
   return rows[0];
 }
 
 export async function listCampaigns(db: Db): Promise<CampaignRow[]> {
-  const { rows } = await db.query<CampaignRow>('SELECT id, name, status, current_version, created_at, updated_at FROM campaigns ORDER BY created_at, id');
+  const { rows } = await db.query<CampaignRow>(`${SELECT_CAMPAIGN} ORDER BY created_at, id`);
   return rows;
 }
 

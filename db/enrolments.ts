@@ -23,6 +23,7 @@ export interface EnrolmentProgress {
 }
 
 const OPEN = 'ended_at IS NULL';
+const SELECT_OPEN_ENROLMENT = 'SELECT workflow_id, campaign_id, campaign_version, lead_id FROM enrolments';
 
 const toOpen = (row: { workflow_id: string; campaign_id: string; campaign_version: number; lead_id: string }): OpenEnrolment => ({
   workflowId: row.workflow_id,
@@ -93,21 +94,21 @@ export async function recordExit(db: Db, input: { enrolmentId: number; reason: s
 export async function openEnrolments(db: Db, of: { leadId: string } | { campaignId: string }): Promise<OpenEnrolment[]> {
   const [column, value] = 'leadId' in of ? ['lead_id', of.leadId] : ['campaign_id', of.campaignId];
   const { rows } = await db.query(
-    `SELECT workflow_id, campaign_id, campaign_version, lead_id FROM enrolments WHERE ${column} = $1 AND ${OPEN} ORDER BY id`,
+    `${SELECT_OPEN_ENROLMENT} WHERE ${column} = $1 AND ${OPEN} ORDER BY id`,
     [value],
   );
   return rows.map(toOpen);
 }
 
 export async function openEnrolment(db: Db, workflowId: string): Promise<OpenEnrolment | undefined> {
-  const { rows } = await db.query(`SELECT workflow_id, campaign_id, campaign_version, lead_id FROM enrolments WHERE workflow_id = $1 AND ${OPEN}`, [workflowId]);
+  const { rows } = await db.query(`${SELECT_OPEN_ENROLMENT} WHERE workflow_id = $1 AND ${OPEN}`, [workflowId]);
   return rows[0] && toOpen(rows[0]);
 }
 
 /** The open enrolments of a campaign that a migration to `toVersion` would move (optionally only those on `fromVersion`). */
 export async function enrolmentsToMigrate(db: Db, campaignId: string, toVersion: number, fromVersion?: number): Promise<OpenEnrolment[]> {
   const { rows } = await db.query(
-    `SELECT workflow_id, campaign_id, campaign_version, lead_id FROM enrolments
+    `${SELECT_OPEN_ENROLMENT}
      WHERE campaign_id = $1 AND ${OPEN} AND campaign_version <> $2 AND ($3::integer IS NULL OR campaign_version = $3)
      ORDER BY id`,
     [campaignId, toVersion, fromVersion ?? null],
