@@ -1,6 +1,7 @@
 // Handing a qualified lead to sales: choose an owner, record the handoff, and keep its timeline.
-// Every step is idempotent on the handoff id, so a retried activity changes nothing twice.
-import { ApplicationFailure } from '@temporalio/common';
+// Every step is idempotent on the handoff id, so a retried activity changes nothing twice. A
+// handoff nobody can take (no such pool, no active rep) is recorded unassigned, with whom to
+// alert; it never fails the enrolment.
 import type { AssignmentRule, Person, SalesOutcome } from '../campaign';
 import { recentHumanEvents } from '../db/events';
 import { addHandoffEvent, addHandoffEventOnce, insertHandoff, recordSalesAnswer, storedAssignment } from '../db/handoffs';
@@ -25,39 +26,52 @@ export interface OpenHandoffRequest {
 
 export interface OpenedHandoff {
   handoffId: string;
-  owner: Person & { id: string };
-  manager: Person;
+  /** Null: nobody could be assigned (`unassignedReason`), and `alertTo` is told instead. */
+  owner: (Person & { id: string }) | null;
+  /** The pool's manager; null when the pool does not exist. */
+  manager: Person | null;
+  unassignedReason?: string;
+  /** Who hears of an unassigned handoff: the pool's manager, else the operator; null when neither is known. */
+  alertTo?: Person | null;
+  /** The lead was erased before the handoff: nothing was recorded. */
+  leadErased?: boolean;
   pool: string;
   territory: string;
   lead: { email: string | null; attributes: Record<string, unknown> };
   recentActivity: { at: string; type: string; data: Record<string, unknown> }[];
 }
 
-export function createHandoffActivities(deps: { pool: Pool }) {
+export function createHandoffActivities(deps: { pool: Pool; operator?: Person }) {
   return {
-    /** Assigns an owner and records the handoff; asking again returns the same answer. */
+    /** Assigns an owner (or records why none) and records the handoff; asking again returns the same answer. */
     async openHandoff(request: OpenHandoffRequest): Promise<OpenedHandoff> {
       return inTransaction(deps.pool, async (tx) => {
+        const pool = request.assign.pool;
         const found = await getLead(tx, request.leadId);
-        if (!found) throw ApplicationFailure.nonRetryable(`lead ${request.leadId} does not exist`, 'UnknownLead');
+        if (!found || !found.email) return { handoffId: request.handoffId, owner: null, manager: null, leadErased: true, pool, territory: '', lead: { email: null, attributes: {} }, recentActivity: [] };
         const lead = { email: found.email, attributes: found.attributes };
-        const manager = await poolManager(tx, request.assign.pool);
-        if (!manager) throw ApplicationFailure.nonRetryable(`sales pool "${request.assign.pool}" does not exist`, 'UnknownSalesPool');
+        const manager = (await poolManager(tx, pool)) ?? null;
+        const alertTo = manager ?? deps.operator ?? null;
         const territory = territoryOf(lead.attributes, request.assign);
 
         const existing = await storedAssignment(tx, request.handoffId);
-        if (existing) return { handoffId: request.handoffId, ...existing, manager, territory, lead };
+        if (existing) {
+          const { unassignedReason, ...stored } = existing;
+          return { handoffId: request.handoffId, ...stored, ...(unassignedReason && { unassignedReason, alertTo }), manager, territory, lead };
+        }
 
         const recentActivity = await recentHumanEvents(tx, request.leadId, new Date(request.at), 10);
-        const owner = await nextOwner(tx, request.assign.pool, territory);
+        const owner = manager ? await nextOwner(tx, pool, territory) : undefined;
+        const unassignedReason = !manager ? `sales pool "${pool}" does not exist` : !owner ? `sales pool "${pool}" has no active rep` : undefined;
         const at = new Date(request.at);
         await insertHandoff(tx, {
           id: request.handoffId,
           enrolmentId: request.enrolmentId,
           leadId: request.leadId,
           campaignId: request.campaignId,
-          ownerId: owner.id,
-          pool: request.assign.pool,
+          ownerId: owner?.id ?? null,
+          unassignedReason,
+          pool,
           score: request.score,
           reasons: request.reasons,
           breakdown: request.breakdown,
@@ -66,8 +80,10 @@ export function createHandoffActivities(deps: { pool: Pool }) {
           outcomeDue: request.outcomeDue ? new Date(request.outcomeDue) : null,
           createdAt: at,
         });
-        await addHandoffEvent(tx, request.handoffId, 'assigned', { owner: owner.email, territory }, at);
-        return { handoffId: request.handoffId, owner, manager, pool: request.assign.pool, territory, lead, recentActivity };
+        if (owner) await addHandoffEvent(tx, request.handoffId, 'assigned', { owner: owner.email, territory }, at);
+        else await addHandoffEvent(tx, request.handoffId, 'unassigned', { reason: unassignedReason, alerted: alertTo?.email ?? null }, at);
+        const assignment = owner ? {} : { unassignedReason, alertTo };
+        return { handoffId: request.handoffId, owner: owner ?? null, manager, ...assignment, pool, territory, lead, recentActivity };
       });
     },
 
@@ -96,13 +112,13 @@ function territoryOf(attributes: Record<string, unknown>, rule: AssignmentRule):
 }
 
 /** The next rep in turn: reps of the lead's territory are preferred; with none, the whole pool shares. */
-async function nextOwner(tx: Db, pool: string, territory: string): Promise<Person & { id: string }> {
+async function nextOwner(tx: Db, pool: string, territory: string): Promise<(Person & { id: string }) | undefined> {
   let cursor = territory;
   let candidates = territory ? await activeReps(tx, pool, territory) : [];
   if (candidates.length === 0) {
     cursor = '';
     candidates = await activeReps(tx, pool, '');
   }
-  if (candidates.length === 0) throw ApplicationFailure.nonRetryable(`sales pool "${pool}" has no active rep`, 'NoSalesRep');
+  if (candidates.length === 0) return undefined;
   return candidates[(await takeTurn(tx, pool, cursor)) % candidates.length]!;
 }

@@ -1,13 +1,17 @@
-// The send activity: turns a workflow's request for an email into one row of the outbox and
-// lets the mailer deliver it. The activity completes asynchronously — the mailer completes it
-// with the SMTP outcome — so the worker holds no slot while mail waits, and a worker killed at
-// any point cannot send twice: the row's idempotency key is unique, and a retried attempt
-// finds the row its predecessor wrote.
+// The send activities turn a workflow's request for an email into one row of the outbox, which
+// the mailer delivers. A worker killed at any point cannot send twice: the row's idempotency key
+// is unique, and a retried attempt finds the row its predecessor wrote.
+//
+// queueEmail stores the row and returns at once; the mailer signals the outcome to the workflow
+// later, so an email waiting in a backlog or for SMTP never holds up the lead's decisions and
+// costs one attempt. sendEmail is the earlier form, kept for enrolments whose history awaits it:
+// it completes asynchronously, when the mailer completes it with the SMTP outcome.
 import { CompleteAsyncError, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { EmailKind, SendOutcome } from '../campaign';
 import { marketingIneligibility, type FrequencyCap } from '../db/eligibility';
 import { insertSend, isFinal, lockSend, notifyOutbox, reattachSend, type NewSend } from '../db/email-sends';
+import { campaignStatus } from '../db/campaigns';
 import { getLead } from '../db/leads';
 import { inTransaction, type Db, type Pool } from '../db/pool';
 import { messageIdFor, messageKey } from '../mail/identity';
@@ -46,6 +50,14 @@ export interface SendEmailResult {
   variant?: string;
 }
 
+export interface QueueEmailRequest extends SendEmailRequest {
+  /** Marketing email: the workflow told the outcome, and the send key it is told under. */
+  report?: { workflowId: string; sendKey: string };
+}
+
+/** 'queued': the outcome follows by signal (marketing) or is not awaited (sales mail). */
+export type QueueEmailResult = { status: 'queued'; variant?: string } | { status: SendOutcome; variant?: string };
+
 export interface SendDependencies {
   pool: Pool;
   templates: TemplateLibrary;
@@ -54,36 +66,51 @@ export interface SendDependencies {
   mailDomain: string;
 }
 
-export function createSendActivity(deps: SendDependencies) {
-  return async function sendEmail(request: SendEmailRequest): Promise<SendEmailResult> {
-    const taskToken = Context.current().info.taskToken;
-    const messageId = messageIdFor(request.idempotencyKey, deps.mailDomain);
-    const decided = await inTransaction(deps.pool, async (tx) => {
-      const existing = await lockSend(tx, request.idempotencyKey);
-      if (existing && isFinal(existing.status)) return { status: existing.status, messageId, variant: existing.variant ?? undefined };
-      if (existing) {
-        // An earlier attempt queued it (or the mailer deferred it): hand the row this attempt's token.
-        await reattachSend(tx, request.idempotencyKey, Buffer.from(taskToken));
-        await notifyOutbox(tx);
-        return undefined;
-      }
-      return queueNew(tx, request, messageId, Buffer.from(taskToken), deps);
-    });
-    if (decided) return decided;
-    throw new CompleteAsyncError();
+export function createSendActivities(deps: SendDependencies) {
+  return {
+    async queueEmail(request: QueueEmailRequest): Promise<QueueEmailResult> {
+      const messageId = messageIdFor(request.idempotencyKey, deps.mailDomain);
+      return inTransaction(deps.pool, async (tx) => {
+        const existing = await lockSend(tx, request.idempotencyKey);
+        if (existing) return { status: isFinal(existing.status) ? existing.status : 'queued', variant: existing.variant ?? undefined };
+        // An erased lead is told as 'suppressed' (the enrolment exits), never as a failed activity.
+        if (!(await getLead(tx, request.leadId))) return { status: 'suppressed' };
+        const queued = await queueNew(tx, request, messageId, { reportTo: request.report?.workflowId, reportKey: request.report?.sendKey }, deps);
+        return queued ?? { status: 'queued' };
+      });
+    },
+
+    async sendEmail(request: SendEmailRequest): Promise<SendEmailResult> {
+      const taskToken = Context.current().info.taskToken;
+      const messageId = messageIdFor(request.idempotencyKey, deps.mailDomain);
+      const decided = await inTransaction(deps.pool, async (tx) => {
+        const existing = await lockSend(tx, request.idempotencyKey);
+        if (existing && isFinal(existing.status)) return { status: existing.status, messageId, variant: existing.variant ?? undefined };
+        if (existing) {
+          // An earlier attempt queued it (or the mailer deferred it): hand the row this attempt's token.
+          await reattachSend(tx, request.idempotencyKey, Buffer.from(taskToken));
+          await notifyOutbox(tx);
+          return undefined;
+        }
+        if (!(await getLead(tx, request.leadId))) throw ApplicationFailure.nonRetryable(`lead ${request.leadId} does not exist`, 'UnknownLead');
+        return queueNew(tx, request, messageId, { taskToken: Buffer.from(taskToken) }, deps);
+      });
+      if (decided) return decided;
+      throw new CompleteAsyncError();
+    },
   };
 }
 
+/** Stores the email: queued for the mailer, or final when it must not go (returned then). */
 async function queueNew(
   tx: Db,
   request: SendEmailRequest,
   messageId: string,
-  taskToken: Buffer,
+  listener: Pick<NewSend, 'taskToken' | 'reportTo' | 'reportKey'>,
   deps: SendDependencies,
 ): Promise<SendEmailResult | undefined> {
   const requestedAt = new Date(request.requestedAt);
-  const lead = await getLead(tx, request.leadId);
-  if (!lead) throw ApplicationFailure.nonRetryable(`lead ${request.leadId} does not exist`, 'UnknownLead');
+  const lead = (await getLead(tx, request.leadId))!;
 
   const variant = request.ab ? await chooseVariant(tx, request.campaign, request.ab) : undefined;
   const template = variant?.template ?? request.template;
@@ -104,9 +131,16 @@ async function queueNew(
     consentPurpose: request.consentPurpose ?? null,
     subject,
     createdAt: requestedAt,
+    ...listener,
   };
 
   if (request.consentPurpose) {
+    // Marketing email of a campaign paused or archived meanwhile does not go (the mailer checks again).
+    const status = (await campaignStatus(tx, request.campaign.id))?.status;
+    if (status === 'paused' || status === 'archived') {
+      await insertSend(tx, { ...base, status: 'cancelled', toAddress: lead.email });
+      return { status: 'cancelled', messageId, variant: variant?.key };
+    }
     const refusal = await marketingIneligibility(
       tx,
       request.leadId,
@@ -157,7 +191,7 @@ async function queueNew(
     messageId,
   };
   // The row keeps the subject as the lead saw it (personalised), for timelines and reports.
-  await insertSend(tx, { ...base, subject: rendered.subject, status: 'queued', toAddress: to.email, message, taskToken });
+  await insertSend(tx, { ...base, subject: rendered.subject, status: 'queued', toAddress: to.email, message });
   await notifyOutbox(tx);
   return undefined;
 }

@@ -32,14 +32,17 @@ export function createWebhookActivity(settings: WebhookSettings) {
         },
         body,
         signal: AbortSignal.timeout(settings.timeoutMs ?? 10_000),
+        // A redirect would re-post signed personal data to wherever it points.
+        redirect: 'manual',
       });
     } catch (error) {
-      throw new Error(`webhook ${settings.url} unreachable: ${(error as Error).message}`);
+      // The URL stays out of the message: it may carry a token, and messages reach histories and logs.
+      throw new Error(`webhook unreachable: ${(error as Error).message}`);
     }
     if (response.ok) return 'delivered';
-    // A client error other than timeout or throttling will not fix itself by retrying.
-    const permanent = response.status >= 400 && response.status < 500 && response.status !== 408 && response.status !== 429;
-    const message = `webhook ${settings.url} answered ${response.status}`;
+    // A redirect (not followed) or a client error other than timeout or throttling will not fix itself by retrying.
+    const permanent = response.status < 500 && response.status !== 408 && response.status !== 429;
+    const message = `webhook answered ${response.status}`;
     throw permanent ? ApplicationFailure.nonRetryable(message, 'WebhookRejected') : new Error(message);
   };
 }

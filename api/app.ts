@@ -5,7 +5,7 @@
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Pool } from '../db/pool';
 import { requireApiKey } from './auth';
 import { checkBody } from './body-check';
@@ -29,7 +29,10 @@ export interface ApiOptions {
   pool: Pool;
   engine: Engine;
   links: { baseUrl: string; secret: string };
+  /** Logger settings for Fastify to build its own pino logger (false: no logs). */
   logger?: FastifyServerOptions['logger'];
+  /** An existing pino logger to log through; Fastify 5 takes it only as `loggerInstance`. */
+  loggerInstance?: FastifyBaseLogger;
   rateLimit?: { max: number; timeWindow: string } | false;
   /** Largest JSON body in bytes (default 1 MB); the CSV import has its own 50 MB limit. */
   bodyLimit?: number;
@@ -40,7 +43,9 @@ export const DEFAULT_RATE_LIMIT = { max: 1200, timeWindow: '1 minute' };
 
 export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    // Settings or an instance, never both (Fastify refuses that).
     logger: options.logger ?? false,
+    loggerInstance: options.loggerInstance,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     // Bodies are validated as sent: "12" is not a number and unknown fields are refused, not dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allowUnionTypes: true } },

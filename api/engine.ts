@@ -1,5 +1,6 @@
 // What the HTTP API needs from the workflow engine; `temporal-engine.ts` implements it on Temporal.
 import type { CampaignStatus, LeadEvent, SalesOutcome } from '../campaign';
+import type { FanOut } from '../db/fanouts';
 
 /** A request the engine refuses for a reason the caller should hear (HTTP 404 / 409). */
 export class EngineRefusal extends Error {
@@ -21,7 +22,13 @@ export interface Engine {
   consentChanged(leadId: string, purpose: string, granted: boolean): Promise<void>;
   /** Refused (EngineRefusal) when the handoff does not exist (not_found) or the workflow declines the answer (conflict). */
   salesResponse(handoffId: string, outcome: SalesOutcome, note?: string): Promise<void>;
-  campaignStatusChanged(campaignId: string, status: Exclude<CampaignStatus, 'draft'>): Promise<void>;
+  /**
+   * Carries a campaign's status change (number `statusSeq`) to its open enrolments, outside the
+   * caller's request: returns the fan-out whose progress the API shows.
+   */
+  campaignStatusChanged(campaignId: string, status: Exclude<CampaignStatus, 'draft'>, statusSeq: number): Promise<FanOut>;
+  /** Moves the campaign's open enrolments (those on `fromVersion`, if given) to `toVersion`, outside the caller's request. */
+  migrateCampaign(campaignId: string, toVersion: number, fromVersion?: number): Promise<FanOut>;
   /**
    * Moves a running enrolment to a version of its campaign (the current one when none is given).
    * Accepted once the workflow has queued it; refused (EngineRefusal) when the enrolment or the

@@ -1,13 +1,21 @@
-// `npx tsx api/main.ts`: the Nurture HTTP API for production, configured from the environment
-// (see README "Configuration"); run as many as the traffic needs behind a load balancer.
+// `node --import tsx api/main.ts`: the Nurture HTTP API for production, configured from the
+// environment (see README "Configuration"); run as many as the traffic needs behind a load
+// balancer. SIGINT/SIGTERM stop it gracefully (requests in flight finish).
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
-import { loadConfig } from '../runtime/config';
+import { loadConfig, type Config } from '../runtime/config';
 import { createLogger } from '../runtime/logger';
 import { connectToTemporal } from '../runtime/temporal-connection';
 import { startApiServer } from './server';
 
-const config = loadConfig();
+let config: Config;
+try {
+  config = loadConfig();
+} catch (error) {
+  // A configuration mistake (a missing secret in production, say) is one clear line, not a stack.
+  createLogger('nurture-api').fatal((error as Error).message);
+  process.exit(1);
+}
 const log = createLogger('nurture-api', config.logLevel);
 if (!config.databaseUrl) {
   log.fatal('DATABASE_URL is required for a standalone API (npm start runs an embedded database for development)');

@@ -27,7 +27,7 @@ export async function startApiServer(options: {
     pool: options.pool,
     engine,
     links: { baseUrl: config.publicUrl, secret: config.linkSecret },
-    logger: options.logger ? (options.logger.child({ component: 'api' }) as never) : false,
+    loggerInstance: options.logger?.child({ component: 'api' }),
   });
   try {
     await app.listen({ port: config.apiPort, host: config.apiHost });

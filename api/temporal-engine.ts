@@ -5,17 +5,18 @@ import { holds } from '../campaign/conditions';
 import { campaignsEnteredBy, getCampaignVersion, type CampaignVersion } from '../db/campaigns';
 import { currentConsent } from '../db/consent';
 import { entryHistory, openEnrolment, openEnrolments, recordEnrolmentStart, type OpenEnrolment } from '../db/enrolments';
+import { createFanOut, type FanOut, type FanOutAction } from '../db/fanouts';
 import { workflowIdOfHandoff } from '../db/handoffs';
 import { getLead } from '../db/leads';
 import type { Pool } from '../db/pool';
+import { campaignFanOut, fanOutWorkflowId } from '../workflows/campaign-fanout';
 import {
   consentSignal,
+  ENGINE_VERSION,
   exitSignal,
   leadEventSignal,
   migrateVersionUpdate,
   nurture,
-  pauseSignal,
-  resumeSignal,
   salesResponseUpdate,
   stateQuery,
   type NurtureInput,
@@ -96,7 +97,14 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
   }
 
   function startInput(version: CampaignVersion, lead: LeadSnapshot): NurtureInput {
-    return { campaign: version.definition, campaignVersion: version.version, lead };
+    return { campaign: version.definition, campaignVersion: version.version, lead, engineVersion: ENGINE_VERSION };
+  }
+
+  /** Records the fan-out and starts the workflow that carries it; the request does not wait for it. */
+  async function startFanOut(request: Parameters<typeof createFanOut>[1]): Promise<FanOut> {
+    const fanOut = await createFanOut(pool, request);
+    await client.workflow.start(campaignFanOut, { workflowId: fanOutWorkflowId(fanOut.id), taskQueue, args: [{ fanOutId: fanOut.id }] });
+    return fanOut;
   }
 
   return {
@@ -114,7 +122,8 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
         if (running.includes(workflowId)) continue;
         const where = version.definition.entry.where;
         if (where && !holds(where, { event, lead: lead.attributes }, { now: event.at, events: [] })) continue;
-        if (!(await mayEnter(version, leadId, Date.now()))) continue;
+        // Measured from the entering event's time, the clock the enrolment's end was recorded on.
+        if (!(await mayEnter(version, leadId, event.at))) continue;
         await recordStart(version, leadId, workflowId);
         // Signal-with-start: enrols and delivers the entering event in one call, and a
         // concurrent duplicate only adds a (deduplicated) signal to the same workflow.
@@ -174,16 +183,13 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
       }
     },
 
-    async campaignStatusChanged(campaignId: string, status: Exclude<CampaignStatus, 'draft'>) {
-      const running = await openEnrolments(pool, { campaignId });
-      await Promise.all(
-        running.map((row) => {
-          const handle = client.workflow.getHandle(row.workflowId);
-          if (status === 'paused') return tolerant(handle.signal(pauseSignal));
-          if (status === 'active') return tolerant(handle.signal(resumeSignal));
-          return tolerant(handle.signal(exitSignal, { reason: 'campaign archived' }));
-        }),
-      );
+    async campaignStatusChanged(campaignId, status, statusSeq) {
+      const action: FanOutAction = status === 'paused' ? 'pause' : status === 'active' ? 'resume' : 'archive';
+      return startFanOut({ campaignId, action, statusSeq });
+    },
+
+    async migrateCampaign(campaignId, toVersion, fromVersion) {
+      return startFanOut({ campaignId, action: 'migrate', toVersion, fromVersion });
     },
 
     async migrateEnrolment(workflowId: string, version?: number) {

@@ -9,6 +9,7 @@
 //   handoff-latency  200 leads, 10 qualifying events in flight (--leads, --concurrency)
 //   ingest           6,000 events over 500 leads, 32 in flight
 //   render           10,000 cached renders, 200 compiled per email
+//   send-backlog     50 leads, 20 minutes of virtual time with no mailer, then the drain
 //   simulate         100,000 leads × 90 days
 //   smtp             5,000 emails pooled, 1,000 with a connection each (BENCH_SMTP_EMAILS)
 import { spawn } from 'node:child_process';

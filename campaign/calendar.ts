@@ -1,5 +1,6 @@
 // The business calendar: when a send window is open (weekdays, hours, holidays, in a time
-// zone) and business-time arithmetic for SLAs. Pure: time in, time out.
+// zone), each lead's fixed offset on the window's openings, and business-time arithmetic for
+// SLAs. Pure: time in, time out.
 //
 // Time-zone offsets come from luxon (the IANA database through Intl) and are memoised per zone
 // and hour, because asking Intl is by far the most expensive thing the interpreter does; the
@@ -7,7 +8,8 @@
 import { IANAZone } from 'luxon';
 import type { SendWindow } from './types';
 
-const MINUTE = 60_000;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 /** No window stays shut longer than this; a campaign that never opens is rejected at validation. */
@@ -90,26 +92,104 @@ export function windowZone(window: SendWindow, leadTimezone?: string): string {
   return window.timezone;
 }
 
-export function isWindowOpen(window: SendWindow, zone: string, t: number): boolean {
+/**
+ * Whether marketing may send at `t`. With `offsetMs` (a lead's jitter, see `windowOffsetMs`) the
+ * window opens that much later for the lead; its closing is unchanged. An offset of 0 is the
+ * window as written.
+ */
+export function isWindowOpen(window: SendWindow, zone: string, t: number, offsetMs = 0): boolean {
   const w = wall(zone, t);
-  const minutes = Math.floor((((w % DAY) + DAY) % DAY) / MINUTE);
-  return minutes >= window.start && minutes < window.end && isBusinessDay(window, w);
+  const msOfDay = ((w % DAY) + DAY) % DAY;
+  const minutes = Math.floor(msOfDay / MINUTE);
+  if (!(minutes >= window.start && minutes < window.end && isBusinessDay(window, w))) return false;
+  const shift = effectiveOffset(window, offsetMs);
+  return shift === 0 || msOfDay >= window.start * MINUTE + shift || runsOnFromDayBefore(window, w);
 }
 
-/** `t` if the window is open then, otherwise the moment it next opens. */
-export function nextWindowOpening(window: SendWindow, zone: string, t: number): number {
-  if (isWindowOpen(window, zone, t)) return t;
+/** `t` if the window is open then (for a lead with `offsetMs`), otherwise the moment it next opens. */
+export function nextWindowOpening(window: SendWindow, zone: string, t: number, offsetMs = 0): number {
+  if (isWindowOpen(window, zone, t, offsetMs)) return t;
+  const shift = effectiveOffset(window, offsetMs);
   const w = wall(zone, t);
   let day = w - (((w % DAY) + DAY) % DAY);
   for (let i = 0; i < SEARCH_DAYS; i++, day += DAY) {
     if (!isBusinessDay(window, day)) continue;
-    const opening = instant(zone, day + window.start * MINUTE);
-    if (opening >= t) return opening;
+    const opening = instant(zone, day + window.start * MINUTE + shift);
+    if (opening < t) continue;
+    // Without an offset, decide exactly as enrolments started before the offset existed always have.
+    if (shift === 0 || isWindowOpen(window, zone, opening, offsetMs)) return opening;
+    // The lead's opening fell into a daylight-saving gap: the window opens when the clock jumps past it.
+    const jump = firstInstantShowing(zone, opening, day + window.start * MINUTE + shift);
+    if (isWindowOpen(window, zone, jump, offsetMs)) return jump;
   }
   throw new Error('the send window never opens');
 }
 
-/** The instant `businessMs` of working time after `start` (working time = the window's hours). */
+/** The first instant from `from` on (within 3 hours) at which the zone's clock shows `wallMs` or later. */
+function firstInstantShowing(zone: string, from: number, wallMs: number): number {
+  if (wall(zone, from) >= wallMs) return from;
+  let before = from;
+  let after = from + 3 * HOUR;
+  while (after - before > 1) {
+    const middle = Math.floor((before + after) / 2);
+    if (wall(zone, middle) >= wallMs) after = middle;
+    else before = middle;
+  }
+  return after;
+}
+
+/**
+ * An all-day window on two business days in a row never closes at midnight, so midnight is no
+ * opening there and the offset does not apply.
+ */
+function runsOnFromDayBefore(window: SendWindow, wallMs: number): boolean {
+  return window.start === 0 && window.end === 24 * 60 && isBusinessDay(window, wallMs - DAY);
+}
+
+/**
+ * The offset as applied: never so large that the window stays shut (an offset is fixed at
+ * enrolment; validation keeps the spread shorter than the window).
+ */
+function effectiveOffset(window: SendWindow, offsetMs: number): number {
+  return Math.max(0, Math.min(offsetMs, businessDayMs(window) - SECOND));
+}
+
+/** Default spread of the openings for an enrolment with jitter: 30 minutes, at most half the window. */
+export const DEFAULT_WINDOW_SPREAD_MS = 30 * MINUTE;
+
+/** The spread of this window's openings: the campaign's `send_window.spread`, or the default. */
+export function windowSpreadMs(window: SendWindow): number {
+  return window.spreadMs ?? Math.min(DEFAULT_WINDOW_SPREAD_MS, businessDayMs(window) / 2);
+}
+
+/**
+ * A lead's offset on the window's openings: whole seconds in [0, spread), fixed by its id, so
+ * that the leads waiting for one opening do not all wake at the same instant.
+ */
+export function windowOffsetMs(window: SendWindow, leadId: string): number {
+  const slots = Math.floor(windowSpreadMs(window) / SECOND);
+  return slots > 1 ? (leadHash(leadId) % slots) * SECOND : 0;
+}
+
+/**
+ * FNV-1a of the id, then murmur3's finaliser: ids that differ only in their last character
+ * (lead-1, lead-2, …) still land far apart. Plain arithmetic: this runs in the workflow sandbox.
+ */
+function leadHash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/**
+ * The instant `businessMs` of working time after `start` (working time = the window's hours). SLA
+ * deadlines use the window as written: no lead's offset applies.
+ */
 export function addBusinessTime(window: SendWindow, zone: string, start: number, businessMs: number): number {
   let remaining = businessMs;
   let t = nextWindowOpening(window, zone, start);

@@ -3,7 +3,7 @@
 // wake, when to hand off — and does no I/O, so the same code runs in a Temporal workflow, in
 // the simulator and in tests, and a replay always decides the same.
 import { assignVariant } from './ab';
-import { addBusinessTime, isWindowOpen, nextTimeOfDay, nextWindowOpening, windowZone } from './calendar';
+import { addBusinessTime, isWindowOpen, nextTimeOfDay, nextWindowOpening, windowOffsetMs, windowZone } from './calendar';
 import { holds } from './conditions';
 import { eventPoints, fitPoints, pruneBehaviour, scoreBreakdown, type BehaviourPoints } from './scoring';
 import { acceptsAnswer, type HandoffStatus, type SalesOutcome } from './sales-answers';
@@ -63,11 +63,22 @@ export interface EnrolmentState {
   handoffCount: number;
   history: { at: number; what: string }[];
   nextWake?: number;
+  /**
+   * This lead's send window opens this much later (closing unchanged), so that the leads waiting
+   * for one opening do not all wake at once. Absent (enrolments started without window jitter,
+   * and their carried states): no offset.
+   */
+  windowOffsetMs?: number;
+}
+
+export interface InitialStateOptions {
+  /** Give the lead its offset on the send window's openings (`windowOffsetMs`). Off: the window as written. */
+  windowJitter?: boolean;
 }
 
 export const LIMITS = { events: 200, seen: 400, sends: 50, history: 30, pendingTriggers: 20, stepsPerInput: 500 };
 
-export function initialState(campaign: Campaign, lead: LeadSnapshot, now: number): EnrolmentState {
+export function initialState(campaign: Campaign, lead: LeadSnapshot, now: number, options: InitialStateOptions = {}): EnrolmentState {
   return {
     lead: { id: lead.id, email: lead.email, attributes: lead.attributes, timezone: lead.timezone, consent: { ...lead.consent } },
     startedAt: now,
@@ -88,6 +99,7 @@ export function initialState(campaign: Campaign, lead: LeadSnapshot, now: number
     paused: false,
     handoffCount: 0,
     history: [],
+    ...(options.windowJitter && { windowOffsetMs: windowOffsetMs(campaign.sendWindow, lead.id) }),
   };
 }
 
@@ -544,7 +556,7 @@ class Run {
     if (wait.durationMs !== undefined) return this.now + wait.durationMs;
     if (wait.untilDate !== undefined) return wait.untilDate;
     if (wait.untilTime !== undefined) return nextTimeOfDay(this.zone(), this.now, wait.untilTime);
-    return nextWindowOpening(this.c.sendWindow, this.zone(), this.now);
+    return nextWindowOpening(this.c.sendWindow, this.zone(), this.now, this.windowOffset());
   }
 
   private flushTriggers() {
@@ -581,8 +593,9 @@ class Run {
   /** Why a marketing email cannot go now (outside the window, over the cap) and until when. */
   private sendBlockedUntil(): { kind: 'window' | 'cap'; until: number } | undefined {
     const zone = this.zone();
-    if (!isWindowOpen(this.c.sendWindow, zone, this.now)) {
-      return { kind: 'window', until: nextWindowOpening(this.c.sendWindow, zone, this.now) };
+    const offset = this.windowOffset();
+    if (!isWindowOpen(this.c.sendWindow, zone, this.now, offset)) {
+      return { kind: 'window', until: nextWindowOpening(this.c.sendWindow, zone, this.now, offset) };
     }
     const cap = this.c.frequencyCap;
     if (cap) {
@@ -649,6 +662,11 @@ class Run {
 
   private zone(): string {
     return windowZone(this.c.sendWindow, this.s.lead.timezone);
+  }
+
+  /** The lead's offset on the window's openings (marketing sends and `wait: until next_window` only). */
+  private windowOffset(): number {
+    return this.s.windowOffsetMs ?? 0;
   }
 
   private context(extra: Record<string, unknown> = {}) {

@@ -17,11 +17,14 @@
 // version never reuses the send key of an email already sent; pending triggers and trigger cooldowns are kept only where the
 // new version has a trigger on the same event at the same index. When the new version has no
 // handoff rules, an open handoff keeps its record but no more SLA reminders or escalations, and a
-// "not ready" lead waiting to be recycled is back in nurture at once.
+// "not ready" lead waiting to be recycled is back in nurture at once. An enrolment with window
+// jitter takes its offset within the new version's `send_window.spread` (a running wait for the
+// window keeps its deadline); one without jitter stays without.
 //
 // The state returned is not settled: the caller then gives the interpreter a `migrated` input,
 // which applies the new version's stage thresholds and qualification at once (a stage change
 // restarts the new stage's track as usual) and runs the current step.
+import { windowOffsetMs } from './calendar';
 import { LIMITS, pathString, stepAt, type EnrolmentState } from './interpreter';
 import { fitPoints } from './scoring';
 import type { Campaign } from './types';
@@ -35,6 +38,8 @@ export function migrateState(from: Campaign, to: Campaign, state: EnrolmentState
   };
 
   s.fit = fitPoints(to, s.lead.attributes);
+  // An enrolment with window jitter takes its offset within the new version's spread.
+  if (s.windowOffsetMs !== undefined) s.windowOffsetMs = windowOffsetMs(to.sendWindow, s.lead.id);
 
   if (s.path) {
     const before = stepAt(from.tracks[s.track], s.path);

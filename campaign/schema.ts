@@ -4,7 +4,7 @@
 import { DateTime } from 'luxon';
 import { CONDITION_FUNCTIONS, conditionProblem } from './conditions';
 import { businessDayMs } from './calendar';
-import { parseBusinessDuration, parseDuration } from './duration';
+import { formatDuration, parseBusinessDuration, parseDuration } from './duration';
 import { knownHolidayCountry, publicHolidayDates } from './holidays';
 import type { AbSettings, AssignmentRule, Campaign, CampaignError, HandoffConfig, SendWindow, Stage, Step, Trigger, Variant } from './types';
 import { STAGES } from './types';
@@ -246,7 +246,7 @@ function stagesOf(check: Checker, value: unknown): Campaign['stages'] | undefine
 
 function sendWindowOf(check: Checker, value: unknown, campaignZone: string): SendWindow | undefined {
   const raw = check.object('send_window', value ?? {}) ?? {};
-  check.unknownKeys('send_window', raw, ['days', 'hours', 'timezone', 'holidays']);
+  check.unknownKeys('send_window', raw, ['days', 'hours', 'timezone', 'holidays', 'spread']);
   let days: number[] | undefined;
   const d = raw.days ?? 'weekdays';
   if (d === 'weekdays') days = [1, 2, 3, 4, 5];
@@ -272,8 +272,17 @@ function sendWindowOf(check: Checker, value: unknown, campaignZone: string): Sen
     if (country && !knownHolidayCountry(country)) check.fail('send_window.holidays', `no holiday calendar for "${country}"`);
     else if (country) holidays = { country: country.toUpperCase(), dates: publicHolidayDates(country) };
   }
+  const spreadMs = raw.spread === undefined ? undefined : spreadOf(check, raw.spread, match && start < end ? { hours: hours as string, ms: (end - start) * 60_000 } : undefined);
   if (!days || !match || !timezone) return undefined;
-  return { days, start, end, useLeadTimezone, timezone, ...(holidays && { holidays }) };
+  return { days, start, end, useLeadTimezone, timezone, ...(holidays && { holidays }), ...(spreadMs !== undefined && { spreadMs }) };
+}
+
+/** `send_window.spread`: 0 (no jitter) or a duration shorter than the window's hours. */
+function spreadOf(check: Checker, value: unknown, window: { hours: string; ms: number } | undefined): number | undefined {
+  const ms = value === 0 ? 0 : parseDuration(value);
+  if (ms === undefined) return check.fail('send_window.spread', `expected 0 or a duration like 30m or 90s, got ${JSON.stringify(value)}`);
+  if (window && ms >= window.ms) return check.fail('send_window.spread', `must be shorter than the window (${formatDuration(window.ms)} for "${window.hours}"), got ${JSON.stringify(value)}`);
+  return ms;
 }
 
 function triggerOf(check: Checker, path: string, value: unknown): Trigger | undefined {

@@ -122,7 +122,8 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
       timezone: pick(random, profile.attributes.timezone),
       consent: { [campaign.consent]: random() < profile.consentRate },
     };
-    const state: EnrolmentState = initialState(campaign, lead, enrolAt);
+    // As a new enrolment: with its offset on the send window's openings.
+    const state: EnrolmentState = initialState(campaign, lead, enrolAt, { windowJitter: true });
     result.funnel.enrolled++;
     let reachedWarm = false;
     let reachedHot = false;

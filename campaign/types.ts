@@ -121,6 +121,11 @@ export interface SendWindow {
   timezone: string;
   /** Holiday calendar name (e.g. 'JP') and its dates (YYYY-MM-DD). */
   holidays?: { country: string; dates: string[] };
+  /**
+   * `send_window.spread`: enrolments with window jitter see the window open up to this much later
+   * (0: no jitter). Absent: the default (`windowSpreadMs`), and existing versions keep their hash.
+   */
+  spreadMs?: number;
 }
 
 /** Who gets a handoff: the reps of a pool, in turn, optionally only those of the lead's territory. */
@@ -202,11 +207,12 @@ export interface LeadEvent {
 }
 
 /** What became of an email: its final status (an email still queued or being sent has none yet). */
-export const SEND_OUTCOMES = ['sent', 'bounced', 'failed', 'unconfirmed', 'skipped_no_consent', 'suppressed', 'capped'] as const;
+/** How an email ended. 'cancelled': its campaign was paused or archived before it went out. */
+export const SEND_OUTCOMES = ['sent', 'bounced', 'failed', 'unconfirmed', 'skipped_no_consent', 'suppressed', 'capped', 'cancelled'] as const;
 export type SendOutcome = (typeof SEND_OUTCOMES)[number];
 
 /** Marketing email (step, trigger) goes to the lead with consent; sales mail goes to reps and managers. */
-export type EmailKind = 'step' | 'trigger' | 'sales_notice' | 'sales_reminder' | 'sales_escalation';
+export type EmailKind = 'step' | 'trigger' | 'sales_notice' | 'sales_reminder' | 'sales_escalation' | 'sales_alert';
 
 /** An enrolment as reports see it. */
 export type EnrolmentStatus = 'active' | 'paused' | 'handed_off' | 'exited';

@@ -57,9 +57,19 @@ export async function getCampaignVersion(db: Db, campaignId: string, version?: n
   return rows[0] && toVersion(rows[0]);
 }
 
-export async function setCampaignStatus(db: Db, campaignId: string, status: CampaignStatus): Promise<boolean> {
-  const { rowCount } = await db.query('UPDATE campaigns SET status = $2, updated_at = now() WHERE id = $1', [campaignId, status]);
-  return rowCount === 1;
+/** Sets the status; returns the change's number (see campaign_fanouts), or undefined when there is no such campaign. */
+export async function setCampaignStatus(db: Db, campaignId: string, status: CampaignStatus): Promise<number | undefined> {
+  const { rows } = await db.query<{ status_seq: number }>(
+    'UPDATE campaigns SET status = $2, status_seq = status_seq + 1, updated_at = now() WHERE id = $1 RETURNING status_seq',
+    [campaignId, status],
+  );
+  return rows[0]?.status_seq;
+}
+
+/** A campaign's status and the number of its latest change (undefined when it does not exist). */
+export async function campaignStatus(db: Db, campaignId: string): Promise<{ status: CampaignStatus; statusSeq: number } | undefined> {
+  const { rows } = await db.query<{ status: CampaignStatus; status_seq: number }>('SELECT status, status_seq FROM campaigns WHERE id = $1', [campaignId]);
+  return rows[0] && { status: rows[0].status, statusSeq: rows[0].status_seq };
 }
 
 const SELECT_CAMPAIGN = 'SELECT id, name, status, current_version, created_at, updated_at FROM campaigns';

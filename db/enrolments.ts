@@ -105,17 +105,6 @@ export async function openEnrolment(db: Db, workflowId: string): Promise<OpenEnr
   return rows[0] && toOpen(rows[0]);
 }
 
-/** The open enrolments of a campaign that a migration to `toVersion` would move (optionally only those on `fromVersion`). */
-export async function enrolmentsToMigrate(db: Db, campaignId: string, toVersion: number, fromVersion?: number): Promise<OpenEnrolment[]> {
-  const { rows } = await db.query(
-    `${SELECT_OPEN_ENROLMENT}
-     WHERE campaign_id = $1 AND ${OPEN} AND campaign_version <> $2 AND ($3::integer IS NULL OR campaign_version = $3)
-     ORDER BY id`,
-    [campaignId, toVersion, fromVersion ?? null],
-  );
-  return rows.map(toOpen);
-}
-
 /** What the re-entry rule needs: whether the lead is in the campaign now, and when it last left it. */
 export async function entryHistory(db: Db, campaignId: string, leadId: string): Promise<{ open: boolean; lastEndedAt: Date | null }> {
   const { rows } = await db.query<{ open: boolean | null; last_end: Date | null }>(

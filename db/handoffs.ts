@@ -9,7 +9,9 @@ export interface NewHandoff {
   enrolmentId: number;
   leadId: string;
   campaignId: string;
-  ownerId: string;
+  /** Null while the handoff waits unassigned (no such pool, no active rep): `unassignedReason` says why. */
+  ownerId: string | null;
+  unassignedReason?: string;
   pool: string;
   score: number;
   reasons: string[];
@@ -23,7 +25,8 @@ export interface NewHandoff {
 /** A stored handoff's owner and what was recorded with it. */
 export interface StoredAssignment {
   pool: string;
-  owner: { id: string; name: string; email: string };
+  owner: { id: string; name: string; email: string } | null;
+  unassignedReason: string | null;
   recentActivity: { at: string; type: string; data: Record<string, unknown> }[];
 }
 
@@ -34,6 +37,8 @@ export interface HandoffView {
   campaignId: string;
   enrolmentId: number;
   owner: { id: string; name: string; email: string } | null;
+  /** Why nobody owns it (no such pool, no active rep); null once assigned. */
+  unassignedReason: string | null;
   pool: string | null;
   status: HandoffStatus;
   score: number;
@@ -57,6 +62,7 @@ function toView(row: Record<string, any>): HandoffView {
     campaignId: row.campaign_id,
     enrolmentId: row.enrolment_id,
     owner: row.owner_id ? { id: row.owner_id, name: row.owner_name, email: row.owner_email } : null,
+    unassignedReason: row.unassigned_reason,
     pool: row.pool,
     status: row.status,
     score: row.score,
@@ -93,19 +99,26 @@ export async function listHandoffs(
 
 export async function storedAssignment(db: Db, handoffId: string): Promise<StoredAssignment | undefined> {
   const { rows } = await db.query(
-    `SELECT h.pool, h.recent_activity, r.id, r.name, r.email
-     FROM handoffs h JOIN sales_reps r ON r.id = h.owner_id WHERE h.id = $1`,
+    `SELECT h.pool, h.recent_activity, h.unassigned_reason, r.id, r.name, r.email
+     FROM handoffs h LEFT JOIN sales_reps r ON r.id = h.owner_id WHERE h.id = $1`,
     [handoffId],
   );
   const row = rows[0];
-  return row && { pool: row.pool, owner: { id: row.id, name: row.name, email: row.email }, recentActivity: row.recent_activity };
+  return (
+    row && {
+      pool: row.pool,
+      owner: row.id ? { id: row.id, name: row.name, email: row.email } : null,
+      unassignedReason: row.unassigned_reason,
+      recentActivity: row.recent_activity,
+    }
+  );
 }
 
 export async function insertHandoff(db: Db, handoff: NewHandoff): Promise<void> {
   await db.query(
     `INSERT INTO handoffs (id, enrolment_id, lead_id, campaign_id, owner_id, pool, score, reasons, breakdown,
-                           recent_activity, first_contact_due, outcome_due, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+                           recent_activity, first_contact_due, outcome_due, created_at, unassigned_reason)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     [
       handoff.id,
       handoff.enrolmentId,
@@ -120,6 +133,7 @@ export async function insertHandoff(db: Db, handoff: NewHandoff): Promise<void> 
       handoff.firstContactDue,
       handoff.outcomeDue,
       handoff.createdAt,
+      handoff.unassignedReason ?? null,
     ],
   );
 }
@@ -169,13 +183,17 @@ export interface HandoffSummary {
   first_contact_due: Date;
   created_at: Date;
   responded_at: Date | null;
+  /** The owner's name, or null while the handoff waits unassigned (then `unassigned_reason` says why). */
+  owner_name: string | null;
+  unassigned_reason: string | null;
 }
 
 /** The lead's most recent handoff. */
 export async function latestHandoffOfLead(db: Db, leadId: string): Promise<HandoffSummary | null> {
   const { rows } = await db.query<HandoffSummary>(
-    `SELECT id, campaign_id, status, score, reasons, breakdown, first_contact_due, created_at, responded_at
-     FROM handoffs WHERE lead_id = $1 ORDER BY created_at DESC LIMIT 1`,
+    `SELECT h.id, h.campaign_id, h.status, h.score, h.reasons, h.breakdown, h.first_contact_due, h.created_at, h.responded_at,
+            r.name AS owner_name, h.unassigned_reason
+     FROM handoffs h LEFT JOIN sales_reps r ON r.id = h.owner_id WHERE h.lead_id = $1 ORDER BY h.created_at DESC LIMIT 1`,
     [leadId],
   );
   return rows[0] ?? null;

@@ -1,5 +1,6 @@
 // Applies the SQL migrations in db/migrations; run on every start (a no-op when up to date,
-// and safe when several processes start at once: the runner takes an advisory lock).
+// and safe when several processes start at once: each waits for the advisory lock of the one
+// migrating, then finds nothing left to do).
 import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
@@ -13,6 +14,8 @@ export async function migrate(databaseUrl: string): Promise<void> {
     direction: 'up',
     migrationsTable: 'schema_migrations',
     checkOrder: true,
+    // The runner's default ('fail') makes every process but one die when they start together.
+    advisoryLockMode: 'wait',
     log: () => {},
   });
 }

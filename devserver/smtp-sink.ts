@@ -1,6 +1,7 @@
 // A real SMTP server that keeps what it receives: the sink of tests, benchmarks and `npm
 // start`'s web inbox. Faults can be injected (e.g. 451 for a while, 550 for one address) to
-// prove retries and bounces.
+// prove retries and bounces, and the server can stall (connections accepted, nothing answered)
+// to prove what a slow or hung SMTP relay does to the sender.
 import { simpleParser, type AddressObject } from 'mailparser';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
 
@@ -41,6 +42,14 @@ export interface SmtpSink {
   /** In arrival order. */
   messages: ReceivedMessage[];
   setFault(decide: FaultRule | undefined): void;
+  /**
+   * Stalls for `ms` from now (0 ends a stall at once; a new call replaces the running stall):
+   * connections are accepted, but the greeting and the replies to MAIL FROM, RCPT TO and the end
+   * of a message are held until the stall ends, then sent as usual. A message whose sender hung
+   * up while waiting is not kept (nothing is delivered to a sender that gave up). A client still
+   * waiting for its greeting after 60 s gets smtp-server's idle-timeout 421 instead.
+   */
+  setStall(ms: number): void;
   waitFor(predicate: (messages: ReceivedMessage[]) => boolean, timeoutMs?: number): Promise<void>;
   onMessage(listener: (message: ReceivedMessage) => void): () => void;
   /** Connections accepted so far. */
@@ -67,6 +76,20 @@ export async function startSmtpSink(options: { port?: number; host?: string; kee
   let connectionCount = 0;
   /** A fault decided at RCPT TO but answered after DATA, per SMTP session. */
   const dataFaults = new Map<string, SmtpFault>();
+  /** Sessions whose connection is still open: a reply held by a stall is useless once it closed. */
+  const openSessions = new Set<string>();
+  /** While stalled, replies wait here; they go out in order when the stall ends. */
+  let stalled = false;
+  let stallTimer: NodeJS.Timeout | undefined;
+  const held: (() => void)[] = [];
+  /** Answers now, or when the stall ends (late = true). */
+  const answer = (reply: (late: boolean) => void) => (stalled ? void held.push(() => reply(true)) : reply(false));
+  function endStall() {
+    clearTimeout(stallTimer);
+    stallTimer = undefined;
+    stalled = false;
+    for (const reply of held.splice(0)) reply();
+  }
   /** Messages are parsed in parallel but published in arrival order along this chain. */
   let published: Promise<void> = Promise.resolve();
 
@@ -103,42 +126,53 @@ export async function startSmtpSink(options: { port?: number; host?: string; kee
     size: 10 * 1024 * 1024,
     // close() tells idle pooled clients 421 after this long instead of waiting 30 s for them.
     closeTimeout: 200,
-    onConnect(_session, callback) {
+    onConnect(session, callback) {
       connectionCount++;
-      callback();
+      openSessions.add(session.id);
+      answer(() => callback()); // the greeting
     },
     onMailFrom(_address, session, callback) {
-      dataFaults.delete(session.id);
-      callback();
+      answer(() => {
+        dataFaults.delete(session.id);
+        callback();
+      });
     },
     onRcptTo(address: SMTPServerAddress, session, callback) {
-      const decided = fault?.({ from: mailFrom(session), to: [address.address] });
-      if (decided?.stage === 'rcpt') return callback(smtpError(decided));
-      if (decided && !dataFaults.has(session.id)) dataFaults.set(session.id, decided);
-      callback();
+      answer(() => {
+        const decided = fault?.({ from: mailFrom(session), to: [address.address] });
+        if (decided?.stage === 'rcpt') return callback(smtpError(decided));
+        if (decided && !dataFaults.has(session.id)) dataFaults.set(session.id, decided);
+        callback();
+      });
     },
     onClose(session) {
+      openSessions.delete(session.id);
       dataFaults.delete(session.id);
     },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        const refused = dataFaults.get(session.id);
-        dataFaults.delete(session.id);
-        if (refused) return callback(smtpError(refused)); // refused messages are not kept
-        if ((stream as { sizeExceeded?: boolean }).sizeExceeded) return callback(smtpError({ code: 552, message: '5.3.4 message too big' }));
-        const envelope = { from: mailFrom(session), to: session.envelope.rcptTo.map((rcpt) => rcpt.address) };
-        // Answer 250 at once and parse afterwards, so parsing never slows the sender down;
-        // waitFor and onMessage only see a message once it is parsed and in `messages`.
-        const parsing = parse(Buffer.concat(chunks), envelope);
-        published = published.then(() =>
-          parsing.then(publish, (error: Error) => {
-            process.emitWarning(`SMTP sink: could not parse a received message: ${error.message}`);
-          }),
-        );
-        callback();
-      });
+      stream.on('end', () =>
+        answer((late) => {
+          const refused = dataFaults.get(session.id);
+          dataFaults.delete(session.id);
+          // Its sender gave up waiting for the stalled reply and will send it again: keeping this
+          // copy would deliver it twice.
+          if (late && !openSessions.has(session.id)) return callback(smtpError({ code: 421, message: '4.4.2 the sender hung up during a stall' }));
+          if (refused) return callback(smtpError(refused)); // refused messages are not kept
+          if ((stream as { sizeExceeded?: boolean }).sizeExceeded) return callback(smtpError({ code: 552, message: '5.3.4 message too big' }));
+          const envelope = { from: mailFrom(session), to: session.envelope.rcptTo.map((rcpt) => rcpt.address) };
+          // Answer 250 at once and parse afterwards, so parsing never slows the sender down;
+          // waitFor and onMessage only see a message once it is parsed and in `messages`.
+          const parsing = parse(Buffer.concat(chunks), envelope);
+          published = published.then(() =>
+            parsing.then(publish, (error: Error) => {
+              process.emitWarning(`SMTP sink: could not parse a received message: ${error.message}`);
+            }),
+          );
+          callback();
+        }),
+      );
     },
   });
   server.on('error', () => {}); // a client dropping its connection is not the sink's problem
@@ -159,6 +193,13 @@ export async function startSmtpSink(options: { port?: number; host?: string; kee
     messages,
     setFault(decide) {
       fault = decide;
+    },
+    setStall(ms) {
+      if (!Number.isFinite(ms) || ms < 0) throw new Error(`SMTP sink: setStall expects a duration in ms >= 0, got ${ms}`);
+      if (ms === 0) return endStall();
+      clearTimeout(stallTimer);
+      stalled = true;
+      stallTimer = setTimeout(endStall, ms);
     },
     waitFor(predicate, timeoutMs = 10_000) {
       if (predicate(messages)) return Promise.resolve();
@@ -182,6 +223,10 @@ export async function startSmtpSink(options: { port?: number; host?: string; kee
     },
     connections: () => connectionCount,
     async close() {
+      // Held replies are dropped: their connections are closed with the server.
+      clearTimeout(stallTimer);
+      stalled = false;
+      held.length = 0;
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await published;
     },

@@ -44,6 +44,8 @@ export interface DevServerOptions {
   port?: number;
   /** Serve Temporal's Web UI on this port. */
   uiPort?: number;
+  /** More `temporal server start-dev` arguments, e.g. ['--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=60']. */
+  extraArgs?: string[];
 }
 
 /**
@@ -70,6 +72,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       ui: options.uiPort !== undefined,
       uiPort: options.uiPort,
       log: { format: 'json', level: 'error' },
+      extraArgs: options.extraArgs,
     },
   }));
 }

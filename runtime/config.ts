@@ -18,6 +18,8 @@ export interface Config {
   mailDomain: string;
   webhookUrl?: string;
   webhookSecret: string;
+  /** Hears of handoffs nobody can take when their sales pool has no manager (e.g. the pool does not exist). */
+  operatorEmail?: string;
   apiPort: number;
   /** Interface the API listens on; 127.0.0.1 unless HOST says otherwise (0.0.0.0 in a container). */
   apiHost: string;
@@ -47,6 +49,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailDomain: env.MAIL_DOMAIN || 'nurture.localhost',
     webhookUrl: env.WEBHOOK_URL || undefined,
     webhookSecret: secret('WEBHOOK_SECRET'),
+    operatorEmail: env.OPERATOR_EMAIL || undefined,
     apiPort,
     apiHost: env.HOST || '127.0.0.1',
     logLevel: env.LOG_LEVEL || 'info',

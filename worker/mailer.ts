@@ -1,5 +1,6 @@
-// The outbox mailer: delivers the emails that send activities queued in `email_sends`, then
-// completes those activities (Temporal asynchronous completion) with the outcome. It runs
+// The outbox mailer: delivers the emails that send activities queued in `email_sends`, then tells
+// the workflow the outcome — by a signal to the workflow the row names, or, for rows the earlier
+// send activity wrote, by completing that activity (Temporal asynchronous completion). It runs
 // outside the Temporal worker, so killing a worker never sends an email twice; several
 // mailers may share one outbox (rows are claimed with SKIP LOCKED and a lease).
 //
@@ -9,14 +10,17 @@
 import type { SendOutcome } from '../campaign';
 import { marketingIneligibility } from '../db/eligibility';
 import {
-  claimDueSends,
+  cancelHeldSends,
+  claimDueSend,
   deferSend,
   expireLeases,
   finishSend,
   hasDueSends,
+  markReported,
   OUTBOX_CHANNEL,
-  releaseClaims,
+  unreportedSends,
   type ClaimedSend,
+  type SendListener,
 } from '../db/email-sends';
 import { listen } from '../db/listener';
 import { inTransaction, type Pool } from '../db/pool';
@@ -32,9 +36,20 @@ export interface SendCompletion {
   sentAt?: string;
 }
 
+/** What a workflow is told when one of its emails is final. */
+export interface SendReport {
+  /** The workflow id outlives an enrolment (a lead may enter again): the report names its enrolment. */
+  enrolmentId: number;
+  sendKey: string;
+  status: SendOutcome;
+  variant?: string;
+}
+
 export interface SendCompleter {
   complete(taskToken: Uint8Array, outcome: SendCompletion): Promise<void>;
   fail(taskToken: Uint8Array, error: { message: string; retryable: boolean }): Promise<void>;
+  /** Signals the workflow; resolves false when it no longer runs (nobody is left to tell). */
+  report(workflowId: string, report: SendReport): Promise<boolean>;
 }
 
 /** What the mailer logs through (pino fits). */
@@ -61,7 +76,7 @@ export interface MailerOptions {
   completer: SendCompleter;
   /** Emails in flight at once (default 8). */
   concurrency?: number;
-  /** How long a claimed row stays ours before a sweeper calls it unconfirmed (default 60 s). */
+  /** How long a claimed row stays ours before a sweeper calls it unconfirmed (default 2 min: past the transport's SMTP timeouts, mail/transport.ts). */
   leaseMs?: number;
   /** The safety-net poll besides LISTEN/NOTIFY (default 1 s). */
   pollMs?: number;
@@ -81,7 +96,7 @@ export function startMailer(options: MailerOptions): Mailer {
   const { pool, transport, completer } = options;
   const log = options.log ?? silent;
   const concurrency = Math.floor(positive('concurrency', options.concurrency ?? 8));
-  const leaseMs = positive('leaseMs', options.leaseMs ?? 60_000);
+  const leaseMs = positive('leaseMs', options.leaseMs ?? 120_000);
   const pollMs = positive('pollMs', options.pollMs ?? 1_000);
   let stopped = false;
   let round: Promise<void> | undefined;
@@ -115,15 +130,21 @@ export function startMailer(options: MailerOptions): Mailer {
     }
   }
 
-  async function tell(token: Buffer | null, messageId: string, result: SendCompletion | { deferred: string }) {
-    if (!token) return;
+  /** Tells the waiting activity (token) or the workflow (signal) how the email ended. */
+  async function tell(id: number, listener: SendListener, messageId: string, result: SendCompletion | { deferred: string }) {
     try {
-      if ('deferred' in result) await completer.fail(token, { message: result.deferred, retryable: true });
-      else await completer.complete(token, result);
+      if (listener.taskToken) {
+        if ('deferred' in result) await completer.fail(listener.taskToken, { message: result.deferred, retryable: true });
+        else await completer.complete(listener.taskToken, result);
+      } else if (listener.reportTo && listener.reportKey && listener.enrolmentId !== null && !('deferred' in result)) {
+        await completer.report(listener.reportTo, { enrolmentId: listener.enrolmentId, sendKey: listener.reportKey, status: result.status, ...(listener.variant && { variant: listener.variant }) });
+        await markReported(pool, id);
+      }
     } catch (error) {
-      // The activity timed out or was retried meanwhile: its next attempt reads the row instead.
+      // A token: the activity timed out or was retried meanwhile, and its next attempt reads the
+      // row. A signal: the row stays unreported and the next round tells the workflow again.
       const gone = (error as Error)?.name === 'ActivityNotFoundError';
-      if (!gone) log.error({ err: error, messageId }, 'could not complete the send activity');
+      if (!gone) log.error({ err: error, messageId }, 'could not tell the workflow how its email ended');
     }
   }
 
@@ -136,7 +157,7 @@ export function startMailer(options: MailerOptions): Mailer {
       }),
     );
     if (!updated) return; // someone else finalised it meanwhile
-    await tell(updated.taskToken, row.messageId, {
+    await tell(row.id, updated, row.messageId, {
       status: outcome.status,
       messageId: row.messageId,
       ...(outcome.smtpResponse !== undefined && { smtpResponse: outcome.smtpResponse }),
@@ -147,7 +168,9 @@ export function startMailer(options: MailerOptions): Mailer {
   async function defer(row: ClaimedSend, reply: string) {
     const updated = await persist('record deferral', () => deferSend(pool, row.id, reply));
     log.info({ messageId: row.messageId, reply }, 'SMTP deferred the email');
-    if (updated) await tell(updated.taskToken, row.messageId, { deferred: `SMTP deferred: ${reply}` });
+    if (!updated) return;
+    if (updated.status === 'failed') await tell(row.id, updated, row.messageId, { status: 'failed', messageId: row.messageId });
+    else await tell(row.id, updated, row.messageId, { deferred: `SMTP deferred: ${reply}` });
   }
 
   async function deliver(row: ClaimedSend) {
@@ -169,16 +192,17 @@ export function startMailer(options: MailerOptions): Mailer {
     await finish(row, { status: 'sent', smtpResponse: response });
   }
 
-  /** Claimed rows this mailer will not start after all (it is stopping) go back to the queue. */
-  async function release(rows: ClaimedSend[]) {
-    if (rows.length === 0) return;
-    await persist('release claimed rows', () => releaseClaims(pool, rows.map((row) => row.id)));
-  }
-
-  async function sweepExpiredLeases() {
+  /** Emails whose lease ran out, emails of paused or archived campaigns, and outcomes not yet told. */
+  async function sweep() {
     for (const row of await expireLeases(pool)) {
       log.warn({ messageId: row.messageId }, 'a mailer stopped while sending; the email is unconfirmed and will not be resent');
-      await tell(row.taskToken, row.messageId, { status: 'unconfirmed', messageId: row.messageId });
+      await tell(row.id, row, row.messageId, { status: 'unconfirmed', messageId: row.messageId });
+    }
+    for (const row of await cancelHeldSends(pool)) {
+      await tell(row.id, row, row.messageId, { status: 'cancelled', messageId: row.messageId });
+    }
+    for (const row of await unreportedSends(pool, 100)) {
+      await tell(row.id, row, row.messageId, { status: row.status, messageId: row.messageId });
     }
   }
 
@@ -187,20 +211,19 @@ export function startMailer(options: MailerOptions): Mailer {
     do {
       again = false;
       try {
-        await sweepExpiredLeases();
-        while (!stopped) {
-          const batch = await claimDueSends(pool, concurrency * 4, leaseMs);
-          if (batch.length === 0) break;
-          const waiting = [...batch];
-          const workers = await Promise.allSettled(
-            Array.from({ length: Math.min(concurrency, batch.length) }, async () => {
-              while (!stopped && waiting.length > 0) await deliver(waiting.shift()!);
-            }),
-          );
-          await release(waiting); // claimed but not started: stopping, or a worker broke down
-          const broken = workers.find((worker) => worker.status === 'rejected');
-          if (broken) throw broken.reason;
-        }
+        await sweep();
+        // Each of `concurrency` lanes claims its next row only when it is free to send it.
+        const lanes = await Promise.allSettled(
+          Array.from({ length: concurrency }, async () => {
+            while (!stopped) {
+              const row = await claimDueSend(pool, leaseMs);
+              if (!row) return;
+              await deliver(row);
+            }
+          }),
+        );
+        const broken = lanes.find((lane) => lane.status === 'rejected');
+        if (broken) throw broken.reason;
         failures = 0;
       } catch (error) {
         // The database is probably away: try again soon rather than at the next poll.

@@ -1,6 +1,11 @@
 // One enrolment of one lead in one campaign version. The campaign interpreter decides; this
 // workflow only feeds it inputs (signals, timers, activity results) and carries out its
 // commands with activities. Everything here is deterministic: time is the workflow clock.
+//
+// Code changes and running enrolments: what an enrolment is from its start (its keys, its start
+// check) follows `engineVersion` in its input; a change to how a running enrolment carries out a
+// command is guarded by wf.patched(), so histories recorded before it replay the old way
+// (tests/replay replays recorded ones).
 import * as wf from '@temporalio/workflow';
 import { describeState, initialState, step, type EnrolmentState, type HandoffState } from '../campaign/interpreter';
 import { migrateState } from '../campaign/migration';
@@ -8,12 +13,23 @@ import { answerRefusal, type SalesOutcome } from '../campaign/sales-answers';
 import type { Campaign, Command, EnrolmentStatus, Input, LeadEvent, LeadSnapshot, Person, SendOutcome } from '../campaign/types';
 import { unreachable } from '../campaign/unreachable';
 import type { NurtureActivities } from '../activities';
+import type { OpenedHandoff } from '../activities/handoff';
 import type { SendEmailRequest } from '../activities/send';
+
+/**
+ * The engine version new enrolments start with. 1 (absent): keys derived from the workflow id,
+ * which a lead who enters again reuses. 2: sends, handoffs and their links keyed by the
+ * enrolment's own id; campaign status and erasure checked when the workflow starts; the lead's
+ * own offset on send-window openings.
+ */
+export const ENGINE_VERSION = 2;
 
 export interface NurtureInput {
   campaign: Campaign;
   campaignVersion: number;
   lead: LeadSnapshot;
+  /** See ENGINE_VERSION; absent in enrolments started before it existed. */
+  engineVersion?: number;
   /** Set when the workflow continues as new: everything it had. */
   carried?: CarriedState;
 }
@@ -24,8 +40,9 @@ export interface NurtureInput {
  */
 export interface HandoffAssignment {
   id: string;
-  owner: Person;
-  manager: Person;
+  /** Null while nobody could be assigned (see the handoff's unassigned reason). */
+  owner: Person | null;
+  manager: Person | null;
 }
 
 /** A requested move to another campaign version, applied by the main loop between two inputs. */
@@ -44,6 +61,8 @@ interface CarriedState {
   /** By handoff key. */
   assignments: Record<string, HandoffAssignment>;
   recorded: Recorded;
+  /** The number of the last campaign status change applied (absent before engine version 2). */
+  statusSeq?: number;
 }
 
 interface Recorded {
@@ -63,6 +82,13 @@ export const consentSignal = wf.defineSignal<[{ purpose: string; granted: boolea
 export const pauseSignal = wf.defineSignal('pause');
 export const resumeSignal = wf.defineSignal('resume');
 export const exitSignal = wf.defineSignal<[{ reason: string }]>('exit');
+/**
+ * The campaign's status changed. Numbered: a change older than the last one applied is ignored,
+ * so overlapping fan-outs (pause, then resume at once) cannot leave an enrolment behind.
+ */
+export const campaignStatusSignal = wf.defineSignal<[{ status: 'active' | 'paused' | 'archived'; seq: number }]>('campaignStatus');
+/** The mailer's word on an email queued by queueEmail (named by enrolment: the workflow id outlives one). */
+export const sendResultSignal = wf.defineSignal<[{ enrolmentId: number; sendKey: string; status: SendOutcome; variant?: string }]>('sendResult');
 /** A sales answer, as an update so that the caller learns at once whether the workflow took it. */
 export const salesResponseUpdate = wf.defineUpdate<{ accepted: true }, [SalesResponse]>('respondToHandoff');
 /**
@@ -88,14 +114,21 @@ const records = wf.proxyActivities<NurtureActivities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-// The send activity completes when the mailer has handed the email to SMTP; an SMTP 4xx fails
-// the attempt and this policy schedules the next one. An attempt whose worker died before it
-// stored the email is only noticed by its timeout, so that stays short: a later attempt finds
-// an email already stored by its idempotency key and waits for that one, never sending twice.
+// The earlier send activity (enrolments whose history awaits it): it completes when the mailer
+// has handed the email to SMTP; an SMTP 4xx fails the attempt and this policy schedules the next
+// one. Since 'sends-reported-by-signal' emails are queued by `records.queueEmail` instead and
+// their outcome comes back as a signal: the decision loop never waits on SMTP or a backlog.
 const mail = wf.proxyActivities<NurtureActivities>({
   startToCloseTimeout: '2 minutes',
   scheduleToCloseTimeout: '3 days',
   retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
+});
+
+// The handoff webhook runs beside the decision loop with a bounded retry (about 20 minutes): a
+// receiver that is down or refuses is recorded on the handoff's timeline and never holds up the lead.
+const webhooks = wf.proxyActivities<NurtureActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes', maximumAttempts: 8 },
 });
 
 /** A run that continued as new under earlier code carried its handoffs as records with a key. */
@@ -112,14 +145,20 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   // Both change when the enrolment is migrated to another version (migrateVersionUpdate).
   let campaign = input.campaign;
   let campaignVersion = input.campaignVersion;
+  const engineVersion = input.engineVersion ?? 1;
   const { workflowId } = wf.workflowInfo();
   const carried = input.carried;
-  let state = carried?.state ?? initialState(campaign, input.lead, Date.now());
+  // Since engine version 2 a lead's send window opens a few minutes after the hour (its own
+  // deterministic offset), so a time zone's leads do not all wake at 09:00:00.000.
+  let state = carried?.state ?? initialState(campaign, input.lead, Date.now(), { windowJitter: engineVersion >= 2 });
   const inbox: InboxItem[] = carried ? [...carried.inbox] : [{ type: 'start' }];
   let wakeAt = carried?.wakeAt;
   const assignments = carried ? carriedAssignments(carried) : {};
   let recorded: Recorded = carried?.recorded ?? { stage: '', score: Number.NaN, status: '' };
   let enrolmentId = carried?.enrolmentId;
+  let statusSeq = carried?.statusSeq ?? 0;
+  /** Work running beside the decision loop (webhooks); the run ends only after it. */
+  let background = 0;
 
   const view = (): EnrolmentView => {
     const described = describeState(campaign, state, Date.now());
@@ -127,12 +166,25 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
     return { ...described, handoff, workflowId, enrolmentId, campaignVersion, pendingInputs: inbox.length };
   };
   const handoffKeyOf = (handoffId: string) => Object.keys(assignments).find((key) => assignments[key]!.id === handoffId);
+  /** Keys of sends and handoffs: unique per enrolment since engine version 2 (a lead may enter again). */
+  const keyBase = () => (engineVersion >= 2 ? `enrolment-${enrolmentId}` : workflowId);
+  const handoffIdOf = (handoffKey: string) => (engineVersion >= 2 ? `enrolment-${enrolmentId}-${handoffKey}` : `${workflowId}/${handoffKey}`);
+  const applyStatus = (status: 'active' | 'paused' | 'archived', seq: number) => {
+    if (seq <= statusSeq) return;
+    statusSeq = seq;
+    inbox.push(status === 'paused' ? { type: 'pause' } : status === 'active' ? { type: 'resume' } : { type: 'exit', reason: 'campaign archived' });
+  };
 
   wf.setHandler(leadEventSignal, (event) => void inbox.push({ type: 'event', event }));
   wf.setHandler(consentSignal, ({ purpose, granted }) => void inbox.push({ type: 'consent', purpose, granted }));
   wf.setHandler(pauseSignal, () => void inbox.push({ type: 'pause' }));
   wf.setHandler(resumeSignal, () => void inbox.push({ type: 'resume' }));
   wf.setHandler(exitSignal, ({ reason }) => void inbox.push({ type: 'exit', reason }));
+  wf.setHandler(campaignStatusSignal, ({ status, seq }) => applyStatus(status, seq));
+  wf.setHandler(sendResultSignal, (report) => {
+    if (report.enrolmentId !== enrolmentId) return; // an earlier enrolment's email
+    inbox.push({ type: 'send_result', sendKey: report.sendKey, status: report.status, variant: report.variant });
+  });
   wf.setHandler(
     salesResponseUpdate,
     (response) => {
@@ -177,57 +229,72 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   );
   wf.setHandler(stateQuery, view);
 
-  enrolmentId ??= await records.recordEnrolment({
-    workflowId,
-    campaignId: campaign.id,
-    campaignVersion,
-    leadId: input.lead.id,
-    at: Date.now(),
-  });
+  const start = { workflowId, campaignId: campaign.id, campaignVersion, leadId: input.lead.id, at: Date.now() };
+  if (enrolmentId === undefined && engineVersion >= 2) {
+    // What happened before this workflow ran is not lost: a pause or archive of the campaign
+    // (its signal found no workflow to reach) and the lead's erasure.
+    const begun = await records.beginEnrolment(start);
+    enrolmentId = begun.enrolmentId;
+    if (begun.leadErased) inbox.push({ type: 'exit', reason: 'erased' });
+    else if (begun.campaignStatus !== 'active') applyStatus(begun.campaignStatus === 'draft' ? 'paused' : begun.campaignStatus, begun.statusSeq);
+    else statusSeq = Math.max(statusSeq, begun.statusSeq); // a newer change may have been signalled meanwhile
+  }
+  enrolmentId ??= await records.recordEnrolment(start);
 
-  for (;;) {
-    if (inbox.length === 0) {
-      const due = wakeAt === undefined ? undefined : wakeAt - Date.now();
-      const woken = due === undefined ? await wf.condition(() => inbox.length > 0).then(() => true) : due <= 0 ? false : await wf.condition(() => inbox.length > 0, due);
-      if (!woken) {
-        wakeAt = undefined;
-        inbox.push({ type: 'wake' });
+  try {
+    for (;;) {
+      if (inbox.length === 0) {
+        const due = wakeAt === undefined ? undefined : wakeAt - Date.now();
+        const woken = due === undefined ? await wf.condition(() => inbox.length > 0).then(() => true) : due <= 0 ? false : await wf.condition(() => inbox.length > 0, due);
+        if (!woken) {
+          wakeAt = undefined;
+          inbox.push({ type: 'wake' });
+        }
+      }
+      let next = inbox.shift()!;
+      if (next.type === 'migrate') next = await migrate(next);
+      if (next.type === 'sales_response') await recordAnswer(next);
+
+      const result = step(campaign, state, next, Date.now());
+      state = result.state;
+      const feedback: Input[] = [];
+      let exitReason: string | undefined;
+      for (const command of result.commands) {
+        if (command.type === 'wake_at') wakeAt = command.at;
+        else if (command.type === 'exit') exitReason = command.reason;
+        else {
+          const answer = await perform(command);
+          if (answer) feedback.push(answer);
+        }
+      }
+      inbox.unshift(...feedback);
+      await recordProgress(result.commands);
+
+      if (exitReason !== undefined) {
+        await records.recordExit({ enrolmentId, reason: exitReason, at: Date.now() });
+        await wf.condition(() => background === 0 && wf.allHandlersFinished());
+        return view();
+      }
+      const info = wf.workflowInfo();
+      if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
+        await wf.condition(() => background === 0 && wf.allHandlersFinished());
+        await wf.continueAsNew<typeof nurture>({
+          campaign,
+          campaignVersion,
+          lead: input.lead,
+          ...(input.engineVersion !== undefined && { engineVersion: input.engineVersion }),
+          carried: { state, enrolmentId, inbox, wakeAt, assignments, recorded, ...(engineVersion >= 2 && { statusSeq }) },
+        });
       }
     }
-    let next = inbox.shift()!;
-    if (next.type === 'migrate') next = await migrate(next);
-    if (next.type === 'sales_response') await recordAnswer(next);
-
-    const result = step(campaign, state, next, Date.now());
-    state = result.state;
-    const feedback: Input[] = [];
-    let exitReason: string | undefined;
-    for (const command of result.commands) {
-      if (command.type === 'wake_at') wakeAt = command.at;
-      else if (command.type === 'exit') exitReason = command.reason;
-      else {
-        const answer = await perform(command);
-        if (answer) feedback.push(answer);
-      }
+  } catch (error) {
+    // Whatever ends the run by mistake (a bug, a refused activity), the enrolment's row is closed
+    // with the reason, so the lead's later events are not routed to a dead run and it may enter again.
+    if (error instanceof wf.TemporalFailure && !state.exited) {
+      const reason = wf.isCancellation(error) ? 'cancelled' : `failed: ${failureMessage(error)}`;
+      await wf.CancellationScope.nonCancellable(() => records.recordExit({ enrolmentId: enrolmentId!, reason, at: Date.now() }));
     }
-    inbox.unshift(...feedback);
-    await recordProgress(result.commands);
-
-    if (exitReason !== undefined) {
-      await records.recordExit({ enrolmentId, reason: exitReason, at: Date.now() });
-      await wf.condition(wf.allHandlersFinished);
-      return view();
-    }
-    const info = wf.workflowInfo();
-    if (info.continueAsNewSuggested || info.historyLength > HISTORY_LIMIT) {
-      await wf.condition(wf.allHandlersFinished);
-      await wf.continueAsNew<typeof nurture>({
-        campaign,
-        campaignVersion,
-        lead: input.lead,
-        carried: { state, enrolmentId, inbox, wakeAt, assignments, recorded },
-      });
-    }
+    throw error;
   }
 
   /** Switches to the requested version and returns the input that lets the interpreter carry on under it. */
@@ -263,24 +330,38 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
     recorded = { stage: now.stage, score: now.score, status };
   }
 
+  /** The email's request, as every send shares it. */
+  function emailRequest(fields: Pick<SendEmailRequest, 'idempotencyKey' | 'kind' | 'template' | 'subject'> & Partial<SendEmailRequest>): SendEmailRequest {
+    return {
+      requestedAt: Date.now(),
+      from: campaign.from,
+      campaign: { id: campaign.id, version: campaignVersion, name: campaign.name },
+      enrolmentId,
+      leadId: input.lead.id,
+      ...fields,
+    };
+  }
+
   async function perform(command: Exclude<Command, { type: 'wake_at' | 'exit' }>): Promise<Input | undefined> {
     switch (command.type) {
       case 'send': {
-        const result = await sendOrFail({
-          idempotencyKey: `${workflowId}:${command.sendKey}`,
+        const request = emailRequest({
+          idempotencyKey: `${keyBase()}:${command.sendKey}`,
           kind: command.kind,
-          requestedAt: Date.now(),
-          from: campaign.from,
           template: command.template,
           subject: command.subject,
-          campaign: { id: campaign.id, version: campaignVersion, name: campaign.name },
-          enrolmentId,
-          leadId: input.lead.id,
           stepPath: command.stepPath,
           ab: command.ab && { ...command.ab, evaluation: campaign.ab },
           consentPurpose: campaign.consent,
           frequencyCap: campaign.frequencyCap,
         });
+        if (sendsReportedBySignal()) {
+          // Queued, not awaited: the outcome comes back as an input (sendResultSignal) unless it is known now.
+          const queued = await records.queueEmail({ ...request, report: { workflowId, sendKey: command.sendKey } });
+          if (queued.status === 'queued') return undefined;
+          return { type: 'send_result', sendKey: command.sendKey, status: queued.status, variant: queued.variant };
+        }
+        const result = await sendOrFail(request);
         return { type: 'send_result', sendKey: command.sendKey, status: result.status, variant: result.variant };
       }
       case 'stage_changed':
@@ -293,22 +374,21 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
         const handoff = assignments[command.handoffKey];
         if (!handoff) return undefined;
         const escalation = command.type === 'sales_escalation';
-        await sendOrFail({
-          idempotencyKey: `${workflowId}:${command.handoffKey}:${command.type}:${command.due}`,
-          kind: command.type,
-          requestedAt: Date.now(),
-          from: campaign.from,
-          template: escalation ? 'sales-escalation' : 'sales-reminder',
-          subject: escalation
-            ? 'Escalation: {{lead.first_name}} {{lead.last_name}} was not contacted in time'
-            : 'Reminder: contact {{lead.first_name}} {{lead.last_name}} before the deadline',
-          campaign: { id: campaign.id, version: campaignVersion, name: campaign.name },
-          enrolmentId,
-          leadId: input.lead.id,
-          to: escalation ? handoff.manager : handoff.owner,
-          data: { owner: handoff.owner, manager: handoff.manager },
-          handoff: { id: handoff.id, deadline: command.due, timezone: campaign.timezone },
-        });
+        const to = escalation ? handoff.manager : handoff.owner;
+        if (!to) return undefined; // nobody owns it: the unassigned alert went to whoever can act
+        await sendSalesMail(
+          emailRequest({
+            idempotencyKey: `${keyBase()}:${command.handoffKey}:${command.type}:${command.due}`,
+            kind: command.type,
+            template: escalation ? 'sales-escalation' : 'sales-reminder',
+            subject: escalation
+              ? 'Escalation: {{lead.first_name}} {{lead.last_name}} was not contacted in time'
+              : 'Reminder: contact {{lead.first_name}} {{lead.last_name}} before the deadline',
+            to,
+            data: { owner: handoff.owner, manager: handoff.manager },
+            handoff: { id: handoff.id, deadline: command.due, timezone: campaign.timezone },
+          }),
+        );
         await records.recordHandoffEvent({ handoffId: handoff.id, kind: command.type, detail: { due: command.due }, at: Date.now() });
         return undefined;
       }
@@ -318,8 +398,8 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   }
 
   async function openHandoff(command: Extract<Command, { type: 'handoff' }>) {
-    const handoffId = `${workflowId}/${command.handoffKey}`;
-    const opened = await records.openHandoff({
+    const handoffId = handoffIdOf(command.handoffKey);
+    const opened: OpenedHandoff = await records.openHandoff({
       handoffId,
       enrolmentId: enrolmentId!,
       leadId: input.lead.id,
@@ -332,6 +412,10 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       assign: command.config.assign,
       at: Date.now(),
     });
+    if (opened.leadErased) {
+      inbox.unshift({ type: 'exit', reason: 'erased' });
+      return;
+    }
     assignments[command.handoffKey] = { id: handoffId, owner: opened.owner, manager: opened.manager };
     const notice = {
       reasons: command.reasons,
@@ -340,28 +424,72 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       recent_activity: opened.recentActivity,
       owner: opened.owner,
     };
-    await sendOrFail({
-      idempotencyKey: `${workflowId}:${command.handoffKey}:notice`,
-      kind: 'sales_notice',
-      requestedAt: Date.now(),
-      from: campaign.from,
-      template: command.config.notify.template,
-      subject: 'New {{lead.role}} lead: {{lead.first_name}} {{lead.last_name}} ({{lead.company.name}}) — score {{score}}',
-      campaign: { id: campaign.id, version: campaignVersion, name: campaign.name },
-      enrolmentId,
-      leadId: input.lead.id,
-      to: opened.owner,
-      data: notice,
-      handoff: { id: handoffId, deadline: command.firstContactDue, timezone: campaign.timezone },
-    });
-    await records.recordHandoffEvent({ handoffId, kind: 'notice_sent', detail: { to: opened.owner.email }, at: Date.now() });
+    const handoff = { id: handoffId, deadline: command.firstContactDue, timezone: campaign.timezone };
+    if (opened.owner) {
+      await sendSalesMail(
+        emailRequest({
+          idempotencyKey: `${keyBase()}:${command.handoffKey}:notice`,
+          kind: 'sales_notice',
+          template: command.config.notify.template,
+          subject: 'New {{lead.role}} lead: {{lead.first_name}} {{lead.last_name}} ({{lead.company.name}}) — score {{score}}',
+          to: opened.owner,
+          data: notice,
+          handoff,
+        }),
+      );
+      await records.recordHandoffEvent({ handoffId, kind: 'notice_sent', detail: { to: opened.owner.email }, at: Date.now() });
+    } else if (opened.alertTo) {
+      // Nobody could take the lead: whoever can fix the team hears of it, with the answer links.
+      await sendSalesMail(
+        emailRequest({
+          idempotencyKey: `${keyBase()}:${command.handoffKey}:alert`,
+          kind: 'sales_alert',
+          template: 'sales-alert',
+          subject: 'Unassigned lead: {{lead.first_name}} {{lead.last_name}} ({{lead.company.name}}) — score {{score}}',
+          to: opened.alertTo,
+          data: { ...notice, reason: opened.unassignedReason, pool: command.config.assign.pool },
+          handoff,
+        }),
+      );
+      await records.recordHandoffEvent({ handoffId, kind: 'alert_sent', detail: { to: opened.alertTo.email }, at: Date.now() });
+    }
     if (command.config.notify.webhook) {
-      await records.postWebhook({
+      const delivery = {
         deliveryId: handoffId,
         event: 'handoff.created',
-        payload: { handoff: handoffId, lead: { id: input.lead.id, ...opened.lead }, ...notice, first_contact_due: new Date(command.firstContactDue).toISOString() },
-      });
+        payload: {
+          handoff: handoffId,
+          lead: { id: input.lead.id, ...opened.lead },
+          ...notice,
+          ...(opened.unassignedReason && { unassigned_reason: opened.unassignedReason }),
+          first_contact_due: new Date(command.firstContactDue).toISOString(),
+        },
+      };
+      if (webhookOffDecisionPath()) postWebhookBeside(handoffId, delivery);
+      else await records.postWebhook(delivery);
     }
+  }
+
+  /** Posts the webhook beside the decision loop; its outcome goes on the handoff's timeline. */
+  function postWebhookBeside(handoffId: string, delivery: Parameters<NurtureActivities['postWebhook']>[0]) {
+    background++;
+    void (async () => {
+      try {
+        const outcome = await webhooks.postWebhook(delivery).then(
+          (result) => (result === 'delivered' ? { kind: 'webhook_delivered', detail: {} } : undefined),
+          (error: unknown) => ({ kind: 'webhook_failed', detail: { error: failureMessage(error) } }),
+        );
+        if (outcome) await records.recordHandoffEvent({ handoffId, ...outcome, at: Date.now() });
+      } finally {
+        background--;
+      }
+    })();
+  }
+
+  /** Sales mail (notice, reminder, escalation, alert): queued without waiting for SMTP. */
+  async function sendSalesMail(request: SendEmailRequest): Promise<void> {
+    if (sendsReportedBySignal()) await records.queueEmail(request);
+    else await sendOrFail(request);
   }
 
   /** A send whose retries ran out (e.g. SMTP deferring for days) reports 'failed'. */
@@ -373,4 +501,20 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       throw error;
     }
   }
+
+  // Changes to how a running enrolment carries out commands. Enrolments of engine version 2 start
+  // with them; earlier ones take them at their next command that is not replayed.
+  function sendsReportedBySignal(): boolean {
+    return engineVersion >= 2 || wf.patched('sends-reported-by-signal');
+  }
+  function webhookOffDecisionPath(): boolean {
+    return engineVersion >= 2 || wf.patched('webhook-off-decision-path');
+  }
+}
+
+/** The innermost message of an activity failure (the receiver's answer, not "Activity task failed"). */
+function failureMessage(error: unknown): string {
+  let current = error as { message?: string; cause?: unknown } | undefined;
+  while (current?.cause) current = current.cause as typeof current;
+  return current?.message ?? String(error);
 }

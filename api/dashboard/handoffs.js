@@ -49,7 +49,7 @@ export async function handoffsView({ api, route }) {
         el('a', { href: `#/campaigns/${encodeURIComponent(handoff.campaign_id)}` }, handoff.campaign_id),
         handoff.owner
           ? el('span', { class: 'owner' }, el('span', null, handoff.owner.name), el('br'), el('span', { class: 'muted owner-email' }, handoff.owner.email))
-          : el('span', { class: 'muted' }, `unassigned${handoff.pool ? ` (${handoff.pool})` : ''}`),
+          : el('span', { class: 'unassigned', title: handoff.unassigned_reason ?? '' }, badge('unassigned', 'red'), el('br'), el('span', { class: 'muted' }, handoff.unassigned_reason ?? handoff.pool ?? '')),
         badge(handoff.status),
         fmtDate(handoff.first_contact_due),
         el('span', { class: 'sla', 'data-sla': label }, badge(label, tone), detail ? [el('br'), el('span', { class: 'muted' }, detail)] : null),

@@ -142,6 +142,7 @@ function handoffCard(handoff) {
     { id: 'lead-handoff' },
     facts([
       ['Status', badge(handoff.status)],
+      ['Owner', handoff.owner_name ?? [badge('unassigned', 'red'), ' ', handoff.unassigned_reason ?? '']],
       ['Score at handoff', fmtInt(handoff.score)],
       ['Handed off', fmtDate(handoff.created_at)],
       ['First contact due', fmtDate(handoff.first_contact_due)],

@@ -3,14 +3,18 @@
 // version named by its content hash (the same content again is the same version).
 // Status changes: draft|paused → active (launch/resume), active → paused, any → archived.
 // Running enrolments keep their version until migrated explicitly, per campaign or per enrolment.
+// A status change or a campaign-wide migration reaches the open enrolments through a fan-out
+// (workflows/campaign-fanout.ts) that runs after the request: the answer carries its progress,
+// and GET /campaigns/:id/fan-outs/:fanOutId follows it.
 import type { FastifyPluginAsync } from 'fastify';
 import { CAMPAIGN_ACTIONS, parseCampaign, validateCampaign, type CampaignResult } from '../../campaign';
 import { getCampaign, getCampaignVersion, listCampaigns, listCampaignVersions, saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
-import { enrolmentsToMigrate, openEnrolment } from '../../db/enrolments';
+import { openEnrolment } from '../../db/enrolments';
+import { getFanOut, listFanOuts, type FanOut } from '../../db/fanouts';
 import { getLead } from '../../db/leads';
 import { TemplateLibrary } from '../../mail/renderer';
 import type { ApiContext } from '../context';
-import { ApiError, conflict, notFound, responses, toApiError } from '../errors';
+import { ApiError, conflict, notFound, responses } from '../errors';
 import { anyObject, uuidSchema } from './shared-schemas';
 
 const campaignIdParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
@@ -36,6 +40,33 @@ const summarySchema = {
   },
 };
 
+const fanOutSchema = {
+  type: 'object',
+  description: 'a campaign-wide change carried to the open enrolments after the request',
+  properties: {
+    id: { type: 'integer' },
+    action: { type: 'string', enum: ['pause', 'resume', 'archive', 'migrate'] },
+    to_version: { type: ['integer', 'null'] },
+    total: { type: 'integer', description: 'open enrolments when it started' },
+    done: { type: 'integer', description: 'enrolments reached' },
+    skipped: { type: 'integer', description: 'ended meanwhile, or nothing to do' },
+    finished: { type: 'boolean' },
+    created_at: { type: 'string', format: 'date-time' },
+    finished_at: { type: ['string', 'null'], format: 'date-time' },
+  },
+};
+const fanOutView = (fanOut: FanOut) => ({
+  id: fanOut.id,
+  action: fanOut.action,
+  to_version: fanOut.toVersion,
+  total: fanOut.total,
+  done: fanOut.done,
+  skipped: fanOut.skipped,
+  finished: fanOut.finishedAt !== null,
+  created_at: fanOut.createdAt,
+  finished_at: fanOut.finishedAt,
+});
+
 const versionNumber = { type: 'integer', minimum: 1, maximum: 2_147_483_647 };
 const migrateCampaignBody = {
   type: 'object',
@@ -54,8 +85,6 @@ const migrateEnrolmentBody = {
 const emptyBodyIsEmptyObject = async (request: { body: unknown }) => {
   request.body ??= {};
 };
-/** Migration requests sent to the workflows at a time, so a large campaign neither floods Temporal nor crawls. */
-const MIGRATION_CONCURRENCY = 16;
 
 // Every email template a campaign names must exist, or its sends would fail when due.
 const templates = new TemplateLibrary();
@@ -148,17 +177,63 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
   for (const [action, { to, from }] of Object.entries(CAMPAIGN_ACTIONS)) {
     app.post<{ Params: { id: string } }>(
       `/campaigns/:id/${action}`,
-      { schema: { tags: ['campaigns'], summary: `${action} a campaign`, params: campaignIdParams, response: responses({ 200: summarySchema }) } },
+      {
+        schema: {
+          tags: ['campaigns'],
+          summary: `${action} a campaign`,
+          description: 'Takes effect at once for every email not yet sent; the open enrolments are told by a fan-out after the request (`fan_out`).',
+          params: campaignIdParams,
+          response: responses({ 200: { ...summarySchema, properties: { ...summarySchema.properties, fan_out: fanOutSchema } } }),
+        },
+      },
       async (request) => {
         const row = await summary(request.params.id);
         if (!row) throw notFound(`campaign ${request.params.id}`);
         if (!from.includes(row.status)) throw conflict(`campaign ${row.id} is ${row.status}; ${action} needs it to be ${from.join(' or ')}`);
-        await setCampaignStatus(pool, row.id, to);
-        await engine.campaignStatusChanged(row.id, to);
-        return summary(row.id);
+        const statusSeq = (await setCampaignStatus(pool, row.id, to))!;
+        const fanOut = await engine.campaignStatusChanged(row.id, to, statusSeq);
+        return { ...(await summary(row.id)), fan_out: fanOutView(fanOut) };
       },
     );
   }
+
+  app.get<{ Params: { id: string } }>(
+    '/campaigns/:id/fan-outs',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: "The campaign's latest fan-outs (status changes and migrations carried to its enrolments), newest first",
+        params: campaignIdParams,
+        response: responses({ 200: { type: 'object', properties: { fan_outs: { type: 'array', items: fanOutSchema } } } }),
+      },
+    },
+    async (request) => {
+      const row = await summary(request.params.id);
+      if (!row) throw notFound(`campaign ${request.params.id}`);
+      return { fan_outs: (await listFanOuts(pool, row.id)).map(fanOutView) };
+    },
+  );
+
+  app.get<{ Params: { id: string; fanOutId: string } }>(
+    '/campaigns/:id/fan-outs/:fanOutId',
+    {
+      schema: {
+        tags: ['campaigns'],
+        summary: 'The progress of one fan-out',
+        params: {
+          type: 'object',
+          required: ['id', 'fanOutId'],
+          properties: { ...campaignIdParams.properties, fanOutId: { type: 'string', pattern: '^[1-9][0-9]{0,15}$', description: 'the fan-out id' } },
+        },
+        response: responses({ 200: fanOutSchema }),
+      },
+    },
+    async (request) => {
+      const fanOut = await getFanOut(pool, Number(request.params.fanOutId));
+      if (!fanOut || fanOut.campaignId !== request.params.id) throw notFound(`fan-out ${request.params.fanOutId} of campaign ${request.params.id}`);
+      return fanOutView(fanOut);
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { lead_id: string } }>(
     '/campaigns/:id/enrolments',
@@ -194,7 +269,9 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
         summary: "Move the campaign's running enrolments to a version (default: the current one)",
         params: campaignIdParams,
         body: migrateCampaignBody,
-        response: responses({ 202: { type: 'object', properties: { to_version: { type: 'integer' }, requested: { type: 'integer' } } } }),
+        response: responses({
+          202: { type: 'object', properties: { to_version: { type: 'integer' }, requested: { type: 'integer' }, fan_out: fanOutSchema } },
+        }),
       },
     },
     async (request, reply) => {
@@ -205,26 +282,8 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
       const target = await getCampaignVersion(pool, row.id, toVersion);
       if (!target) throw notFound(`campaign ${row.id} version ${toVersion ?? '(current)'}`);
       if (fromVersion !== undefined && !(await getCampaignVersion(pool, row.id, fromVersion))) throw notFound(`campaign ${row.id} version ${fromVersion}`);
-      const rows = await enrolmentsToMigrate(pool, row.id, target.version, fromVersion);
-      let requested = 0;
-      for (let i = 0; i < rows.length; i += MIGRATION_CONCURRENCY) {
-        const batch = rows.slice(i, i + MIGRATION_CONCURRENCY);
-        const accepted = await Promise.all(
-          batch.map(async ({ workflowId }) => {
-            try {
-              await engine.migrateEnrolment(workflowId, target.version);
-              return true;
-            } catch (error) {
-              // Ended meanwhile, or already asked to move there: nothing to do for this one.
-              const refused = toApiError(error as Error).statusCode;
-              if (refused === 404 || refused === 409) return false;
-              throw error;
-            }
-          }),
-        );
-        requested += accepted.filter(Boolean).length;
-      }
-      return reply.status(202).send({ to_version: target.version, requested });
+      const fanOut = await engine.migrateCampaign(row.id, target.version, fromVersion);
+      return reply.status(202).send({ to_version: target.version, requested: fanOut.total, fan_out: fanOutView(fanOut) });
     },
   );
 

@@ -1,5 +1,6 @@
 // Owner assignment on real PostgreSQL: round-robin stays fair when many handoffs race, the
-// territory rule picks reps of the lead's territory, and asking again changes nothing.
+// territory rule picks reps of the lead's territory, and asking again changes nothing. A handoff
+// nobody can take is recorded unassigned, with whom to alert, and never fails.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandoffActivities, type OpenHandoffRequest } from '../../activities/handoff';
 import { upsertLead } from '../../db/leads';
@@ -7,10 +8,11 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let db: TestDatabase;
 let activities: ReturnType<typeof createHandoffActivities>;
+const OPERATOR = { email: 'ops@acme.example', name: 'Operator' };
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  activities = createHandoffActivities({ pool: db.pool });
+  activities = createHandoffActivities({ pool: db.pool, operator: OPERATOR });
   await db.pool.query(`INSERT INTO campaigns (id, name) VALUES ('c', 'C')`);
   await db.pool.query(`INSERT INTO sales_pools (name, manager_email) VALUES ('east', 'boss@acme.example')`);
   await db.pool.query(
@@ -51,19 +53,19 @@ describe('openHandoff', () => {
     const requests = await Promise.all(Array.from({ length: 200 }, (_, i) => request(i, 'any', 'round_robin')));
     const opened = await Promise.all(requests.map((r) => activities.openHandoff(r)));
     const counts: Record<string, number> = {};
-    for (const o of opened) counts[o.owner.email] = (counts[o.owner.email] ?? 0) + 1;
+    for (const o of opened) counts[o.owner!.email] = (counts[o.owner!.email] ?? 0) + 1;
     expect(counts).toEqual({ 'a@acme.example': 50, 'b@acme.example': 50, 'c@acme.example': 50, 'd@acme.example': 50 });
   });
 
   it('prefers reps of the lead territory and takes them in turn', async () => {
     const owners = [];
-    for (let i = 0; i < 4; i++) owners.push((await activities.openHandoff(await request(i, 'Kanto', 'territory'))).owner.email);
+    for (let i = 0; i < 4; i++) owners.push((await activities.openHandoff(await request(i, 'Kanto', 'territory'))).owner!.email);
     expect(owners).toEqual(['a@acme.example', 'b@acme.example', 'a@acme.example', 'b@acme.example']);
     const kansai = await activities.openHandoff(await request(9, 'kansai', 'territory'));
-    expect(kansai.owner.email).toBe('c@acme.example');
+    expect(kansai.owner!.email).toBe('c@acme.example');
     // A territory nobody covers falls back to the whole pool.
     const nowhere = await activities.openHandoff(await request(10, 'hokkaido', 'territory'));
-    expect(['a@acme.example', 'b@acme.example', 'c@acme.example', 'd@acme.example']).toContain(nowhere.owner.email);
+    expect(['a@acme.example', 'b@acme.example', 'c@acme.example', 'd@acme.example']).toContain(nowhere.owner!.email);
   });
 
   it('is idempotent: a retried activity gets the same owner and records one handoff', async () => {
@@ -77,8 +79,36 @@ describe('openHandoff', () => {
     expect(events.rows[0].n).toBe(1);
   });
 
-  it('refuses an unknown pool without retrying', async () => {
+  it('records a handoff to a pool that does not exist unassigned, to be told to the operator', async () => {
     const r = { ...(await request(2, 'x', 'round_robin')), assign: { pool: 'nowhere', strategy: 'round_robin' as const } };
-    await expect(activities.openHandoff(r)).rejects.toThrow(/sales pool "nowhere" does not exist/);
+    const opened = await activities.openHandoff(r);
+    expect(opened).toMatchObject({ owner: null, manager: null, unassignedReason: 'sales pool "nowhere" does not exist', alertTo: OPERATOR });
+    const again = await activities.openHandoff(r);
+    expect(again).toMatchObject({ owner: null, unassignedReason: 'sales pool "nowhere" does not exist', alertTo: OPERATOR });
+    const { rows } = await db.pool.query('SELECT owner_id, unassigned_reason FROM handoffs WHERE id = $1', [r.handoffId]);
+    expect(rows).toEqual([{ owner_id: null, unassigned_reason: 'sales pool "nowhere" does not exist' }]);
+    const events = await db.pool.query('SELECT kind, detail FROM handoff_events WHERE handoff_id = $1', [r.handoffId]);
+    expect(events.rows).toEqual([{ kind: 'unassigned', detail: { reason: 'sales pool "nowhere" does not exist', alerted: OPERATOR.email } }]);
+  });
+
+  it('records a handoff unassigned when no rep of the pool is active, to be told to its manager', async () => {
+    await db.pool.query(`UPDATE sales_reps SET active = false WHERE pool = 'east'`);
+    try {
+      const opened = await activities.openHandoff(await request(3, 'kanto', 'round_robin'));
+      expect(opened.owner).toBeNull();
+      expect(opened.unassignedReason).toBe('sales pool "east" has no active rep');
+      expect(opened.alertTo).toEqual(opened.manager);
+      expect(opened.manager).not.toBeNull();
+    } finally {
+      await db.pool.query(`UPDATE sales_reps SET active = true WHERE pool = 'east'`);
+    }
+  });
+
+  it('tells the workflow when the lead was erased before its handoff, and records nothing', async () => {
+    const r = await request(4, 'kanto', 'round_robin');
+    await db.pool.query('UPDATE leads SET email = NULL, erased_at = now() WHERE id = $1', [r.leadId]);
+    expect(await activities.openHandoff(r)).toMatchObject({ leadErased: true, owner: null });
+    const { rows } = await db.pool.query('SELECT 1 FROM handoffs WHERE id = $1', [r.handoffId]);
+    expect(rows).toEqual([]);
   });
 });

@@ -1,8 +1,10 @@
-// The migration routes: POST /v1/campaigns/:id/migrate (every running enrolment of the campaign)
-// and POST /v1/enrolments/:workflowId/migrate (one), their defaults, filters and refusals.
+// The migration routes: POST /v1/campaigns/:id/migrate (every running enrolment of the campaign,
+// through a fan-out) and POST /v1/enrolments/:workflowId/migrate (one), their defaults, filters
+// and refusals.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { EngineRefusal } from '../../api/engine';
+import { createFanOut, fanOutTargets, getFanOut, recordFanOutPage } from '../../db/fanouts';
 import { createLead, startTestApi, type TestApi } from './support';
 
 let api: TestApi;
@@ -48,35 +50,31 @@ const takeCalls = () => {
 };
 
 describe('POST /v1/campaigns/:id/migrate', () => {
-  it('with from_version, moves only the running enrolments on that version', async () => {
+  it('hands the migration to a fan-out and answers at once, with its progress', async () => {
     const response = await migrateCampaign({ from_version: 1, to_version: 2 });
     expect(response.statusCode).toBe(202);
-    expect(response.json()).toEqual({ to_version: 2, requested: 2 });
-    expect(takeCalls().map((call) => [call.workflowId, call.version])).toEqual([
-      [workflows['one-a'], 2],
-      [workflows['one-b'], 2],
-    ]);
+    expect(response.json()).toMatchObject({ to_version: 2, fan_out: { action: 'migrate', to_version: 2 } });
+    expect(api.engine.of('migrateCampaign')).toEqual([{ method: 'migrateCampaign', campaignId: ID, toVersion: 2, fromVersion: 1 }]);
+    expect(takeCalls()).toEqual([]); // no enrolment is reached inside the request
+    api.engine.calls = [];
+    expect((await migrateCampaign()).statusCode).toBe(202);
+    expect(api.engine.of('migrateCampaign')).toEqual([{ method: 'migrateCampaign', campaignId: ID, toVersion: 3, fromVersion: undefined }]);
+    api.engine.calls = [];
   });
 
-  it('by default moves every running enrolment on another version to the current version; ended ones are left alone', async () => {
-    const response = await migrateCampaign();
-    expect(response.statusCode).toBe(202);
-    expect(response.json()).toEqual({ to_version: 3, requested: 3 });
-    expect(takeCalls().map((call) => call.workflowId)).toEqual([workflows['one-a'], workflows['one-b'], workflows['two']]);
-  });
-
-  it('counts only the enrolments that took the request (one that ended meanwhile is refused)', async () => {
-    const original = api.engine.migrateEnrolment.bind(api.engine);
-    const spy = vi.spyOn(api.engine, 'migrateEnrolment').mockImplementation(async (workflowId, version) => {
-      if (workflowId === workflows['one-b']) throw new EngineRefusal('not_found', 'ended');
-      return original(workflowId, version);
-    });
-    try {
-      expect((await migrateCampaign()).json()).toEqual({ to_version: 3, requested: 2 });
-    } finally {
-      spy.mockRestore();
-      takeCalls();
-    }
+  it('reaches, page by page, the running enrolments on another version (only those on from_version when given)', async () => {
+    const pages = async (request: { toVersion: number; fromVersion?: number }) => {
+      const fanOut = await createFanOut(api.db.pool, { campaignId: ID, action: 'migrate', ...request });
+      const reached: string[] = [];
+      for (let page = await fanOutTargets(api.db.pool, fanOut, 1); page.length > 0; page = await fanOutTargets(api.db.pool, fanOut, 1)) {
+        reached.push(...page.map((target) => target.workflowId));
+        await recordFanOutPage(api.db.pool, fanOut.id, { cursor: page.at(-1)!.id, done: page.length, skipped: 0, finished: false });
+        Object.assign(fanOut, await getFanOut(api.db.pool, fanOut.id));
+      }
+      return { total: fanOut.total, done: fanOut.done, reached };
+    };
+    expect(await pages({ toVersion: 2, fromVersion: 1 })).toEqual({ total: 2, done: 2, reached: [workflows['one-a'], workflows['one-b']] });
+    expect(await pages({ toVersion: 3 })).toEqual({ total: 3, done: 3, reached: [workflows['one-a'], workflows['one-b'], workflows['two']] });
   });
 
   it('answers 404 for an unknown campaign or version, 400 for a malformed body', async () => {

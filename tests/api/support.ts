@@ -1,4 +1,5 @@
 // Shared set-up for the API tests: a real database, the real app, and a recording fake Engine.
+import type { FanOut } from '../../db/fanouts';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApi, type ApiOptions } from '../../api/app';
 import type { Engine } from '../../api/engine';
@@ -13,7 +14,8 @@ export type EngineCall =
   | { method: 'enrolmentState'; workflowId: string }
   | { method: 'consentChanged'; leadId: string; purpose: string; granted: boolean }
   | { method: 'salesResponse'; handoffId: string; outcome: SalesOutcome; note?: string }
-  | { method: 'campaignStatusChanged'; campaignId: string; status: string }
+  | { method: 'campaignStatusChanged'; campaignId: string; status: string; statusSeq: number }
+  | { method: 'migrateCampaign'; campaignId: string; toVersion: number; fromVersion?: number }
   | { method: 'migrateEnrolment'; workflowId: string; version?: number };
 
 /** Records every call; `failNext` makes the next delivery throw, `states` answers enrolmentState. */
@@ -53,8 +55,17 @@ export class RecordingEngine implements Engine {
   async salesResponse(handoffId: string, outcome: SalesOutcome, note?: string) {
     this.calls.push({ method: 'salesResponse', handoffId, outcome, note });
   }
-  async campaignStatusChanged(campaignId: string, status: 'active' | 'paused' | 'archived') {
-    this.calls.push({ method: 'campaignStatusChanged', campaignId, status });
+  async campaignStatusChanged(campaignId: string, status: 'active' | 'paused' | 'archived', statusSeq: number) {
+    this.calls.push({ method: 'campaignStatusChanged', campaignId, status, statusSeq });
+    return this.fanOut(campaignId, status === 'paused' ? 'pause' : status === 'active' ? 'resume' : 'archive');
+  }
+  async migrateCampaign(campaignId: string, toVersion: number, fromVersion?: number) {
+    this.calls.push({ method: 'migrateCampaign', campaignId, toVersion, fromVersion });
+    return this.fanOut(campaignId, 'migrate', toVersion);
+  }
+  private fanOut(campaignId: string, action: FanOut['action'], toVersion?: number): FanOut {
+    const at = new Date();
+    return { id: 1, campaignId, action, statusSeq: null, toVersion: toVersion ?? null, fromVersion: null, total: 0, done: 0, skipped: 0, cursor: 0, createdAt: at, finishedAt: at };
   }
   async migrateEnrolment(workflowId: string, version?: number) {
     this.calls.push({ method: 'migrateEnrolment', workflowId, version });

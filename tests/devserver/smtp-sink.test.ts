@@ -1,4 +1,6 @@
 // The SMTP sink and the transport against each other: real SMTP over a socket, parsed back by mailparser.
+import { connect } from 'node:net';
+import nodemailer, { type TransportOptions } from 'nodemailer';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSmtpSink, type SmtpSink } from '../../devserver/smtp-sink';
 import { classifySmtpError, createTransport, HeaderInjectionError, type OutgoingMessage, type Transport } from '../../mail/transport';
@@ -9,7 +11,10 @@ beforeAll(async () => {
   sink = await startSmtpSink();
   transport = createTransport(sink.url, { pooled: true, maxConnections: 2 });
 });
-afterEach(() => sink.setFault(undefined));
+afterEach(() => {
+  sink.setFault(undefined);
+  sink.setStall(0);
+});
 afterAll(async () => {
   transport?.close();
   await sink?.close();
@@ -106,10 +111,100 @@ describe('SMTP sink', () => {
     }
   });
 
+  it('stalls: connections are accepted but answered only when the stall ends; a sender that gave up delivered nothing', async () => {
+    const stalledAt = Date.now();
+    sink.setStall(1_500);
+    const before = sink.connections();
+    // One sender gives up long before the stall ends (a short greeting timeout), one waits it out.
+    const impatient = nodemailer.createTransport({ url: sink.url, greetingTimeout: 300, socketTimeout: 300 } as TransportOptions);
+    const patient = createTransport(sink.url, { pooled: false });
+    try {
+      const gaveUp = message();
+      const waited = message();
+      const [error, info] = await Promise.all([impatient.sendMail(gaveUp).then(() => undefined, (e: unknown) => e), patient.send(waited)]);
+      expect(error).toMatchObject({ code: 'ETIMEDOUT' });
+      expect(classifySmtpError(error).class).toBe('deferred');
+      expect(info.response).toMatch(/^250\b/);
+      expect(Date.now() - stalledAt).toBeGreaterThanOrEqual(1_450);
+      expect(sink.connections() - before).toBe(2); // both were accepted
+      await sink.waitFor((all) => all.some((m) => m.messageId === waited.messageId), 5_000);
+      expect(sink.messages.some((m) => m.messageId === gaveUp.messageId)).toBe(false);
+    } finally {
+      impatient.close();
+      patient.close();
+    }
+    expect(() => sink.setStall(-1)).toThrow(/setStall expects a duration/);
+  });
+
+  it('holds the reply to a message whose content arrived during a stall: kept if its sender waited, not if it hung up', async () => {
+    const waited = await smtpDialog(sink.port);
+    const hungUp = await smtpDialog(sink.port);
+    const ids = { waited: `<waited.${Date.now()}@nurture.example>`, hungUp: `<hung-up.${Date.now()}@nurture.example>` };
+    for (const client of [waited, hungUp]) {
+      for (const command of ['EHLO drill', 'MAIL FROM:<marketing@acme.example>', 'RCPT TO:<lead@example.com>']) expect(await client.command(command)).toMatch(/^250 /);
+      expect(await client.command('DATA')).toMatch(/^354 /);
+    }
+    sink.setStall(60_000);
+    const replies = [waited, hungUp].map((client) => {
+      client.write(`Message-ID: ${client === waited ? ids.waited : ids.hungUp}\r\nSubject: stalled\r\n\r\nHello\r\n.\r\n`);
+      return client.reply();
+    });
+    const silence = new Promise((resolve) => setTimeout(() => resolve('no reply'), 300));
+    expect(await Promise.race([...replies, silence])).toBe('no reply');
+    await hungUp.hangUp();
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the sink hears of it a moment later
+    sink.setStall(0);
+    expect(await replies[0]).toMatch(/^250 /);
+    await waited.hangUp();
+    // Published in the order the held replies went out: a message sent after them comes last.
+    const after = message();
+    await transport.send(after);
+    await sink.waitFor((all) => all.some((m) => m.messageId === after.messageId), 5_000);
+    expect(sink.messages.some((m) => m.messageId === ids.waited)).toBe(true);
+    expect(sink.messages.some((m) => m.messageId === ids.hungUp)).toBe(false);
+  });
+
   it('rejects waitFor with a clear error when the condition never holds', async () => {
     await expect(sink.waitFor(() => false, 50)).rejects.toThrow(/condition not met within 50 ms/);
   });
 });
+
+/** A raw SMTP client, for steps no mail library lets a test take one at a time. */
+async function smtpDialog(port: number) {
+  const socket = connect(port, '127.0.0.1');
+  let received = '';
+  let wake = () => {};
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString();
+    wake();
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  /** The next complete reply (its last line is "NNN text"), without its continuation lines. */
+  async function reply(): Promise<string> {
+    for (;;) {
+      const last = /^\d{3} .*\r\n/m.exec(received);
+      if (last) {
+        received = received.slice(last.index + last[0].length);
+        return last[0];
+      }
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  }
+  expect(await reply()).toMatch(/^220 /);
+  return {
+    reply,
+    write: (text: string) => socket.write(text),
+    command: (line: string) => {
+      socket.write(`${line}\r\n`);
+      return reply();
+    },
+    /** Closes the connection and waits until it is closed. */
+    hangUp: () => {
+      socket.destroy();
+      return closed;
+    },
+  };
+}
 
 describe('transport', () => {
   it.each([

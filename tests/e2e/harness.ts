@@ -18,7 +18,7 @@ import { outboxBacklog } from '../../db/email-sends';
 import { storeEvents } from '../../db/events';
 import { upsertLead } from '../../db/leads';
 import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../../devserver/smtp-sink';
-import { temporalForTests } from '../../devserver/temporal';
+import { startDevServer, temporalForTests } from '../../devserver/temporal';
 import type { Mailer } from '../../worker/mailer';
 import { startWorkerRuntime } from '../../worker/runtime';
 import { WORKFLOWS_PATH } from '../../worker/worker';
@@ -71,9 +71,10 @@ export interface Harness {
   /**
    * Replays the history of every enrolment so far against the current workflow code (failures
    * as messages), and with NURTURE_RECORD_HISTORIES=1 stores them under tests/histories/ as
-   * golden histories for the replay suite.
+   * golden histories for the replay suite. `firstRuns`: also the first run of each workflow that
+   * continued as new (its history ends by carrying the state over).
    */
-  checkHistories(scenario: string): Promise<string[]>;
+  checkHistories(scenario: string, options?: { firstRuns?: boolean }): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -84,10 +85,18 @@ export interface Harness {
  * A scenario whose workflow clock must stay on the wall clock (the API stamps tracked opens and
  * clicks with it) passes `wallClock: true`.
  */
-export async function startHarness(options: { taskQueue?: string; wallClock?: boolean } = {}): Promise<Harness> {
+export async function startHarness(
+  options: {
+    taskQueue?: string;
+    wallClock?: boolean;
+    config?: Partial<typeof TEST_CONFIG & { operatorEmail: string }>;
+    /** Arguments for Temporal's dev server, run instead of the time-skipping server (real time then). */
+    devServerArgs?: string[];
+  } = {},
+): Promise<Harness> {
   const taskQueue = options.taskQueue ?? `e2e-${Math.random().toString(36).slice(2)}`;
   const [env, db, sink, workflowBundleBuilt] = await Promise.all([
-    temporalForTests('time-skipping'),
+    options.devServerArgs ? startDevServer({ extraArgs: options.devServerArgs }) : temporalForTests('time-skipping'),
     createTestDatabase(),
     startSmtpSink(),
     workflowBundle(),
@@ -96,7 +105,7 @@ export async function startHarness(options: { taskQueue?: string; wallClock?: bo
     connection: env.nativeConnection,
     client: env.client,
     pool: db.pool,
-    config: { ...TEST_CONFIG, taskQueue, databaseUrl: db.url, smtpUrl: sink.url },
+    config: { ...TEST_CONFIG, ...options.config, taskQueue, databaseUrl: db.url, smtpUrl: sink.url },
     workflowBundle: workflowBundleBuilt,
     mailerPollMs: 200,
   });
@@ -164,14 +173,22 @@ export async function startHarness(options: { taskQueue?: string; wallClock?: bo
         quiet = (await outboxBacklog(db.pool)) === 0 ? quiet + 1 : 0;
       }
     },
-    async checkHistories(scenario) {
+    async checkHistories(scenario, checkOptions = {}) {
       const { rows } = await db.pool.query<{ workflow_id: string }>('SELECT DISTINCT workflow_id FROM enrolments ORDER BY workflow_id');
       const histories = await fetchHistories(rows.map((row) => env.client.workflow.getHandle(row.workflow_id)));
+      if (checkOptions.firstRuns) {
+        for (const latest of [...histories]) {
+          const started = latest.history.events?.[0]?.workflowExecutionStartedEventAttributes;
+          if (started?.continuedExecutionRunId && started.firstExecutionRunId) {
+            histories.push(...(await fetchHistories([env.client.workflow.getHandle(latest.workflowId, started.firstExecutionRunId)])));
+          }
+        }
+      }
       if (process.env.NURTURE_RECORD_HISTORIES === '1') {
         await mkdir(HISTORIES_DIR, { recursive: true });
-        for (const recorded of histories) {
+        for (const [index, recorded] of histories.entries()) {
           // The workflow id is part of what the workflow computes (handoff ids), so it is kept in the name.
-          const file = `${scenario}--${encodeURIComponent(recorded.workflowId)}.history.pb`;
+          const file = `${scenario}.${index}--${encodeURIComponent(recorded.workflowId)}.history.pb`;
           await writeFile(join(HISTORIES_DIR, file), temporal.api.history.v1.History.encode(recorded.history).finish());
         }
       }

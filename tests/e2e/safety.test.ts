@@ -4,7 +4,7 @@
 // holiday waits for the next business morning in the lead's own time zone.
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Campaign } from '../../campaign';
+import { windowOffsetMs, type Campaign } from '../../campaign';
 import { recordConsent } from '../../db/consent';
 import { suppressAddress } from '../../db/suppressions';
 import { DAY, loadCampaign, startHarness, type Harness } from './harness';
@@ -148,13 +148,18 @@ describe('send window', () => {
     await h.settle();
     const sentAt = async (leadId: string) =>
       (await h.db.pool.query(`SELECT created_at FROM email_sends WHERE lead_id = $1 AND template = 'welcome'`, [leadId])).rows[0].created_at as Date;
-    // Tokyo: Saturday, Sunday and the holiday Monday are skipped → Tuesday 09:00 JST.
+    // Each lead's window opens at 09:00 plus its own offset (under the campaign's 30-minute spread).
+    const offset = (leadId: string) => windowOffsetMs(nurture.sendWindow, leadId);
+    // Tokyo: Saturday, Sunday and the holiday Monday are skipped → Tuesday 09:00 JST (+ offset).
     const tokyoSend = DateTime.fromJSDate(await sentAt(tokyo), { zone: 'Asia/Tokyo' });
-    expect(tokyoSend.toFormat('yyyy-MM-dd HH:mm')).toBe(secondMonday.plus({ days: 1 }).toFormat('yyyy-MM-dd 09:00'));
+    const tuesdayOpening = DateTime.fromISO(secondMonday.plus({ days: 1 }).toFormat("yyyy-MM-dd'T'09:00"), { zone: 'Asia/Tokyo' });
+    // (Within a second: the wake-up timer fires a few milliseconds after its instant.)
+    expect(Math.abs(tokyoSend.toMillis() - (tuesdayOpening.toMillis() + offset(tokyo)))).toBeLessThan(1_000);
     // New York: Friday 19:00 JST is Friday 05:00 there → the campaign's holiday calendar (JP) also
-    // applies, so Friday 09:00 New York time is the next opening.
+    // applies, so Friday 09:00 New York time (+ offset) is the next opening.
     const newYorkSend = DateTime.fromJSDate(await sentAt(newYork), { zone: 'America/New_York' });
-    expect(newYorkSend.toFormat('ccc HH:mm')).toBe('Fri 09:00');
+    expect(newYorkSend.minus(offset(newYork)).toFormat('ccc HH:mm')).toBe('Fri 09:00');
+    expect(offset(tokyo)).not.toBe(offset(newYork)); // two leads, two instants
     // One welcome each, and nothing sent outside the window (the New York lead's reminder three
     // days later lands on Tuesday 09:00 too, after the Japanese holiday).
     expect(h.mailTo('haruto@tokyo.example')).toHaveLength(1);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEMPLATES_DIR, TemplateError, TemplateLibrary, type RenderRequest } from '../../mail/renderer';
 
 const MARKETING = ['welcome', 'case-study', 'reminder', 'webinar-invite', 'webinar-followup', 'pricing', 'demo-invite', 'product-tour'];
-const SALES = ['sales-handoff', 'sales-reminder', 'sales-escalation'];
+const SALES = ['sales-handoff', 'sales-reminder', 'sales-escalation', 'sales-alert'];
 
 const HOSTILE = '<script>alert("x")</script> & Bob';
 

@@ -3,15 +3,19 @@
 import { initialState, stepInPlace, type Campaign, type LeadSnapshot } from '../../campaign';
 import { messageIdFor } from '../../mail/identity';
 
-/** The Message-IDs of every email (marketing and sales notices) the enrolment must produce. */
-export function predictedMessageIds(campaign: Campaign, lead: LeadSnapshot, workflowId: string, start: number, domain: string): string[] {
+/**
+ * The Message-IDs of every email (marketing and sales notices) the enrolment must produce.
+ * `keyBase` prefixes the enrolment's idempotency keys: `enrolment-<id>` since engine version 2
+ * (the workflow id before it).
+ */
+export function predictedMessageIds(campaign: Campaign, lead: LeadSnapshot, keyBase: string, start: number, domain: string): string[] {
   const state = initialState(campaign, lead, start);
   const keys: string[] = [];
   let now = start;
   const collect = (commands: ReturnType<typeof stepInPlace>) => {
     for (const c of commands) {
-      if (c.type === 'send') keys.push(`${workflowId}:${c.sendKey}`);
-      if (c.type === 'handoff') keys.push(`${workflowId}:${c.handoffKey}:notice`);
+      if (c.type === 'send') keys.push(`${keyBase}:${c.sendKey}`);
+      if (c.type === 'handoff') keys.push(`${keyBase}:${c.handoffKey}:notice`);
     }
   };
   collect(stepInPlace(campaign, state, { type: 'start' }, now));

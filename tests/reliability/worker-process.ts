@@ -1,5 +1,6 @@
 // A Nurture worker in a process of its own, so a test can kill it with SIGKILL mid-run.
 // Usage: tsx worker-process.ts <temporal address> <task queue> <database url> <workflow bundle file>
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createPool } from '../../db/pool';
 import { createNurtureWorker } from '../../worker/worker';
@@ -10,8 +11,10 @@ if (!address || !taskQueue || !databaseUrl || !codePath) throw new Error('usage:
 
 const connection = await NativeConnection.connect({ address });
 const pool = createPool(databaseUrl);
+const client = new Client({ connection: await Connection.connect({ address }) });
 const worker = await createNurtureWorker({
   connection,
+  client,
   pool,
   config: { ...TEST_CONFIG, taskQueue },
   workflowBundle: { codePath },

@@ -1,5 +1,5 @@
 // The outbox mailer on real PostgreSQL and a real SMTP sink; only the Temporal side (the
-// SendCompleter) is a recorder.
+// SendCompleter: activity completions and workflow signals) is a recorder.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,10 @@ import { createPool } from '../../db/pool';
 import { upsertLead } from '../../db/leads';
 import { suppressAddress, suppressionOf } from '../../db/suppressions';
 import { messageIdFor } from '../../mail/identity';
-import { startMailer, type Mailer, type SendCompleter, type SendCompletion } from '../../worker/mailer';
+import { saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
+import { recordEnrolment } from '../../db/enrolments';
+import { startMailer, type Mailer, type SendCompleter, type SendCompletion, type SendReport } from '../../worker/mailer';
+import { loadCampaign } from '../support/campaigns';
 import { startSmtpSink, type SmtpSink } from '../../devserver/smtp-sink';
 import { createTransport, type Transport } from '../../mail/transport';
 import { createTestDatabase, type TestDatabase } from '../support/database';
@@ -43,7 +46,17 @@ interface Queued {
 
 let serial = 0;
 /** Writes an outbox row the way the send activity does (marketing mail with consent unless told otherwise). */
-async function queue(options: { purpose?: string | null; consent?: boolean; status?: string; leaseExpired?: boolean } = {}): Promise<Queued> {
+async function queue(
+  options: {
+    purpose?: string | null;
+    consent?: boolean;
+    status?: string;
+    leaseExpired?: boolean;
+    reportTo?: { campaignId: string; enrolmentId: number };
+    /** Sales mail queued without waiting: neither a token nor a workflow to tell. */
+    unwatched?: boolean;
+  } = {},
+): Promise<Queued> {
   const n = ++serial;
   const address = `lead${n}.${run}@example.com`;
   const { lead } = await upsertLead(db.pool, { email: address });
@@ -55,11 +68,14 @@ async function queue(options: { purpose?: string | null; consent?: boolean; stat
   const message = { from: 'Acme <marketing@acme.example>', to: address, subject: `Hello ${n}`, html: `<p>Email ${n}</p>`, text: `Email ${n}`, headers: { 'X-Serial': String(n) }, messageId };
   const { rows } = await db.pool.query<{ id: number }>(
     `INSERT INTO email_sends (idempotency_key, message_id, message_key, kind, lead_id, template, to_address, consent_purpose,
-                              subject, status, task_token, message, lease_expires_at)
-     VALUES ($1, $2, $3, $4, $5, 'welcome', $6, $7, $8, $9, $10, $11, CASE WHEN $12 THEN now() - interval '1 second' END)
+                              subject, status, task_token, message, lease_expires_at, campaign_id, enrolment_id, report_to, report_key)
+     VALUES ($1, $2, $3, $4, $5, 'welcome', $6, $7, $8, $9, $10, $11, CASE WHEN $12 THEN now() - interval '1 second' END,
+             $13, $14, $15, $16)
      RETURNING id`,
     [key, messageId, `k${n}${run}`, purpose ? 'step' : 'sales_notice', lead.id, address, purpose, message.subject,
-     options.status ?? 'queued', token, JSON.stringify(message), options.leaseExpired ?? false],
+     options.status ?? 'queued', options.reportTo || options.unwatched ? null : token, JSON.stringify(message), options.leaseExpired ?? false,
+     options.reportTo?.campaignId ?? null, options.reportTo?.enrolmentId ?? null,
+     options.reportTo ? `wf-${options.reportTo.enrolmentId}` : null, options.reportTo ? `cold[${n}]#1` : null],
   );
   return { id: rows[0]!.id, messageId, token, address, leadId: lead.id };
 }
@@ -79,10 +95,26 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
   }
 }
 
-function recorder() {
+/** A campaign and one enrolment in it, for rows that report to a workflow. */
+async function enrolment(status: 'active' | 'paused' = 'active'): Promise<{ campaignId: string; enrolmentId: number }> {
+  const campaign = { ...loadCampaign('saas-whitepaper-nurture'), id: `mailer-${run}-${++serial}` };
+  await saveCampaignVersion(db.pool, campaign);
+  await setCampaignStatus(db.pool, campaign.id, status);
+  const { lead } = await upsertLead(db.pool, { email: `enrolled${serial}.${run}@example.com` });
+  const enrolmentId = await recordEnrolment(db.pool, { workflowId: `wf-${serial}`, campaignId: campaign.id, campaignVersion: 1, leadId: lead.id, at: Date.now() });
+  return { campaignId: campaign.id, enrolmentId };
+}
+
+function recorder(options: { reportFails?: () => boolean } = {}) {
   const completed: { token: string; outcome: SendCompletion }[] = [];
   const failed: { token: string; error: { message: string; retryable: boolean } }[] = [];
+  const reported: { workflowId: string; report: SendReport }[] = [];
   const completer: SendCompleter = {
+    async report(workflowId, report) {
+      if (options.reportFails?.()) throw new Error('Temporal unavailable');
+      reported.push({ workflowId, report });
+      return true;
+    },
     async complete(token, outcome) {
       completed.push({ token: Buffer.from(token).toString('hex'), outcome });
     },
@@ -90,11 +122,19 @@ function recorder() {
       failed.push({ token: Buffer.from(token).toString('hex'), error });
     },
   };
-  return { completed, failed, completer };
+  return { completed, failed, reported, completer };
 }
 
-function mailer(completer: SendCompleter, options: { transport?: Transport; concurrency?: number; pollMs?: number } = {}): Mailer {
-  const started = startMailer({ pool: db.pool, databaseUrl: db.url, transport: options.transport ?? transport, completer, concurrency: options.concurrency ?? 4, pollMs: options.pollMs ?? 200 });
+function mailer(completer: SendCompleter, options: { transport?: Transport; concurrency?: number; pollMs?: number; leaseMs?: number } = {}): Mailer {
+  const started = startMailer({
+    pool: db.pool,
+    databaseUrl: db.url,
+    transport: options.transport ?? transport,
+    completer,
+    concurrency: options.concurrency ?? 4,
+    pollMs: options.pollMs ?? 200,
+    leaseMs: options.leaseMs,
+  });
   running.push(started);
   return started;
 }
@@ -244,7 +284,106 @@ describe('outbox mailer', () => {
     await deliveredOnce([row]);
   });
 
-  it('stops gracefully: finishes the send in flight and hands back the rows it had not started', async () => {
+  it('reports the outcome to the workflow the row names, once; a report Temporal refused is sent again', async () => {
+    const target = await enrolment();
+    let refuse = 2;
+    const { reported, completed, completer } = recorder({ reportFails: () => refuse-- > 0 });
+    const rows = [await queue({ reportTo: target }), await queue({ reportTo: target }), await queue({ reportTo: target })];
+    mailer(completer);
+    await notify();
+    await until('three reports', () => reported.length === 3);
+    expect(completed).toEqual([]);
+    expect(new Set(reported.map((r) => r.workflowId))).toEqual(new Set([`wf-${target.enrolmentId}`]));
+    for (const r of reported) expect(r.report).toMatchObject({ enrolmentId: target.enrolmentId, status: 'sent', sendKey: expect.stringMatching(/^cold\[\d+\]#1$/) });
+    await until('all marked reported', async () => {
+      const { rows: unreported } = await db.pool.query('SELECT 1 FROM email_sends WHERE id = ANY($1::bigint[]) AND reported_at IS NULL', [rows.map((r) => r.id)]);
+      return unreported.length === 0;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(reported).toHaveLength(3); // nothing told twice once it was heard
+    await deliveredOnce(rows);
+  });
+
+  it('retries a reported row that SMTP deferred by itself, with backoff, and reports only the final outcome', async () => {
+    const target = await enrolment();
+    let refusals = 1;
+    sink.setFault(() => (refusals-- > 0 ? { code: 451, message: '4.3.0 try later' } : undefined));
+    const row = await queue({ reportTo: target });
+    const { reported, failed, completer } = recorder();
+    mailer(completer);
+    await notify();
+    await until('deferred and queued again', async () => {
+      const { rows } = await db.pool.query('SELECT status, next_attempt_at > now() AS later, deferred_since FROM email_sends WHERE id = $1', [row.id]);
+      return rows[0].status === 'queued' && rows[0].later && rows[0].deferred_since !== null;
+    });
+    expect(reported).toEqual([]);
+    expect(failed).toEqual([]);
+    // The backoff elapses (moved here rather than waited for): the mailer sends it.
+    await db.pool.query('UPDATE email_sends SET next_attempt_at = now() WHERE id = $1', [row.id]);
+    await notify();
+    await until('reported', () => reported.length === 1);
+    expect(reported[0]!.report.status).toBe('sent');
+    await deliveredOnce([row]);
+
+    // Deferred for more than three days: it fails, and the workflow is told.
+    sink.setFault(() => ({ code: 451, message: '4.3.0 try later' }));
+    const stuck = await queue({ reportTo: target });
+    await db.pool.query(`UPDATE email_sends SET deferred_since = now() - interval '4 days' WHERE id = $1`, [stuck.id]);
+    await notify();
+    await until('failed and reported', () => reported.length === 2);
+    expect(reported[1]!.report.status).toBe('failed');
+    expect(await statusOf(stuck)).toEqual(['failed']);
+  });
+
+  it('retries sales mail nobody waits for after SMTP deferred it (it is not stranded)', async () => {
+    let refusals = 1;
+    sink.setFault(() => (refusals-- > 0 ? { code: 421, message: '4.7.0 busy' } : undefined));
+    const notice = await queue({ purpose: null, unwatched: true });
+    const { completed, failed, reported, completer } = recorder();
+    mailer(completer);
+    await notify();
+    await until('queued again for later', async () => {
+      const { rows } = await db.pool.query('SELECT status, next_attempt_at > now() AS later FROM email_sends WHERE id = $1', [notice.id]);
+      return rows[0].status === 'queued' && rows[0].later;
+    });
+    await db.pool.query('UPDATE email_sends SET next_attempt_at = now() WHERE id = $1', [notice.id]);
+    await notify();
+    await until('sent', async () => (await statusOf(notice))[0] === 'sent');
+    await deliveredOnce([notice]);
+    expect([completed, failed, reported]).toEqual([[], [], []]);
+  });
+
+  it('cancels the queued marketing email of a paused campaign and tells the workflow; its sales mail still goes', async () => {
+    const paused = await enrolment('paused');
+    const marketing = await queue({ reportTo: paused });
+    const sales = await queue({ reportTo: paused, purpose: null });
+    const unrelated = await queue();
+    const { reported, completer } = recorder();
+    mailer(completer);
+    await notify();
+    await until('reported', () => reported.length === 2);
+    expect(reported.map((r) => r.report.status).sort()).toEqual(['cancelled', 'sent']);
+    expect(await statusOf(marketing, sales, unrelated)).toEqual(['cancelled', 'sent', 'sent']);
+    expect(atSink(marketing.messageId)).toBe(0);
+    await deliveredOnce([sales, unrelated]);
+  });
+
+  it('leases each row from its own SMTP conversation: a stalled server expires none of the rows waiting their turn', async () => {
+    const rows = [await queue(), await queue(), await queue()];
+    const gated = gatedTransport();
+    const { completed, completer } = recorder();
+    mailer(completer, { transport: gated.transport, concurrency: 1, leaseMs: 1_000 });
+    await notify();
+    await until('send in flight', () => gated.entered() === 1);
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // the stall outlasts the lease
+    expect(await statusOf(...rows)).toEqual(['sending', 'queued', 'queued']);
+    gated.open();
+    await until('all sent', async () => (await statusOf(...rows)).every((s) => s === 'sent'));
+    await until('three completions', () => completed.length === 3);
+    await deliveredOnce(rows);
+  });
+
+  it('stops gracefully: finishes the send in flight and leaves the rows it had not started queued', async () => {
     const rows = [await queue(), await queue(), await queue()];
     const gated = gatedTransport();
     const { completed, completer } = recorder();
