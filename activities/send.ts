@@ -4,7 +4,11 @@
 //
 // queueEmail stores the row and returns at once; the mailer signals the outcome to the workflow
 // later, so an email waiting in a backlog or for SMTP never holds up the lead's decisions and
-// costs one attempt. sendEmail is the earlier form, kept for enrolments whose history awaits it:
+// costs one attempt (bench/send-backlog.ts measures both). A signal was chosen over an
+// asynchronous activity with a long start-to-close: that activity would need a heartbeat from the
+// mailer for every queued row, all the time a backlog lasts, to notice a worker that died before
+// storing its email; here that worker's attempt simply times out in seconds and the next one finds
+// or writes the row. sendEmail is the earlier form, kept for enrolments whose history awaits it:
 // it completes asynchronously, when the mailer completes it with the SMTP outcome.
 import { CompleteAsyncError, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';

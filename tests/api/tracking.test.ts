@@ -271,4 +271,16 @@ describe('handoff links', () => {
     expect(list.json().handoffs.map((h: { id: string }) => h.id)).toContain(handoffId);
     expect(list.json().handoffs.every((h: { status: string }) => h.status === 'pending')).toBe(true);
   });
+
+  it('takes a handoff id as listed: a current one pasted as is, an earlier one with a slash URL-encoded', async () => {
+    const leadId = await createLead(api, 'pasted-handoff@example.com');
+    const { enrolmentId, campaignId } = await seedEnrolment(api.db, leadId, 'handoff-campaign');
+    const current = await seedHandoff(api.db, enrolmentId, leadId, campaignId, `enrolment-${enrolmentId}-handoff-1`);
+    const earlier = await seedHandoff(api.db, enrolmentId, leadId, campaignId, `nurture:${campaignId}:${leadId}/handoff-1`);
+    for (const [id, url] of [[current, `/v1/handoffs/${current}/response`], [earlier, `/v1/handoffs/${encodeURIComponent(earlier)}/response`]]) {
+      const response = await api.call({ method: 'POST', url, payload: { outcome: 'accepted' } });
+      expect(response.statusCode, url).toBe(202);
+      expect(api.engine.of('salesResponse').at(-1)).toMatchObject({ handoffId: id, outcome: 'accepted' });
+    }
+  });
 });
