@@ -16,7 +16,7 @@ import type { EmailKind, SendOutcome } from '../campaign';
 import { marketingIneligibility, type FrequencyCap } from '../db/eligibility';
 import { insertSend, isFinal, lockSend, notifyOutbox, reattachSend, type NewSend } from '../db/email-sends';
 import { campaignStatus } from '../db/campaigns';
-import { getLead } from '../db/leads';
+import { getLead, type Lead } from '../db/leads';
 import { inTransaction, type Db, type Pool } from '../db/pool';
 import { messageIdFor, messageKey } from '../mail/identity';
 import type { Links } from '../mail/links';
@@ -77,9 +77,10 @@ export function createSendActivities(deps: SendDependencies) {
       return inTransaction(deps.pool, async (tx) => {
         const existing = await lockSend(tx, request.idempotencyKey);
         if (existing) return { status: isFinal(existing.status) ? existing.status : 'queued', variant: existing.variant ?? undefined };
-        // An erased lead is told as 'suppressed' (the enrolment exits), never as a failed activity.
-        if (!(await getLead(tx, request.leadId))) return { status: 'suppressed' };
-        const queued = await queueNew(tx, request, messageId, { reportTo: request.report?.workflowId, reportKey: request.report?.sendKey }, deps);
+        // A lead deleted meanwhile is told as 'suppressed' (the enrolment exits), never as a failed activity.
+        const lead = await getLead(tx, request.leadId);
+        if (!lead) return { status: 'suppressed' };
+        const queued = await queueNew(tx, request, lead, messageId, { reportTo: request.report?.workflowId, reportKey: request.report?.sendKey }, deps);
         return queued ?? { status: 'queued' };
       });
     },
@@ -96,8 +97,9 @@ export function createSendActivities(deps: SendDependencies) {
           await notifyOutbox(tx);
           return undefined;
         }
-        if (!(await getLead(tx, request.leadId))) throw ApplicationFailure.nonRetryable(`lead ${request.leadId} does not exist`, 'UnknownLead');
-        return queueNew(tx, request, messageId, { taskToken: Buffer.from(taskToken) }, deps);
+        const lead = await getLead(tx, request.leadId);
+        if (!lead) throw ApplicationFailure.nonRetryable(`lead ${request.leadId} does not exist`, 'UnknownLead');
+        return queueNew(tx, request, lead, messageId, { taskToken: Buffer.from(taskToken) }, deps);
       });
       if (decided) return decided;
       throw new CompleteAsyncError();
@@ -109,12 +111,12 @@ export function createSendActivities(deps: SendDependencies) {
 async function queueNew(
   tx: Db,
   request: SendEmailRequest,
+  lead: Lead,
   messageId: string,
   listener: Pick<NewSend, 'taskToken' | 'reportTo' | 'reportKey'>,
   deps: SendDependencies,
 ): Promise<SendEmailResult | undefined> {
   const requestedAt = new Date(request.requestedAt);
-  const lead = (await getLead(tx, request.leadId))!;
 
   const variant = request.ab ? await chooseVariant(tx, request.campaign, request.ab) : undefined;
   const template = variant?.template ?? request.template;

@@ -3,20 +3,11 @@
 // balancer. SIGINT/SIGTERM stop it gracefully (requests in flight finish).
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
-import { loadConfig, type Config } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
+import { processConfig } from '../runtime/process-config';
 import { connectToTemporal } from '../runtime/temporal-connection';
 import { startApiServer } from './server';
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  // A configuration mistake (a missing secret in production, say) is one clear line, not a stack.
-  createLogger('nurture-api').fatal((error as Error).message);
-  process.exit(1);
-}
-const log = createLogger('nurture-api', config.logLevel);
+const { config, log } = processConfig('nurture-api');
 if (!config.databaseUrl) {
   log.fatal('DATABASE_URL is required for a standalone API (npm start runs an embedded database for development)');
   process.exit(1);

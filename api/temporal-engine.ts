@@ -100,10 +100,23 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
     return { campaign: version.definition, campaignVersion: version.version, lead, engineVersion: ENGINE_VERSION };
   }
 
-  /** Records the fan-out and starts the workflow that carries it; the request does not wait for it. */
+  /**
+   * Records the fan-out and starts the workflow that carries it; the request does not wait for it.
+   * When Temporal cannot be reached now, the workers' sweeper (worker/fanout-sweeper.ts) starts it
+   * within a minute or two: the change is recorded, and the send path already enforces it.
+   */
   async function startFanOut(request: Parameters<typeof createFanOut>[1]): Promise<FanOut> {
     const fanOut = await createFanOut(pool, request);
-    await client.workflow.start(campaignFanOut, { workflowId: fanOutWorkflowId(fanOut.id), taskQueue, args: [{ fanOutId: fanOut.id }] });
+    try {
+      await client.workflow.start(campaignFanOut, {
+        workflowId: fanOutWorkflowId(fanOut.id),
+        taskQueue,
+        args: [{ fanOutId: fanOut.id }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+    } catch {
+      // Left to the sweeper (see above).
+    }
     return fanOut;
   }
 

@@ -81,3 +81,12 @@ export async function recordFanOutPage(db: Db, id: number, page: { cursor: numbe
     [id, page.cursor, page.done, page.skipped, page.finished],
   );
 }
+
+/** Fan-outs not finished that were asked for at least `olderThanMs` ago (their workflow may never have started). */
+export async function unfinishedFanOuts(db: Db, olderThanMs: number): Promise<number[]> {
+  const { rows } = await db.query<{ id: number }>(
+    `SELECT id FROM campaign_fanouts WHERE finished_at IS NULL AND created_at <= now() - make_interval(secs => $1) ORDER BY id`,
+    [olderThanMs / 1000],
+  );
+  return rows.map((row) => row.id);
+}

@@ -64,7 +64,7 @@ export interface Mailer {
   kick(): void;
   /** Resolves once nothing due is queued and nothing is in flight in this mailer. */
   idle(): Promise<void>;
-  /** Finishes the emails in flight, hands back the claimed ones not yet started, and stops. */
+  /** Finishes the emails in flight and stops (it claims a row only when it is about to send it). */
   stop(): Promise<void>;
 }
 

@@ -1,24 +1,15 @@
 // `node --import tsx worker/main.ts`: a Nurture worker process for production, configured from the
 // environment (see README "Configuration"). Runs workflows, activities and the outbox mailer;
-// SIGINT/SIGTERM stop it gracefully (running activities finish, claimed emails not yet started
-// are handed back, workflow tasks go to other workers). Scale out by running more of them.
+// SIGINT/SIGTERM stop it gracefully (running activities and the emails in flight finish, queued
+// ones stay for other mailers, workflow tasks go to other workers). Scale out by running more.
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
-import { loadConfig, type Config } from '../runtime/config';
-import { createLogger } from '../runtime/logger';
+import { processConfig } from '../runtime/process-config';
 import { connectToTemporal } from '../runtime/temporal-connection';
 import { routeTemporalLogs } from '../runtime/temporal-logs';
 import { startWorkerRuntime } from './runtime';
 
-let config: Config;
-try {
-  config = loadConfig();
-} catch (error) {
-  // A configuration mistake (a missing secret in production, say) is one clear line, not a stack.
-  createLogger('nurture-worker').fatal((error as Error).message);
-  process.exit(1);
-}
-const log = createLogger('nurture-worker', config.logLevel);
+const { config, log } = processConfig('nurture-worker');
 routeTemporalLogs(log);
 
 const { databaseUrl, smtpUrl } = config;

@@ -1,11 +1,13 @@
-// What a worker process runs: the Temporal worker (workflows and activities) and the outbox
-// mailer that sends what the send activities queue and completes them. Used by the production
-// entry point (worker/main.ts), `npm start`, the end-to-end tests and the benchmarks.
+// What a worker process runs: the Temporal worker (workflows and activities), the outbox mailer
+// that sends what the send activities queue and tells the workflows, and the sweeper that gives
+// every campaign fan-out its workflow. Used by the production entry point (worker/main.ts),
+// `npm start`, the end-to-end tests and the benchmarks.
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createTransport, type Transport } from '../mail/transport';
 import type { Logger } from '../runtime/logger';
 import { temporalCompleter } from './completer';
+import { startFanOutSweeper } from './fanout-sweeper';
 import { startMailer, type Mailer } from './mailer';
 import { createNurtureWorker, type NurtureWorkerOptions, type WorkerConfig } from './worker';
 
@@ -16,7 +18,7 @@ export interface WorkerRuntime {
   transport: Transport;
   /** Resolves when the worker has stopped (after stop(), or when it fails). */
   done: Promise<void>;
-  /** Graceful: running activities finish, claimed emails not yet started are handed back. */
+  /** Graceful: running activities and the emails in flight finish; queued ones stay for other mailers. */
   stop(): Promise<void>;
 }
 
@@ -41,6 +43,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     pollMs: options.mailerPollMs,
     log: log?.child({ component: 'mailer' }),
   });
+  const sweeper = startFanOutSweeper({ client: options.client, pool: options.pool, taskQueue: config.taskQueue, log: log?.child({ component: 'fan-outs' }) });
   const done = worker.run();
   let stopping: Promise<void> | undefined;
   return {
@@ -50,6 +53,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     done,
     stop() {
       stopping ??= (async () => {
+        sweeper.stop();
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch((error) => log?.error({ err: error }, 'worker failed'));
         await mailer.stop();

@@ -79,8 +79,10 @@ export interface SalesResponse {
 
 export const leadEventSignal = wf.defineSignal<[LeadEvent]>('leadEvent');
 export const consentSignal = wf.defineSignal<[{ purpose: string; granted: boolean }]>('consent');
-export const pauseSignal = wf.defineSignal('pause');
-export const resumeSignal = wf.defineSignal('resume');
+// Unnumbered pause and resume, as API processes before campaignStatusSignal send them (during a
+// rolling deploy) and as recorded histories hold them; nothing here sends them any more.
+const pauseSignal = wf.defineSignal('pause');
+const resumeSignal = wf.defineSignal('resume');
 export const exitSignal = wf.defineSignal<[{ reason: string }]>('exit');
 /**
  * The campaign's status changed. Numbered: a change older than the last one applied is ignored,

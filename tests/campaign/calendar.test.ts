@@ -4,17 +4,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { addBusinessTime, isWindowOpen, nextWindowOpening, windowZone, type SendWindow } from '../../campaign';
 import { publicHolidayDates } from '../../campaign/holidays';
 import { nextTimeOfDay } from '../../campaign/calendar';
+import { weekdays } from './support';
 
 const TOKYO = 'Asia/Tokyo';
-const weekdays = (extra: Partial<SendWindow> = {}): SendWindow => ({
-  days: [1, 2, 3, 4, 5],
-  start: 9 * 60,
-  end: 18 * 60,
-  useLeadTimezone: true,
-  timezone: TOKYO,
-  holidays: { country: 'JP', dates: publicHolidayDates('JP') },
-  ...extra,
-});
 const at = (iso: string) => Date.parse(iso);
 
 describe('send window', () => {

@@ -1,5 +1,6 @@
 // Shared fixtures for the campaign core's tests.
-import type { LeadSnapshot } from '../../campaign';
+import type { LeadSnapshot, SendWindow } from '../../campaign';
+import { publicHolidayDates } from '../../campaign/holidays';
 
 export { DAY, HOUR, loadCampaign } from '../support/campaigns';
 
@@ -16,3 +17,14 @@ export function lead(overrides: Partial<LeadSnapshot> = {}): LeadSnapshot {
 
 /** Tuesday 2026-11-24 10:00 in Tokyo: inside the demo's send window. */
 export const TUESDAY_10_JST = Date.parse('2026-11-24T01:00:00Z');
+
+/** Weekdays 09:00–18:00 in Tokyo (the lead's zone first), Japanese holidays off; `extra` changes any of it. */
+export const weekdays = (extra: Partial<SendWindow> = {}): SendWindow => ({
+  days: [1, 2, 3, 4, 5],
+  start: 9 * 60,
+  end: 18 * 60,
+  useLeadTimezone: true,
+  timezone: 'Asia/Tokyo',
+  holidays: { country: 'JP', dates: publicHolidayDates('JP') },
+  ...extra,
+});

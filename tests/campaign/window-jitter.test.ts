@@ -26,9 +26,8 @@ import {
   type LeadSnapshot,
   type SendWindow,
 } from '../../campaign';
-import { publicHolidayDates } from '../../campaign/holidays';
 import { simulate } from '../../campaign/simulator';
-import { DAY, HOUR, lead, loadCampaign } from './support';
+import { DAY, HOUR, lead, loadCampaign, weekdays } from './support';
 
 // Records the options the simulator enrols its leads with; the interpreter itself is unchanged.
 const enrolments = vi.hoisted(() => [] as unknown[]);
@@ -48,15 +47,6 @@ const SECOND = 1000;
 const TOKYO = 'Asia/Tokyo';
 const demo = loadCampaign('saas-whitepaper-nurture');
 const at = (iso: string) => Date.parse(iso);
-const weekdays = (extra: Partial<SendWindow> = {}): SendWindow => ({
-  days: [1, 2, 3, 4, 5],
-  start: 9 * 60,
-  end: 18 * 60,
-  useLeadTimezone: true,
-  timezone: TOKYO,
-  holidays: { country: 'JP', dates: publicHolidayDates('JP') },
-  ...extra,
-});
 const sends = (commands: Command[]) => commands.filter((c) => c.type === 'send');
 const wakeAt = (commands: Command[]) => (commands.at(-1) as Extract<Command, { type: 'wake_at' }> | undefined)?.at;
 

@@ -9,6 +9,9 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildApi } from '../../api/app';
 import type { Campaign } from '../../campaign';
 import { createApiKey } from '../../db/api-keys';
+import { setCampaignStatus } from '../../db/campaigns';
+import { createFanOut, getFanOut } from '../../db/fanouts';
+import { startFanOutSweeper } from '../../worker/fanout-sweeper';
 import { DAY, loadCampaign, startHarness, type Harness } from './harness';
 
 const ENROLMENTS = Number(process.env.NURTURE_FANOUT_ENROLMENTS ?? 1_000);
@@ -101,3 +104,15 @@ it(`pauses and resumes ${ENROLMENTS} enrolments through the API without the requ
   expect(listed[0].n).toBe(2);
   console.log(`[fan-out] ${ENROLMENTS} enrolments started in ${((enrolled - started) / 1000).toFixed(1)} s`);
 }, 1_800_000);
+
+it('a fan-out whose workflow never started (Temporal was away) is started by the workers’ sweeper', async () => {
+  const statusSeq = (await setCampaignStatus(h.db.pool, campaign.id, 'active'))!;
+  const fanOut = await createFanOut(h.db.pool, { campaignId: campaign.id, action: 'resume', statusSeq });
+  const sweeper = startFanOutSweeper({ client: h.env.client, pool: h.db.pool, taskQueue: h.taskQueue, everyMs: 200, graceMs: 0 });
+  try {
+    await until('the swept fan-out to finish', async () => Boolean((await getFanOut(h.db.pool, fanOut.id))?.finishedAt), 300_000);
+  } finally {
+    sweeper.stop();
+  }
+  expect(await getFanOut(h.db.pool, fanOut.id)).toMatchObject({ total: ENROLMENTS, done: ENROLMENTS });
+}, 600_000);
