@@ -12,7 +12,7 @@
 // it completes asynchronously, when the mailer completes it with the SMTP outcome.
 import { CompleteAsyncError, Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { EmailKind, SendOutcome } from '../campaign';
+import { MARKETING_HELD_STATUSES, type EmailKind, type SendOutcome } from '../campaign';
 import { marketingIneligibility, type FrequencyCap } from '../db/eligibility';
 import { insertSend, isFinal, lockSend, notifyOutbox, reattachSend, type NewSend } from '../db/email-sends';
 import { campaignStatus } from '../db/campaigns';
@@ -143,7 +143,7 @@ async function queueNew(
   if (request.consentPurpose) {
     // Marketing email of a campaign paused or archived meanwhile does not go (the mailer checks again).
     const status = (await campaignStatus(tx, request.campaign.id))?.status;
-    if (status === 'paused' || status === 'archived') {
+    if (status && MARKETING_HELD_STATUSES.includes(status)) {
       await insertSend(tx, { ...base, status: 'cancelled', toAddress: lead.email });
       return { status: 'cancelled', messageId, variant: variant?.key };
     }

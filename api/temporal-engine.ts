@@ -9,7 +9,8 @@ import { createFanOut, type FanOut, type FanOutAction } from '../db/fanouts';
 import { workflowIdOfHandoff } from '../db/handoffs';
 import { getLead } from '../db/leads';
 import type { Pool } from '../db/pool';
-import { campaignFanOut, fanOutWorkflowId } from '../workflows/campaign-fanout';
+import { signalIfRunning } from '../runtime/temporal-connection';
+import { campaignFanOut, fanOutStart } from '../workflows/campaign-fanout';
 import {
   consentSignal,
   ENGINE_VERSION,
@@ -54,12 +55,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
    */
   async function signalEnrolment(row: OpenEnrolment, event: LeadEvent) {
     const handle = client.workflow.getHandle(row.workflowId);
-    try {
-      await handle.signal(leadEventSignal, event);
-      return;
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-    }
+    if (await signalIfRunning(handle, leadEventSignal, event)) return;
     try {
       await handle.describe();
       return; // it exists, so it has closed
@@ -76,15 +72,6 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
       signalArgs: [event],
     });
   }
-
-  /** Signals a workflow; one that has finished meanwhile is no longer interested. */
-  const tolerant = async (work: Promise<unknown>) => {
-    try {
-      await work;
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-    }
-  };
 
   async function mayEnter(version: CampaignVersion, leadId: string, now: number): Promise<boolean> {
     const history = await entryHistory(pool, version.campaignId, leadId);
@@ -108,12 +95,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
   async function startFanOut(request: Parameters<typeof createFanOut>[1]): Promise<FanOut> {
     const fanOut = await createFanOut(pool, request);
     try {
-      await client.workflow.start(campaignFanOut, {
-        workflowId: fanOutWorkflowId(fanOut.id),
-        taskQueue,
-        args: [{ fanOutId: fanOut.id }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
+      await client.workflow.start(campaignFanOut, fanOutStart(fanOut.id, taskQueue));
     } catch {
       // Left to the sweeper (see above).
     }
@@ -167,7 +149,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
     },
 
     async exitEnrolment(workflowId: string, reason: string) {
-      await tolerant(client.workflow.getHandle(workflowId).signal(exitSignal, { reason }));
+      await signalIfRunning(client.workflow.getHandle(workflowId), exitSignal, { reason });
     },
 
     async enrolmentState(workflowId: string) {
@@ -181,7 +163,7 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
 
     async consentChanged(leadId: string, purpose: string, granted: boolean) {
       const running = await openEnrolments(pool, { leadId });
-      await Promise.all(running.map((row) => tolerant(client.workflow.getHandle(row.workflowId).signal(consentSignal, { purpose, granted }))));
+      await Promise.all(running.map((row) => signalIfRunning(client.workflow.getHandle(row.workflowId), consentSignal, { purpose, granted })));
     },
 
     async salesResponse(handoffId: string, outcome: SalesOutcome, note?: string) {

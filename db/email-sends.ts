@@ -5,7 +5,7 @@
 // (`report_to`) is reported by a signal; a row written by the earlier send activity holds the task
 // token of the activity waiting for it. NOTIFY nurture_outbox wakes the mailers.
 import type { EmailKind, SendOutcome } from '../campaign';
-import { SEND_OUTCOMES } from '../campaign';
+import { MARKETING_HELD_STATUSES, SEND_OUTCOMES } from '../campaign';
 import type { Db } from './pool';
 
 /** A row's status: waiting in the outbox, being sent, or final. */
@@ -68,15 +68,9 @@ export interface ClaimedSend {
 }
 
 const LISTENER_COLUMNS = 'task_token, enrolment_id, report_to, report_key, variant';
-const toListener = (row: {
-  task_token: Buffer | null;
-  enrolment_id: string | number | null;
-  report_to: string | null;
-  report_key: string | null;
-  variant: string | null;
-}): SendListener => ({
+const toListener = (row: { task_token: Buffer | null; enrolment_id: number | null; report_to: string | null; report_key: string | null; variant: string | null }): SendListener => ({
   taskToken: row.task_token,
-  enrolmentId: row.enrolment_id === null ? null : Number(row.enrolment_id),
+  enrolmentId: row.enrolment_id,
   reportTo: row.report_to,
   reportKey: row.report_key,
   variant: row.variant,
@@ -98,8 +92,10 @@ export interface TrackedSend {
 
 const DUE = `status = 'queued' AND (next_attempt_at IS NULL OR next_attempt_at <= now())`;
 /** Marketing email of a campaign that is paused or archived never goes out. */
-const HELD = `kind IN ('step', 'trigger')
-  AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = email_sends.campaign_id AND c.status IN ('paused', 'archived'))`;
+const HELD = `kind IN ('step', 'trigger') AND EXISTS (SELECT 1 FROM campaigns c WHERE c.id = email_sends.campaign_id
+  AND c.status IN (${MARKETING_HELD_STATUSES.map((status) => `'${status}'`).join(', ')}))`;
+/** A final outcome its workflow has not heard yet (the partial index email_sends_unreported holds exactly these). */
+const UNREPORTED = `report_to IS NOT NULL AND reported_at IS NULL AND status NOT IN ('queued', 'sending', 'deferred')`;
 /** A send deferred by SMTP for this long fails (the earlier send activity had the same limit). */
 const DEFERRAL_LIMIT = `interval '3 days'`;
 
@@ -245,8 +241,7 @@ export async function markReported(db: Db, id: number): Promise<void> {
 export async function unreportedSends(db: Db, limit: number): Promise<(SendListener & { id: number; status: SendOutcome; messageId: string })[]> {
   const { rows } = await db.query(
     `SELECT id, status, message_id, ${LISTENER_COLUMNS} FROM email_sends
-     WHERE report_to IS NOT NULL AND reported_at IS NULL AND status NOT IN ('queued', 'sending', 'deferred')
-     ORDER BY id LIMIT $1`,
+     WHERE ${UNREPORTED} ORDER BY id LIMIT $1`,
     [limit],
   );
   return rows.map((row) => ({ ...toListener(row), id: row.id, status: row.status, messageId: row.message_id }));
@@ -255,7 +250,7 @@ export async function unreportedSends(db: Db, limit: number): Promise<(SendListe
 export async function hasDueSends(db: Db): Promise<boolean> {
   const { rows } = await db.query<{ due: boolean }>(
     `SELECT EXISTS (SELECT 1 FROM email_sends WHERE ${DUE})
-         OR EXISTS (SELECT 1 FROM email_sends WHERE report_to IS NOT NULL AND reported_at IS NULL AND status NOT IN ('queued', 'sending', 'deferred')) AS due`,
+         OR EXISTS (SELECT 1 FROM email_sends WHERE ${UNREPORTED}) AS due`,
   );
   return rows[0]!.due;
 }

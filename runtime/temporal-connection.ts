@@ -1,6 +1,7 @@
 // Connections to a Temporal server named by the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 // TEMPORAL_API_KEY and TEMPORAL_TLS_* (read by @temporalio/envconfig, so Temporal Cloud works).
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 
@@ -39,4 +40,18 @@ export async function connectToTemporal(options: { native: boolean }): Promise<T
       await Promise.all([connection.close(), native?.close()]);
     },
   };
+}
+
+/**
+ * Signals a workflow; resolves false when it does not run (never started, or ended): nobody is
+ * left to tell, which for an enrolment is not an error.
+ */
+export async function signalIfRunning<Args extends unknown[]>(handle: WorkflowHandle, signal: SignalDefinition<Args>, ...args: Args): Promise<boolean> {
+  try {
+    await handle.signal(signal, ...args);
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
 }

@@ -6,19 +6,14 @@ import type { Client } from '@temporalio/client';
 import { unfinishedFanOuts } from '../db/fanouts';
 import type { Pool } from '../db/pool';
 import type { Logger } from '../runtime/logger';
-import { campaignFanOut, fanOutWorkflowId } from '../workflows/campaign-fanout';
+import { campaignFanOut, fanOutStart } from '../workflows/campaign-fanout';
 
 export function startFanOutSweeper(options: { client: Client; pool: Pool; taskQueue: string; everyMs?: number; graceMs?: number; log?: Logger }): { stop(): void } {
   const { client, pool, taskQueue } = options;
   let running: Promise<void> | undefined;
   const sweep = async () => {
     for (const fanOutId of await unfinishedFanOuts(pool, options.graceMs ?? 30_000)) {
-      await client.workflow.start(campaignFanOut, {
-        workflowId: fanOutWorkflowId(fanOutId),
-        taskQueue,
-        args: [{ fanOutId }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-      });
+      await client.workflow.start(campaignFanOut, fanOutStart(fanOutId, taskQueue));
     }
   };
   const timer = setInterval(() => {

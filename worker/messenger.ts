@@ -1,20 +1,13 @@
 // How campaign-wide changes reach enrolments on Temporal (activities/fanout.ts drives it).
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { EnrolmentMessenger } from '../activities/fanout';
+import { signalIfRunning } from '../runtime/temporal-connection';
 import { campaignStatusSignal, migrateVersionUpdate } from '../workflows/nurture';
 
 export function temporalMessenger(client: Client): EnrolmentMessenger {
   return {
-    async setStatus(workflowId, change) {
-      try {
-        await client.workflow.getHandle(workflowId).signal(campaignStatusSignal, change);
-        return true;
-      } catch (error) {
-        // Not started yet (it reads the status when it starts) or ended: nothing to tell.
-        if (error instanceof WorkflowNotFoundError) return false;
-        throw error;
-      }
-    },
+    // Not started yet (it reads the status when it starts) or ended: nothing to tell.
+    setStatus: (workflowId, change) => signalIfRunning(client.workflow.getHandle(workflowId), campaignStatusSignal, change),
     async migrate(workflowId, target) {
       try {
         await client.workflow.getHandle(workflowId).executeUpdate(migrateVersionUpdate, { args: [target] });

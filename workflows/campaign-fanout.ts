@@ -19,8 +19,12 @@ const pages = wf.proxyActivities<NurtureActivities>({
 /** Pages per run before continuing as new (keeps the history short for a million enrolments). */
 const PAGES_PER_RUN = 200;
 
-export function fanOutWorkflowId(fanOutId: number): string {
-  return `campaign-fanout-${fanOutId}`;
+/**
+ * How a fan-out's workflow is started, by the API and by the workers' sweeper alike: one workflow
+ * per fan-out, and asking again while it runs keeps the running one.
+ */
+export function fanOutStart(fanOutId: number, taskQueue: string) {
+  return { workflowId: `campaign-fanout-${fanOutId}`, taskQueue, args: [{ fanOutId }] as [CampaignFanOutInput], workflowIdConflictPolicy: 'USE_EXISTING' as const };
 }
 
 export async function campaignFanOut(input: CampaignFanOutInput): Promise<void> {

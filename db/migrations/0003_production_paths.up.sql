@@ -5,7 +5,8 @@ ALTER TABLE email_sends ADD COLUMN report_to text;   -- the workflow id to tell
 ALTER TABLE email_sends ADD COLUMN report_key text;  -- the interpreter's send key
 ALTER TABLE email_sends ADD COLUMN reported_at timestamptz;
 ALTER TABLE email_sends ADD COLUMN deferred_since timestamptz; -- first SMTP deferral of a reported send (the mailer retries it)
-CREATE INDEX email_sends_unreported ON email_sends (id) WHERE report_to IS NOT NULL AND reported_at IS NULL;
+CREATE INDEX email_sends_unreported ON email_sends (id)
+  WHERE report_to IS NOT NULL AND reported_at IS NULL AND status NOT IN ('queued', 'sending', 'deferred');
 
 -- 'cancelled': the campaign was paused or archived before the email went out. 'sales_alert': a
 -- handoff nobody could be assigned to, told to the pool manager or the operator.
