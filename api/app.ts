@@ -19,6 +19,7 @@ import { dashboardRoutes } from './routes/dashboard';
 import { eventRoutes } from './routes/events';
 import { handoffLinkRoutes, handoffRoutes } from './routes/handoffs';
 import { healthRoutes } from './routes/health';
+import { launchRoutes } from './routes/launches';
 import { leadRoutes } from './routes/leads';
 import { simulationRoutes } from './routes/simulate';
 import { statsRoutes } from './routes/stats';
@@ -36,6 +37,8 @@ export interface ApiOptions {
   rateLimit?: { max: number; timeWindow: string } | false;
   /** Largest JSON body in bytes (default 1 MB); the CSV import has its own 50 MB limit. */
   bodyLimit?: number;
+  /** How long a verified API key is trusted before the database is asked again (default API_KEY_CACHE_MS). */
+  apiKeyCacheMs?: number;
 }
 
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -54,7 +57,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
   });
-  const context: ApiContext = { pool: options.pool, engine: options.engine, links: options.links, metrics: createMetrics() };
+  const context: ApiContext = { pool: options.pool, engine: options.engine, links: options.links, metrics: createMetrics(options.pool) };
 
   // Bodies are JSON (plus the YAML, CSV and form bodies the routes that take them declare).
   app.removeContentTypeParser('text/plain');
@@ -100,7 +103,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
 
   await app.register(async (v1) => {
     // preParsing: after the rate limit (a route-level onRequest hook), before the body is read.
-    const authenticate = requireApiKey(options.pool);
+    const authenticate = requireApiKey(options.pool, options.apiKeyCacheMs);
     v1.addHook('preParsing', async (request, _reply, payload) => {
       await authenticate(request);
       return payload;
@@ -113,6 +116,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await v1.register(eventRoutes, context);
     await v1.register(handoffRoutes, context);
     await v1.register(campaignRoutes, context);
+    await v1.register(launchRoutes, context);
     await v1.register(statsRoutes, context);
     await v1.register(simulationRoutes, context);
   }, { prefix: '/v1' });

@@ -1,6 +1,7 @@
 // Bearer API keys with scopes: reading needs `read`, anything that changes state needs `write`.
 // A route that only reads whatever its method (a simulation takes a body but stores nothing)
 // says so with `config: { scope: 'read' }`.
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { verifyApiKey, type ApiKeyIdentity, type ApiScope } from '../db/api-keys';
 import type { Pool } from '../db/pool';
@@ -17,13 +18,39 @@ declare module 'fastify' {
 
 export const scopeFor = (method: string): ApiScope => (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
 
+/** How long a verified key is trusted without asking the database again (a revocation takes this long to bite). */
+export const API_KEY_CACHE_MS = 10_000;
+const CACHE_LIMIT = 1000;
+
+/**
+ * Verified keys, cached for API_KEY_CACHE_MS so that a request costs no extra round trip; only
+ * keys that verified are kept (a flood of wrong keys cannot fill it), by their SHA-256.
+ */
+function cachedVerifier(pool: Pool, cacheMs: number) {
+  const cache = new Map<string, { identity: ApiKeyIdentity; until: number }>();
+  return async (key: string): Promise<ApiKeyIdentity | undefined> => {
+    const id = createHash('sha256').update(key).digest('base64url');
+    const now = Date.now();
+    const hit = cache.get(id);
+    if (hit && hit.until > now) return hit.identity;
+    cache.delete(id);
+    const identity = await verifyApiKey(pool, key);
+    if (identity) {
+      if (cache.size >= CACHE_LIMIT) cache.clear();
+      cache.set(id, { identity, until: now + cacheMs });
+    }
+    return identity;
+  };
+}
+
 /** Checks the request's key; run before the body is read, so anonymous uploads are refused unread. */
-export function requireApiKey(pool: Pool) {
+export function requireApiKey(pool: Pool, cacheMs = API_KEY_CACHE_MS) {
+  const verify = cachedVerifier(pool, cacheMs);
   return async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer nk_…');
-    const identity = await verifyApiKey(pool, match[1]!);
+    const identity = await verify(match[1]!);
     if (!identity) throw new ApiError(401, 'unauthorized', 'the API key is invalid or revoked');
     const needed = request.routeOptions.config.scope ?? scopeFor(request.method);
     if (!identity.scopes.includes(needed)) {

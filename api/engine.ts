@@ -1,5 +1,5 @@
 // What the HTTP API needs from the workflow engine; `temporal-engine.ts` implements it on Temporal.
-import type { CampaignStatus, LeadEvent, SalesOutcome } from '../campaign';
+import type { CampaignStatus, SalesOutcome } from '../campaign';
 import type { FanOut } from '../db/fanouts';
 
 /** A request the engine refuses for a reason the caller should hear (HTTP 404 / 409). */
@@ -14,8 +14,6 @@ export class EngineRefusal extends Error {
 }
 
 export interface Engine {
-  /** Deliver a stored event to every active enrolment of the lead and start enrolments whose entry trigger it matches. */
-  deliverEvent(leadId: string, event: LeadEvent): Promise<void>;
   enrol(campaignId: string, leadId: string): Promise<{ workflowId: string; alreadyEnrolled: boolean }>;
   exitEnrolment(workflowId: string, reason: string): Promise<void>;
   enrolmentState(workflowId: string): Promise<unknown | undefined>;

@@ -1,91 +1,29 @@
 // The Engine the API talks to, on Temporal: one workflow per (campaign, lead), reached by id.
+// Events do not pass here: the API stores them and the workers' dispatcher delivers them.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import type { CampaignStatus, LeadEvent, LeadSnapshot, SalesOutcome } from '../campaign';
-import { holds } from '../campaign/conditions';
-import { campaignsEnteredBy, getCampaignVersion, type CampaignVersion } from '../db/campaigns';
-import { currentConsent } from '../db/consent';
-import { entryHistory, openEnrolment, openEnrolments, recordEnrolmentStart, type OpenEnrolment } from '../db/enrolments';
+import type { CampaignStatus, SalesOutcome } from '../campaign';
+import { getCampaignVersion } from '../db/campaigns';
+import { openEnrolment, openEnrolments, recordEnrolmentStart } from '../db/enrolments';
 import { createFanOut, type FanOut, type FanOutAction } from '../db/fanouts';
 import { workflowIdOfHandoff } from '../db/handoffs';
-import { getLead } from '../db/leads';
+import { leadSnapshot } from '../db/leads';
 import type { Pool } from '../db/pool';
 import { signalIfRunning } from '../runtime/temporal-connection';
 import { campaignFanOut, fanOutStart } from '../workflows/campaign-fanout';
 import {
   consentSignal,
-  ENGINE_VERSION,
+  enrolmentInput,
   exitSignal,
-  leadEventSignal,
   migrateVersionUpdate,
   nurture,
   salesResponseUpdate,
   stateQuery,
-  type NurtureInput,
+  workflowIdFor,
 } from '../workflows/nurture';
 import { EngineRefusal, type Engine } from './engine';
 
-export function workflowIdFor(campaignId: string, leadId: string): string {
-  return `nurture:${campaignId}:${leadId}`;
-}
-
-/** What the interpreter knows of a lead: attributes (plus derived ones), time zone, consent. */
-export async function leadSnapshot(pool: Pool, leadId: string): Promise<LeadSnapshot | undefined> {
-  const lead = await getLead(pool, leadId);
-  if (!lead || !lead.email) return undefined;
-  return {
-    id: lead.id,
-    email: lead.email,
-    attributes: { ...lead.attributes, email_domain: lead.email.split('@')[1] },
-    timezone: lead.timezone ?? undefined,
-    consent: await currentConsent(pool, lead.id),
-  };
-}
-
 export function createTemporalEngine(options: { client: Client; pool: Pool; taskQueue: string }): Engine {
   const { client, pool, taskQueue } = options;
-
-  /** The open row is written before the workflow starts, so that an event a moment later finds it. */
-  const recordStart = (version: CampaignVersion, leadId: string, workflowId: string) =>
-    recordEnrolmentStart(pool, { workflowId, campaignId: version.campaignId, campaignVersion: version.version, leadId });
-
-  /**
-   * Signals an open enrolment. Its workflow may not have started yet (its row is written first):
-   * then this event starts it, with the version the row names; one that has closed meanwhile is
-   * no longer interested.
-   */
-  async function signalEnrolment(row: OpenEnrolment, event: LeadEvent) {
-    const handle = client.workflow.getHandle(row.workflowId);
-    if (await signalIfRunning(handle, leadEventSignal, event)) return;
-    try {
-      await handle.describe();
-      return; // it exists, so it has closed
-    } catch (error) {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-    }
-    const [version, lead] = await Promise.all([getCampaignVersion(pool, row.campaignId, row.campaignVersion), leadSnapshot(pool, row.leadId)]);
-    if (!version || !lead) return;
-    await client.workflow.signalWithStart(nurture, {
-      workflowId: row.workflowId,
-      taskQueue,
-      args: [startInput(version, lead)],
-      signal: leadEventSignal,
-      signalArgs: [event],
-    });
-  }
-
-  async function mayEnter(version: CampaignVersion, leadId: string, now: number): Promise<boolean> {
-    const history = await entryHistory(pool, version.campaignId, leadId);
-    if (history.open) return false;
-    if (!history.lastEndedAt) return true;
-    const entry = version.definition.entry;
-    if (entry.reentry === 'always') return true;
-    if (entry.reentry === 'after') return history.lastEndedAt.getTime() + (entry.reentryAfterMs ?? 0) <= now;
-    return false;
-  }
-
-  function startInput(version: CampaignVersion, lead: LeadSnapshot): NurtureInput {
-    return { campaign: version.definition, campaignVersion: version.version, lead, engineVersion: ENGINE_VERSION };
-  }
 
   /**
    * Records the fan-out and starts the workflow that carries it; the request does not wait for it.
@@ -103,44 +41,16 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
   }
 
   return {
-    async deliverEvent(leadId: string, event: LeadEvent) {
-      const open = await openEnrolments(pool, { leadId });
-      await Promise.all(open.map((row) => signalEnrolment(row, event)));
-      const running = open.map((row) => row.workflowId);
-
-      const candidates = await campaignsEnteredBy(pool, event.type);
-      if (candidates.length === 0) return;
-      const lead = await leadSnapshot(pool, leadId);
-      if (!lead) return;
-      for (const version of candidates) {
-        const workflowId = workflowIdFor(version.campaignId, leadId);
-        if (running.includes(workflowId)) continue;
-        const where = version.definition.entry.where;
-        if (where && !holds(where, { event, lead: lead.attributes }, { now: event.at, events: [] })) continue;
-        // Measured from the entering event's time, the clock the enrolment's end was recorded on.
-        if (!(await mayEnter(version, leadId, event.at))) continue;
-        await recordStart(version, leadId, workflowId);
-        // Signal-with-start: enrols and delivers the entering event in one call, and a
-        // concurrent duplicate only adds a (deduplicated) signal to the same workflow.
-        await client.workflow.signalWithStart(nurture, {
-          workflowId,
-          taskQueue,
-          args: [startInput(version, lead)],
-          signal: leadEventSignal,
-          signalArgs: [event],
-        });
-      }
-    },
-
     async enrol(campaignId: string, leadId: string) {
       const version = await getCampaignVersion(pool, campaignId);
       if (!version) throw new EngineRefusal('not_found', `campaign ${campaignId} does not exist`);
       const lead = await leadSnapshot(pool, leadId);
       if (!lead) throw new EngineRefusal('not_found', `lead ${leadId} does not exist or was erased`);
       const workflowId = workflowIdFor(campaignId, leadId);
-      await recordStart(version, leadId, workflowId);
+      // The open row is written before the workflow starts, so that an event a moment later finds it.
+      await recordEnrolmentStart(pool, { workflowId, campaignId, campaignVersion: version.version, leadId });
       try {
-        await client.workflow.start(nurture, { workflowId, taskQueue, args: [startInput(version, lead)] });
+        await client.workflow.start(nurture, { workflowId, taskQueue, args: [enrolmentInput(version.definition, version.version, lead)] });
         return { workflowId, alreadyEnrolled: false };
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) return { workflowId, alreadyEnrolled: true };

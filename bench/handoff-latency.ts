@@ -3,9 +3,9 @@
 // activities, the outbox mailer over pooled SMTP, embedded PostgreSQL and the SMTP sink — the
 // worker runtime production runs (worker/runtime.ts). Each of N leads of campaigns/saas-whitepaper-nurture.yaml is
 // brought to just below qualification (score 61: fit 35, download 10, one open, three clicks);
-// then its pricing-page view (+15 → 76, and the pricing-view condition) is delivered through the
-// engine as the API does, `--concurrency` leads at a time, and timed until the sink has the
-// notice for that lead. The baseline, measured in the same run, is the raw round trip of that
+// then its pricing-page view (+15 → 76, and the pricing-view condition) is stored as the API
+// stores it and delivered by the worker runtime's dispatcher, `--concurrency` leads at a time,
+// and timed until the sink has the notice for that lead. The baseline, measured in the same run, is the raw round trip of that
 // last leg without the workflow: the same rendered notices sent straight through the same pooled
 // transport into the same sink, at the same concurrency.
 //
@@ -25,13 +25,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { max, quantile } from 'simple-statistics';
 import { formatCampaignError, isWindowOpen, parseCampaign, windowZone } from '../campaign';
-import type { Engine } from '../api/engine';
-import { createTemporalEngine } from '../api/temporal-engine';
 import { loadDemoSalesTeam } from '../cli/demo';
 import { saveCampaignVersion, setCampaignStatus } from '../db/campaigns';
 import { recordConsent } from '../db/consent';
 import { outboxBacklog } from '../db/email-sends';
-import { openEnrolments, openEnrolmentScores } from '../db/enrolments';
+import { openEnrolmentScores } from '../db/enrolments';
 import { storeEvents } from '../db/events';
 import { upsertLead } from '../db/leads';
 import { migrate } from '../db/migrate';
@@ -44,6 +42,7 @@ import { TemplateLibrary } from '../mail/renderer';
 import { StopList } from '../runtime/stop-list';
 import { quietTemporalLogs } from '../runtime/temporal-logs';
 import { startWorkerRuntime, type WorkerRuntime } from '../worker/runtime';
+import { BENCH_CONFIG, waitUntil } from './support/stack';
 import { WORKFLOWS_PATH } from '../worker/worker';
 
 const DEMO = fileURLToPath(new URL('../campaigns/saas-whitepaper-nurture.yaml', import.meta.url));
@@ -54,22 +53,13 @@ const WHOLE_RUN_MS = 6 * 60_000;
 const SETUP_WAIT_MS = 120_000;
 const NOTICE_WAIT_MS = 30_000;
 const CLOSE_WAIT_MS = 10_000;
-/** Links in the notices point here; nothing is served there. */
-const BENCH_CONFIG = {
-  temporalNamespace: 'default',
-  publicUrl: 'http://nurture.bench',
-  linkSecret: 'bench-link-secret',
-  mailDomain: 'nurture.bench',
-  webhookUrl: undefined,
-  webhookSecret: 'bench-webhook-secret',
-};
+
 
 interface Stack {
   env: TestWorkflowEnvironment;
   pool: Pool;
   sink: SmtpSink;
   runtime: WorkerRuntime;
-  engine: Engine;
 }
 
 /** Runs `count` tasks with `concurrency` in flight. */
@@ -103,13 +93,6 @@ function arrival(sink: SmtpSink, match: (message: ReceivedMessage) => boolean, t
   return { promise, cancel: () => stop() };
 }
 
-async function waitUntil(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 export async function main(options: { leads: number; concurrency: number }): Promise<boolean> {
   const { leads, concurrency } = options;
@@ -184,10 +167,9 @@ export async function main(options: { leads: number; concurrency: number }): Pro
       mailerPollMs: 200,
     });
     closers.add('worker and mailer', () => runtime.stop());
-    const engine = createTemporalEngine({ client: env.client, pool, taskQueue });
     // The demo's (and the end-to-end tests') sales team: two reps share the kanto territory, in turn.
     await loadDemoSalesTeam(pool);
-    return { env, pool, sink, runtime, engine };
+    return { env, pool, sink, runtime };
   }
 
   async function run(): Promise<boolean> {
@@ -204,12 +186,11 @@ export async function main(options: { leads: number; concurrency: number }): Pro
     const tokyoTime = () => new Date().toLocaleString('en-GB', { timeZone: ZONE, weekday: 'short', hour: '2-digit', minute: '2-digit' });
     console.log(`  started in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; campaign ${campaign.id} v${version}; ${tokyoTime()} in ${ZONE}: marketing send window ${windowOpenAtStart ? 'OPEN' : 'closed'}`);
 
-    // As the API does: store the event, then deliver it through the engine (harness.event).
+    // As the API does: store the event; the worker runtime's dispatcher delivers it.
     let eventCounter = 0;
     const event = async (leadId: string, type: string, data: Record<string, unknown>) => {
       const id = `bench-${++eventCounter}-${type}`;
-      const { inserted } = await storeEvents(e.pool, [{ externalId: id, leadId, type, occurredAt: new Date(), data }]);
-      for (const stored of inserted) await e.engine.deliverEvent(leadId, { id, type, at: stored.occurredAt.getTime(), data, machine: false });
+      await storeEvents(e.pool, [{ externalId: id, leadId, type, occurredAt: new Date(), data }]);
     };
     // Unique and never a prefix of another, so the subject match is exact.
     const nameOf = (i: number) => `Bench Lead${String(i).padStart(6, '0')}`;
@@ -230,9 +211,6 @@ export async function main(options: { leads: number; concurrency: number }): Pro
       await recordConsent(e.pool, { leadId: lead.id, purpose: 'marketing_email', granted: true, source: 'form:bench' });
       leadIds[i] = lead.id;
       await event(lead.id, 'asset.downloaded', { asset: 'whitepaper' }); // enrols: 35 fit + 10
-      // The engine signals only enrolments it finds in the database, and the workflow records
-      // its own a moment after signal-with-start: an event sent before that would be dropped.
-      await waitUntil(`enrolment of ${nameOf(i)}`, SETUP_WAIT_MS, async () => (await openEnrolments(e.pool, { leadId: lead.id })).length > 0);
       await event(lead.id, 'email.opened', { template: 'welcome' }); // +1
       for (let click = 0; click < 3; click++) await event(lead.id, 'email.clicked', { template: 'welcome', url: `https://acme.example/guide?c=${click}` }); // +5 each
     });

@@ -6,8 +6,11 @@
 //   npm run bench -- render smtp   only these
 //
 // Every bench runs with its documented defaults, none of which needs an argument:
+//   dispatch-lag     1,000 events/s for 10 s over 500 enrolled leads (--rate, --seconds, --leads)
 //   handoff-latency  200 leads, 10 qualifying events in flight (--leads, --concurrency)
-//   ingest           6,000 events over 500 leads, 32 in flight
+//   ingest           10,000 single events and 50,000 in batches over 500 leads, 32 clients
+//   launch           2,000 leads (--leads 10000 for the launch)
+//   mailer           5,000 queued emails (--emails)
 //   render           10,000 cached renders, 200 compiled per email
 //   send-backlog     50 leads, 20 minutes of virtual time with no mailer, then the drain
 //   simulate         100,000 leads × 90 days

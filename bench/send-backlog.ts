@@ -18,7 +18,6 @@ import proto from '@temporalio/proto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatCampaignError, nextWindowOpening, parseCampaign, windowZone } from '../campaign';
-import { createTemporalEngine } from '../api/temporal-engine';
 import { loadDemoSalesTeam } from '../cli/demo';
 import { saveCampaignVersion, setCampaignStatus } from '../db/campaigns';
 import { recordConsent } from '../db/consent';
@@ -63,7 +62,6 @@ export async function main(): Promise<void> {
   };
   const runtime = await startWorkerRuntime({ connection: env.nativeConnection, client: env.client, pool, config });
   await runtime.mailer.stop(); // the backlog: nothing is delivered until a mailer starts again
-  const engine = createTemporalEngine({ client: env.client, pool, taskQueue });
   await loadDemoSalesTeam(pool);
 
   try {
@@ -82,8 +80,8 @@ export async function main(): Promise<void> {
     const event = async (leadId: string, type: string, data: Record<string, unknown>) => {
       const at = await now();
       const id = `backlog-${++counter}`;
-      const { inserted } = await storeEvents(pool, [{ externalId: id, leadId, type, occurredAt: new Date(at), data }]);
-      if (inserted.length) await engine.deliverEvent(leadId, { id, type, at, data, machine: false });
+      await storeEvents(pool, [{ externalId: id, leadId, type, occurredAt: new Date(at), data }]);
+      await runtime.dispatcher.drain();
     };
     const leadIds: string[] = [];
     for (let i = 0; i < leads; i++) {

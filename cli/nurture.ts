@@ -62,10 +62,21 @@ program
 withApiOptions(
   program
     .command('launch')
-    .description('upload a campaign file (YAML or JSON) as a new version and launch the campaign')
-    .argument('<file>', 'campaign file'),
-).action(async (file: string, options) => {
-  process.exitCode = await launchCommand(file, options, consoleOutput);
+    .description('upload a campaign file (YAML or JSON) as a new version and launch the campaign; with --segment or --leads, also enrol those known leads')
+    .argument('<file|campaign-id>', 'campaign file (or, with --segment/--leads, the id of an active campaign)')
+    .option('--segment <condition>', "enrol the leads matching a condition, e.g. \"lead.role == 'manager' && count('page.viewed', '90d') > 2\"")
+    .option('--leads <file.csv>', 'enrol the leads of a CSV file with an email, lead_id or id column')
+    .option('--per-minute <n>', 'pace: queue at most n leads a minute', wholeNumber)
+    .option('--no-wait', 'print the launch and where to follow it, without waiting')
+    .addHelpText(
+      'after',
+      `
+Leads without the campaign's consent or with a suppressed address are skipped; a lead already in
+the campaign is not enrolled again, and one who left it only as its re-entry rule allows. The
+workers carry the launch out: an interrupted one resumes by itself, each lead queued once.`,
+    ),
+).action(async (target: string, options) => {
+  process.exitCode = await launchCommand(target, options, consoleOutput);
 });
 
 for (const action of ['pause', 'resume'] as const) {

@@ -90,14 +90,22 @@ export async function listCampaignVersions(db: Db, campaignId: string): Promise<
   return rows;
 }
 
-/** Active campaigns (at their current version) that a new event of this type may enrol into. */
-export async function campaignsEnteredBy(db: Db, eventType: string): Promise<CampaignVersion[]> {
+/** Active campaigns at their current version (those events can enter and launches enrol into). */
+export async function activeCampaignVersions(db: Db): Promise<CampaignVersion[]> {
   const { rows } = await db.query(
     `SELECT v.* FROM campaigns c JOIN campaign_versions v ON v.campaign_id = c.id AND v.version = c.current_version
-     WHERE c.status = 'active' AND v.definition -> 'entry' ->> 'on' = $1`,
-    [eventType],
+     WHERE c.status = 'active'`,
   );
   return rows.map(toVersion);
+}
+
+/** Changes whenever a campaign is added, changes status or gets a version: what a cache of them checks. */
+export async function campaignsGeneration(db: Db): Promise<string> {
+  // Status changes and new versions only ever raise status_seq and current_version.
+  const { rows } = await db.query<{ generation: string }>(
+    `SELECT count(*) || ':' || coalesce(sum(status_seq), 0) || ':' || coalesce(sum(current_version), 0) AS generation FROM campaigns`,
+  );
+  return rows[0]!.generation;
 }
 
 function toVersion(row: Record<string, any>): CampaignVersion {

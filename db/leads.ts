@@ -1,5 +1,7 @@
 // Leads: one row per address (by its hash), attributes as JSON, erasable.
+import type { LeadSnapshot } from '../campaign';
 import { addressHash, normaliseAddress } from './addresses';
+import { currentConsent } from './consent';
 import type { Db } from './pool';
 
 export interface Lead {
@@ -68,6 +70,19 @@ export async function upsertLead(db: Db, input: LeadInput): Promise<{ lead: Lead
 export async function getLead(db: Db, id: string): Promise<Lead | undefined> {
   const { rows } = await db.query<LeadRow>('SELECT * FROM leads WHERE id = $1', [id]);
   return rows[0] && toLead(rows[0]);
+}
+
+/** What the interpreter knows of a lead: attributes (plus derived ones), time zone, consent; undefined once erased. */
+export async function leadSnapshot(db: Db, leadId: string): Promise<LeadSnapshot | undefined> {
+  const lead = await getLead(db, leadId);
+  if (!lead || !lead.email) return undefined;
+  return {
+    id: lead.id,
+    email: lead.email,
+    attributes: { ...lead.attributes, email_domain: lead.email.split('@')[1] },
+    timezone: lead.timezone ?? undefined,
+    consent: await currentConsent(db, lead.id),
+  };
 }
 
 /** Of these ids, the leads that exist and are not erased. */

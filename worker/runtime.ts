@@ -1,19 +1,23 @@
 // What a worker process runs: the Temporal worker (workflows and activities), the outbox mailer
-// that sends what the send activities queue and tells the workflows, and the sweeper that gives
-// every campaign fan-out its workflow. Used by the production entry point (worker/main.ts),
+// that sends what the send activities queue and tells the workflows, the dispatcher that delivers
+// stored events to the workflows, the launcher that carries out campaign launches, and the
+// sweeper that gives every campaign fan-out its workflow. Used by the production entry point (worker/main.ts),
 // `npm start`, the end-to-end tests and the benchmarks.
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { createTransport, type Transport } from '../mail/transport';
 import type { Logger } from '../runtime/logger';
 import { temporalCompleter } from './completer';
+import { startDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher';
 import { startFanOutSweeper } from './fanout-sweeper';
+import { startLauncher, type LauncherOptions } from './launcher';
 import { startMailer, type Mailer } from './mailer';
 import { createNurtureWorker, type NurtureWorkerOptions, type WorkerConfig } from './worker';
 
 export interface WorkerRuntime {
   worker: Worker;
   mailer: Mailer;
+  dispatcher: Dispatcher;
   /** The mailer's pooled SMTP transport. */
   transport: Transport;
   /** Resolves when the worker has stopped (after stop(), or when it fails). */
@@ -28,6 +32,10 @@ export interface WorkerRuntimeOptions extends NurtureWorkerOptions {
   config: WorkerConfig & { databaseUrl: string; smtpUrl: string };
   /** The mailer's safety-net poll (default 1 s). */
   mailerPollMs?: number;
+  /** Tuning of the event dispatcher and the launcher (tests and benchmarks). */
+  dispatcher?: Pick<DispatcherOptions, 'batchLeads' | 'concurrency' | 'pollMs'>;
+  /** false: this process carries out no campaign launches (others do). */
+  launcher?: Pick<LauncherOptions, 'pageSize' | 'leaseMs' | 'pollMs'> | false;
   log?: Logger;
 }
 
@@ -43,17 +51,28 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     pollMs: options.mailerPollMs,
     log: log?.child({ component: 'mailer' }),
   });
+  const dispatcher = startDispatcher({
+    ...options.dispatcher,
+    client: options.client,
+    pool: options.pool,
+    databaseUrl: config.databaseUrl,
+    taskQueue: config.taskQueue,
+    log: log?.child({ component: 'dispatcher' }),
+  });
+  const launcher = options.launcher === false ? undefined : startLauncher({ ...options.launcher, pool: options.pool, log: log?.child({ component: 'launcher' }) });
   const sweeper = startFanOutSweeper({ client: options.client, pool: options.pool, taskQueue: config.taskQueue, log: log?.child({ component: 'fan-outs' }) });
   const done = worker.run();
   let stopping: Promise<void> | undefined;
   return {
     worker,
     mailer,
+    dispatcher,
     transport,
     done,
     stop() {
       stopping ??= (async () => {
         sweeper.stop();
+        await Promise.all([launcher?.stop(), dispatcher.stop()]);
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch((error) => log?.error({ err: error }, 'worker failed'));
         await mailer.stop();

@@ -34,6 +34,16 @@ export interface NurtureInput {
   carried?: CarriedState;
 }
 
+/** One workflow per (campaign, lead): enrolling twice finds the running one. */
+export function workflowIdFor(campaignId: string, leadId: string): string {
+  return `nurture:${campaignId}:${leadId}`;
+}
+
+/** The input of a new enrolment on `campaignVersion` of `campaign`. */
+export function enrolmentInput(campaign: Campaign, campaignVersion: number, lead: LeadSnapshot): NurtureInput {
+  return { campaign, campaignVersion, lead, engineVersion: ENGINE_VERSION };
+}
+
 /**
  * Where a handoff went, as the openHandoff activity answered (its status and deadlines are the
  * interpreter's, in the enrolment state).

@@ -1,18 +1,42 @@
-// Campaigns: the list, and for the selected one its stage funnel, per-step results, A/B tests
-// with their verdicts, the sales SLA and a simulation on demand.
+// Campaigns: the list with the event pipeline's delivery, and for the selected one its stage
+// funnel, per-step results, A/B tests with their verdicts, the sales SLA, launches to known
+// leads and a simulation on demand.
 import { barChart } from './chart.js';
 import { badge, card, clear, el, empty, facts, fmtDate, fmtInt, pct, table } from './dom.js';
 
 export async function campaignsView({ api, route }) {
-  const [list, selected] = await Promise.all([
+  const [list, delivery, selected] = await Promise.all([
     api.campaigns(),
-    route.id ? Promise.all([api.campaign(route.id), api.stats(route.id)]) : null,
+    api.delivery(),
+    route.id ? Promise.all([api.campaign(route.id), api.stats(route.id), api.launches(route.id)]) : null,
   ]);
   return el(
     'div',
     { class: 'stack' },
     campaignList(list.campaigns, route.id),
-    selected ? campaignDetail(api, selected[0], selected[1]) : list.campaigns.length ? empty('Select a campaign to see its funnel, steps and A/B tests.') : null,
+    selected ? campaignDetail(api, ...selected) : list.campaigns.length ? empty('Select a campaign to see its funnel, steps and A/B tests.') : null,
+    deliveryCard(delivery),
+  );
+}
+
+// ——— event delivery ———
+
+const seconds = (s) => (s < 1 ? `${Math.round(s * 1000)} ms` : `${s.toFixed(1)} s`);
+
+/** The dispatchers' backlog: events stored but not yet delivered to the enrolments. */
+function deliveryCard(d) {
+  const healthy = d.retrying === 0 && d.oldest_seconds < 60;
+  return card(
+    'Event delivery',
+    { id: 'event-delivery' },
+    el('p', { class: 'hint' }, 'Events, opens and clicks are accepted once stored; the workers deliver them to the enrolments, each lead\'s in order.'),
+    facts([
+      ['Waiting', el('span', { 'data-field': 'undelivered' }, fmtInt(d.undelivered), ' ', healthy ? badge('flowing', 'green') : badge('delayed', 'red'))],
+      ['Retrying', el('span', { 'data-field': 'retrying' }, fmtInt(d.retrying))],
+      ['Oldest waiting', el('span', { 'data-field': 'oldest' }, d.undelivered ? seconds(d.oldest_seconds) : '–')],
+      ['Delivery lag (5 min)', el('span', { 'data-field': 'lag' }, d.lag_seconds.delivered ? `p50 ${seconds(d.lag_seconds.p50)} · p99 ${seconds(d.lag_seconds.p99)} over ${fmtInt(d.lag_seconds.delivered)} events` : 'nothing delivered')],
+      d.last_error ? ['Last error', el('span', { class: 'error-text', 'data-field': 'last-error' }, d.last_error)] : null,
+    ]),
   );
 }
 
@@ -35,7 +59,7 @@ function campaignList(campaigns, selectedId) {
   );
 }
 
-function campaignDetail(api, { campaign, definition }, stats) {
+function campaignDetail(api, { campaign, definition }, stats, launches) {
   return el(
     'div',
     { class: 'stack', id: 'campaign-detail', 'data-campaign-id': campaign.id },
@@ -49,7 +73,82 @@ function campaignDetail(api, { campaign, definition }, stats) {
     el('div', { class: 'grid-2' }, funnelCard(stats.funnel), slaCard(stats.sla, stats.funnel)),
     stepsCard(stats.steps),
     abCard(stats, definition.ab),
+    launchCard(api, campaign, launches.launches),
     simulationCard(api, campaign),
+  );
+}
+
+// ——— launches ———
+
+function launchCard(api, campaign, launches) {
+  const output = el('div', { id: 'launch-result', 'aria-live': 'polite' });
+  const list = el('div', { id: 'launch-list' }, launchTable(launches));
+  const segment = el('textarea', { name: 'segment', rows: 2, placeholder: "lead.role == 'manager' && count('page.viewed', '90d') > 2" });
+  const leads = el('textarea', { name: 'leads', rows: 2, placeholder: 'or addresses or lead ids, one per line' });
+  const pace = el('input', { type: 'number', name: 'per_minute', min: 1, step: 1, placeholder: 'as fast as possible' });
+  const button = el('button', { type: 'submit', class: 'primary' }, 'Launch');
+  const form = el(
+    'form',
+    { class: 'launch-form', id: 'launch-form' },
+    el('label', null, 'Segment (a condition over lead, consent and behaviour)', segment),
+    el('label', null, 'Or a list', leads),
+    el('label', null, 'Leads per minute', pace),
+    button,
+  );
+  // While a launch runs, its row is refreshed every two seconds (until the page moves on).
+  const follow = async () => {
+    if (!list.isConnected) return;
+    const { launches: latest } = await api.launches(campaign.id);
+    clear(list).append(launchTable(latest));
+    if (latest.some((launch) => !launch.complete)) setTimeout(follow, 2000);
+  };
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const lines = leads.value.split(/[\s,;]+/).filter(Boolean);
+    const body = segment.value.trim() ? { segment: segment.value.trim() } : lines.every((line) => line.includes('@')) ? { emails: lines } : { lead_ids: lines };
+    if (pace.value) body.per_minute = pace.valueAsNumber;
+    button.disabled = true;
+    try {
+      const launch = await api.launch(campaign.id, body);
+      const unknown = launch.unknown_emails?.length ? ` Not known (skipped): ${launch.unknown_emails.join(', ')}.` : '';
+      clear(output).append(el('p', { class: 'summary' }, `Launch ${launch.id} started over ${fmtInt(launch.total)} candidate leads.${unknown}`));
+      await follow();
+    } catch (error) {
+      clear(output).append(el('p', { class: 'error-text' }, `The launch was refused: ${error.message}`));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  if (launches.some((launch) => !launch.complete)) setTimeout(follow, 2000);
+  return card(
+    'Launch to known leads',
+    { id: 'launches' },
+    el('p', { class: 'hint' }, "Enrols leads already in the database. Leads without the campaign's consent or with a suppressed address are skipped; the re-entry rule decides for leads that were in the campaign before."),
+    campaign.status === 'active' ? form : empty(`The campaign is ${campaign.status}: launch it first (nurture launch <file>).`),
+    output,
+    list,
+  );
+}
+
+function launchTable(launches) {
+  if (!launches.length) return empty('No launch yet.');
+  const reasons = (counts) => Object.entries(counts).map(([reason, n]) => `${reason.replaceAll('_', ' ')} ${fmtInt(n)}`).join(', ') || '–';
+  return table(
+    [{ label: 'Launch' }, { label: 'Leads' }, { label: 'Status' }, { label: 'Scanned', numeric: true }, { label: 'Queued', numeric: true }, { label: 'Enrolled', numeric: true }, { label: 'Skipped' }, { label: 'Not entered' }, { label: 'Started', nowrap: true }],
+    launches.map((launch) => ({
+      props: { 'data-launch-id': launch.id },
+      cells: [
+        `#${launch.id}`,
+        launch.segment !== null ? el('code', null, launch.segment) : `list of ${fmtInt(launch.listed)}`,
+        badge(launch.complete ? launch.status : 'running', launch.complete ? (launch.status === 'done' ? 'green' : 'grey') : 'blue'),
+        `${fmtInt(launch.scanned)} / ${fmtInt(launch.total)}`,
+        fmtInt(launch.queued),
+        el('span', { 'data-field': 'enrolled' }, fmtInt(launch.enrolled)),
+        reasons(launch.skipped),
+        reasons(launch.not_entered),
+        fmtDate(launch.created_at),
+      ],
+    })),
   );
 }
 

@@ -15,9 +15,8 @@ import { getLead } from '../../db/leads';
 import { TemplateLibrary } from '../../mail/renderer';
 import type { ApiContext } from '../context';
 import { ApiError, conflict, notFound, responses } from '../errors';
-import { anyObject, uuidSchema } from './shared-schemas';
+import { anyObject, campaignIdParams, uuidSchema } from './shared-schemas';
 
-const campaignIdParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
 const workflowParams = { type: 'object', required: ['workflowId'], properties: { workflowId: { type: 'string', minLength: 1, maxLength: 400 } } };
 const campaignBody = {
   type: ['object', 'string'],

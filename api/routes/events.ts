@@ -1,14 +1,14 @@
-// Event ingest, single and batch. Events are idempotent by their sender's id: only newly stored
-// ones are delivered to the engine (a duplicate answers `duplicate: true` and delivers nothing,
-// unless its first delivery never completed). A lead named by email is created if unknown —
-// websites send events for new visitors — while a lead named by id must exist (404).
+// Event ingest, single and batch: accepted (202) once stored in PostgreSQL, never waiting on
+// Temporal; the workers' dispatcher delivers them to the workflows, each lead's in order. Events
+// are idempotent by their sender's id (a duplicate answers `duplicate: true` and is not stored
+// again). A lead named by email is created if unknown — websites send events for new visitors —
+// while a lead named by id must exist (404).
 import type { FastifyPluginAsync } from 'fastify';
 import { addressHash } from '../../db/addresses';
-import { markDelivered, storeEvents, type EventInput, type StoredEvent } from '../../db/events';
+import { acceptEvent, deliveryBacklog, leadsOfEvents, storeEvents, type EventInput } from '../../db/events';
 import { unerasedLeadIds, unerasedLeadIdsByHash, upsertLead } from '../../db/leads';
 import type { Pool } from '../../db/pool';
 import type { ApiContext } from '../context';
-import type { Engine } from '../engine';
 import { ApiError, badRequest, responses } from '../errors';
 import { attributesSchema, emailSchema, uuidSchema } from './shared-schemas';
 
@@ -31,8 +31,8 @@ export const eventSchema = {
   additionalProperties: false,
   required: ['id', 'lead', 'type'],
   properties: {
-    // Ids with these prefixes are the ones the tracking and unsubscribe links give their events.
-    id: { type: 'string', minLength: 1, maxLength: 200, pattern: '^(?!(open|click|unsubscribe):)' },
+    // Ids with these prefixes are the ones tracking, unsubscribe links and launches give their events.
+    id: { type: 'string', minLength: 1, maxLength: 200, pattern: '^(?!(open|click|unsubscribe|launch):)' },
     lead: {
       type: 'object',
       additionalProperties: false,
@@ -59,8 +59,11 @@ interface IngestResult {
   duplicate: boolean;
 }
 
-/** Stores and delivers events; all-or-nothing on validation (nothing stored if one is refused). */
-export async function ingestEvents(pool: Pool, engine: Engine, bodies: EventBody[], now = Date.now()): Promise<IngestResult[]> {
+/**
+ * Stores events (the workers' dispatcher delivers them); all-or-nothing on validation (nothing
+ * stored if one is refused). A single event takes one round trip to the database.
+ */
+export async function ingestEvents(pool: Pool, bodies: EventBody[], now = Date.now()): Promise<IngestResult[]> {
   const times = bodies.map((body, index) => {
     const at = body.at === undefined ? now : Date.parse(body.at);
     const where = bodies.length > 1 ? `events[${index}]` : 'event';
@@ -68,6 +71,15 @@ export async function ingestEvents(pool: Pool, engine: Engine, bodies: EventBody
     if (at > now + MAX_FUTURE_MS) throw badRequest(`${where}.at is more than a day in the future`);
     return at;
   });
+  const eventOf = (body: EventBody, index: number) => ({ externalId: body.id, type: body.type, occurredAt: new Date(times[index]!), data: body.data ?? {} });
+
+  if (bodies.length === 1) {
+    const body = bodies[0]!;
+    const lead = body.lead.id ? { id: body.lead.id } : { email: body.lead.email!, attributes: body.lead_attributes ?? {} };
+    const { leadId, duplicate } = await acceptEvent(pool, lead, eventOf(body, 0));
+    if (!leadId) throw new ApiError(404, 'not_found', `lead ${body.lead.id} does not exist`, { missing_leads: [body.lead.id] });
+    return [{ id: body.id, lead_id: leadId, duplicate }];
+  }
 
   // Leads named by id must all exist (and not be erased) before anything is written.
   const ids = [...new Set(bodies.flatMap((body) => (body.lead.id ? [body.lead.id] : [])))];
@@ -100,57 +112,21 @@ export async function ingestEvents(pool: Pool, engine: Engine, bodies: EventBody
   }
   const leadOf = (body: EventBody) => body.lead.id ?? leadByHash.get(addressHash(body.lead.email!))!;
 
-  const inputs: EventInput[] = bodies.map((body, index) => ({
-    externalId: body.id,
-    leadId: leadOf(body),
-    type: body.type,
-    occurredAt: new Date(times[index]!),
-    data: body.data ?? {},
-  }));
-  const { inserted, undelivered } = await storeEvents(pool, inputs);
-  await deliver(pool, engine, [...inserted, ...undelivered]);
+  const inputs: EventInput[] = bodies.map((body, index) => ({ ...eventOf(body, index), leadId: leadOf(body) }));
+  const inserted = await storeEvents(pool, inputs);
 
-  // An id is new once: a repeat within the same batch is a duplicate too.
+  // An id is new once: a repeat within the same batch is a duplicate too, answered with the lead
+  // its first copy was stored for.
   const fresh = new Set(inserted.map((event) => event.externalId));
-  const storedLead = new Map([...inserted, ...undelivered].map((event) => [event.externalId, event.leadId]));
+  const repeated = inputs.filter((input) => !fresh.has(input.externalId)).map((input) => input.externalId);
+  const storedLead = repeated.length ? await leadsOfEvents(pool, repeated) : new Map<string, string>();
   return bodies.map((body, index) => {
     const duplicate = !fresh.delete(body.id);
     return { id: body.id, lead_id: storedLead.get(body.id) ?? inputs[index]!.leadId, duplicate };
   });
 }
 
-/** Delivers each lead's events in order (leads in parallel); marks what reached the engine. */
-async function deliver(pool: Pool, engine: Engine, events: StoredEvent[]): Promise<void> {
-  const perLead = new Map<string, StoredEvent[]>();
-  for (const event of events) perLead.set(event.leadId, [...(perLead.get(event.leadId) ?? []), event]);
-  const delivered: number[] = [];
-  const failures: unknown[] = [];
-  await Promise.all(
-    [...perLead.values()].map(async (queue) => {
-      for (const event of queue) {
-        try {
-          await engine.deliverEvent(event.leadId, {
-            id: event.externalId,
-            type: event.type,
-            at: event.occurredAt.getTime(),
-            data: event.data,
-            machine: event.machine,
-          });
-          delivered.push(event.id);
-        } catch (error) {
-          failures.push(error);
-          return; // later events of this lead wait for the retry, keeping their order
-        }
-      }
-    }),
-  );
-  await markDelivered(pool, delivered);
-  if (failures.length) {
-    throw new ApiError(503, 'delivery_failed', `events were stored but ${events.length - delivered.length} could not be delivered yet; retry with the same ids`);
-  }
-}
-
-export const eventRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine, metrics }) => {
+export const eventRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, metrics }) => {
   const count = (results: IngestResult[]) => {
     for (const result of results) metrics.eventsIngested.labels(result.duplicate ? 'duplicate' : 'new').inc();
   };
@@ -166,7 +142,7 @@ export const eventRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, e
       },
     },
     async (request, reply) => {
-      const results = await ingestEvents(pool, engine, [request.body]);
+      const results = await ingestEvents(pool, [request.body]);
       count(results);
       return reply.status(results[0]!.duplicate ? 200 : 202).send(results[0]);
     },
@@ -193,10 +169,40 @@ export const eventRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, e
       },
     },
     async (request) => {
-      const results = await ingestEvents(pool, engine, request.body.events);
+      const results = await ingestEvents(pool, request.body.events);
       count(results);
       const duplicates = results.filter((result) => result.duplicate).length;
       return { accepted: results.length - duplicates, duplicates, results };
+    },
+  );
+
+  app.get(
+    '/events/delivery',
+    {
+      schema: {
+        tags: ['events'],
+        summary: "The dispatchers' backlog and delivery lag (events stored but not yet delivered to the workflows)",
+        response: responses({
+          200: {
+            type: 'object',
+            properties: {
+              undelivered: { type: 'integer' },
+              retrying: { type: 'integer', description: 'of those, events whose delivery failed at least once' },
+              oldest_seconds: { type: 'number', description: 'age of the oldest undelivered event' },
+              lag_seconds: {
+                type: 'object',
+                description: 'stored-to-delivered time over the last 5 minutes',
+                properties: { p50: { type: 'number' }, p99: { type: 'number' }, max: { type: 'number' }, delivered: { type: 'integer' } },
+              },
+              last_error: { type: ['string', 'null'] },
+            },
+          },
+        }),
+      },
+    },
+    async () => {
+      const backlog = await deliveryBacklog(pool);
+      return { undelivered: backlog.undelivered, retrying: backlog.retrying, oldest_seconds: backlog.oldestSeconds, lag_seconds: backlog.lagSeconds, last_error: backlog.lastError };
     },
   );
 };

@@ -10,3 +10,4 @@ export const attributesSchema = {
 } as const;
 export const leadIdParams = { type: 'object', required: ['id'], properties: { id: uuidSchema } } as const;
 export const anyObject = { type: 'object', additionalProperties: true } as const;
+export const campaignIdParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } } as const;

@@ -8,6 +8,7 @@ import { simulate, type SimulationResult } from '../../campaign/simulator';
 import { getCampaignVersion } from '../../db/campaigns';
 import type { ApiContext } from '../context';
 import { notFound, responses } from '../errors';
+import { campaignIdParams } from './shared-schemas';
 
 export const SIMULATION_LIMITS = { leads: 20_000, days: 365 };
 
@@ -104,7 +105,7 @@ export const simulationRoutes: FastifyPluginAsync<ApiContext> = async (app, { po
       schema: {
         tags: ['campaigns'],
         summary: "Simulate the campaign's current version over synthetic leads: projected funnel, steps and A/B outcome",
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
+        params: campaignIdParams,
         body: {
           type: 'object',
           additionalProperties: false,

@@ -4,6 +4,7 @@ import { getCampaign } from '../../db/campaigns';
 import { campaignStats } from '../../db/stats';
 import type { ApiContext } from '../context';
 import { notFound, responses } from '../errors';
+import { campaignIdParams } from './shared-schemas';
 
 const figures = {
   sent: { type: 'integer' },
@@ -20,7 +21,7 @@ export const statsRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool })
       schema: {
         tags: ['stats'],
         summary: 'Funnel per stage, results per step and per variant, A/B verdicts, SLA compliance',
-        params: { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } },
+        params: campaignIdParams,
         response: responses({
           200: {
             type: 'object',

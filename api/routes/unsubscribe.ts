@@ -2,12 +2,13 @@
 // multipart or url-encoded form) to the List-Unsubscribe URL; the visible page (GET) only shows
 // a button that POSTs the same, so a link scanner's GET changes nothing. Unsubscribing withdraws consent for the email's
 // purpose and suppresses the address for good, and is idempotent: the withdrawal is stored as
-// the event `unsubscribe:<message key>`, so a second POST records and delivers nothing new.
+// the event `unsubscribe:<message key>` (delivered by the dispatcher), so a second POST records
+// nothing new.
 import formbody from '@fastify/formbody';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { recordConsent } from '../../db/consent';
 import { sendByMessageKey } from '../../db/email-sends';
-import { storeEvents, markDelivered } from '../../db/events';
+import { storeEvents } from '../../db/events';
 import { inTransaction } from '../../db/pool';
 import { suppressHash } from '../../db/suppressions';
 import { verifyLink } from '../../mail/link-tokens';
@@ -75,13 +76,13 @@ export const unsubscribeRoutes: FastifyPluginAsync<ApiContext> = async (app, { p
       const leadId = send.leadId!;
       const purpose = send.consentPurpose ?? DEFAULT_PURPOSE;
       const now = new Date();
-      const event = await inTransaction(pool, async (tx) => {
+      const unsubscribedNow = await inTransaction(pool, async (tx) => {
         await suppressHash(tx, send.emailHash!, 'unsubscribed', `link in email ${messageKey}`);
-        const { inserted, undelivered } = await storeEvents(tx, [
+        // The event ends the lead's enrolments (exit_on unsubscribed) once the dispatcher delivers it.
+        const inserted = await storeEvents(tx, [
           { externalId: `unsubscribe:${messageKey}`, leadId, type: 'unsubscribed', occurredAt: now, data: { purpose, send_key: send.idempotencyKey } },
         ]);
-        // Already unsubscribed by this link: only finish a delivery that failed last time.
-        if (inserted.length === 0) return undelivered[0];
+        if (inserted.length === 0) return false; // already unsubscribed by this link
         await recordConsent(tx, {
           leadId,
           purpose,
@@ -91,12 +92,12 @@ export const unsubscribeRoutes: FastifyPluginAsync<ApiContext> = async (app, { p
           userAgent: request.headers['user-agent']?.slice(0, 1000) ?? null,
           evidence: { message_key: messageKey, one_click: true },
         });
-        return inserted[0];
+        return true;
       });
-      if (event) {
-        await engine.consentChanged(leadId, purpose, false);
-        await engine.deliverEvent(leadId, { id: event.externalId, type: 'unsubscribed', at: event.occurredAt.getTime(), data: event.data });
-        await markDelivered(pool, [event.id]);
+      if (unsubscribedNow) {
+        // Sends check consent and suppression in the database anyway: telling the running
+        // enrolments at once is a courtesy that a Temporal outage must neither delay nor fail.
+        void engine.consentChanged(leadId, purpose, false).catch((error) => request.log.warn({ err: error }, 'could not tell the enrolments of an unsubscribe'));
       }
       return sendPage(reply, 200, 'You are unsubscribed', '<p>You will not receive further marketing email from us.</p>');
     },

@@ -32,7 +32,11 @@ describe('API keys', () => {
     const { key, prefix } = await createApiKey(api.db.pool, 'soon revoked', ['read', 'write']);
     expect((await api.call({ method: 'GET', url: '/v1/campaigns', key })).statusCode).toBe(200);
     await revokeApiKey(api.db.pool, prefix);
-    expect((await api.call({ method: 'GET', url: '/v1/campaigns', key })).statusCode).toBe(401);
+    // Verified keys are cached (API_KEY_CACHE_MS, 10 s): a revocation bites once that has passed.
+    expect((await api.call({ method: 'GET', url: '/v1/campaigns', key })).statusCode).toBe(200);
+    const uncached = await buildApi({ pool: api.db.pool, engine: api.engine, links: LINKS, rateLimit: false, apiKeyCacheMs: 0 });
+    expect((await uncached.inject({ method: 'GET', url: '/v1/campaigns', headers: { authorization: `Bearer ${key}` } })).statusCode).toBe(401);
+    await uncached.close();
 
     const forbidden = await api.call({ method: 'PUT', url: '/v1/leads', key: api.readKey, payload: { email: 'reader@example.com' } });
     expect(forbidden.statusCode).toBe(403);

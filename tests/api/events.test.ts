@@ -1,5 +1,6 @@
-// Event ingest: idempotency by id, delivery to the engine, lead creation by email, 404 by id,
-// batches, hostile bodies, and a property fuzz that never gets a 5xx.
+// Event ingest: accepted once stored (the workers' dispatcher delivers; the API never calls the
+// engine for events), idempotency by id, lead creation by email, 404 by id, batches, hostile
+// bodies, and a property fuzz that never gets a 5xx.
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, tableCounts, type TestApi } from './support';
@@ -11,9 +12,12 @@ beforeAll(async () => {
 afterAll(async () => api?.close());
 
 const post = (payload: unknown, url = '/v1/events') => api.call({ method: 'POST', url, payload: payload as object });
+/** The stored events with these ids, in arrival order, with whether they await the dispatcher. */
+const stored = async (ids: string[]) =>
+  (await api.db.pool.query('SELECT external_id, lead_id, delivered_at IS NULL AS undelivered FROM events WHERE external_id = ANY($1) ORDER BY id', [ids])).rows;
 
 describe('POST /v1/events', () => {
-  it('creates an unknown lead by email, stores the event and delivers it once', async () => {
+  it('creates an unknown lead by email and stores the event once, for the dispatcher, without calling the engine', async () => {
     const body = { id: 'evt-1', lead: { email: 'Ada@Example.com' }, type: 'asset.downloaded', at: '2026-01-05T10:00:00Z', data: { asset: 'whitepaper' }, lead_attributes: { role: 'manager' } };
     const first = await post(body);
     expect(first.statusCode).toBe(202);
@@ -21,17 +25,37 @@ describe('POST /v1/events', () => {
     const leadId = first.json().lead_id;
     const lead = await api.db.pool.query('SELECT email, attributes FROM leads WHERE id = $1', [leadId]);
     expect(lead.rows[0]).toEqual({ email: 'ada@example.com', attributes: { role: 'manager' } });
-    const delivered = api.engine.of('deliverEvent').filter((call) => call.event.id === 'evt-1');
-    expect(delivered).toEqual([
-      { method: 'deliverEvent', leadId, event: { id: 'evt-1', type: 'asset.downloaded', at: Date.parse('2026-01-05T10:00:00Z'), data: { asset: 'whitepaper' }, machine: false } },
-    ]);
+    expect(await stored(['evt-1'])).toEqual([{ external_id: 'evt-1', lead_id: leadId, undelivered: true }]);
+    expect(api.engine.calls).toEqual([]);
 
     const again = await post({ ...body, data: { asset: 'other' } });
     expect(again.statusCode).toBe(200);
-    expect(again.json()).toMatchObject({ id: 'evt-1', duplicate: true });
-    expect(api.engine.of('deliverEvent').filter((call) => call.event.id === 'evt-1')).toHaveLength(1);
-    const stored = await api.db.pool.query("SELECT data FROM events WHERE external_id = 'evt-1'");
-    expect(stored.rows).toEqual([{ data: { asset: 'whitepaper' } }]);
+    expect(again.json()).toMatchObject({ id: 'evt-1', lead_id: leadId, duplicate: true });
+    const rows = await api.db.pool.query("SELECT data FROM events WHERE external_id = 'evt-1'");
+    expect(rows.rows).toEqual([{ data: { asset: 'whitepaper' } }]);
+  });
+
+  it('names a known lead by id or by address without creating one, and answers a duplicate with the lead of its first copy', async () => {
+    const first = await post({ id: 'evt-known-1', lead: { email: 'known@example.com' }, type: 'page.viewed' });
+    const leadId = first.json().lead_id;
+    const byId = await post({ id: 'evt-known-2', lead: { id: leadId }, type: 'page.viewed' });
+    expect(byId.statusCode).toBe(202);
+    expect(byId.json()).toEqual({ id: 'evt-known-2', lead_id: leadId, duplicate: false });
+    const byAddress = await post({ id: 'evt-known-3', lead: { email: 'KNOWN@Example.com' }, type: 'page.viewed' });
+    expect(byAddress.json().lead_id).toBe(leadId);
+    const other = await post({ id: 'evt-other', lead: { email: 'other-known@example.com' }, type: 'page.viewed' });
+    // The same id again, now naming another lead: still the first copy's lead, nothing stored.
+    const repeat = await post({ id: 'evt-known-2', lead: { id: other.json().lead_id }, type: 'page.viewed' });
+    expect(repeat.json()).toEqual({ id: 'evt-known-2', lead_id: leadId, duplicate: true });
+    expect((await api.db.pool.query("SELECT count(*)::int AS n FROM leads WHERE email = 'known@example.com'")).rows[0].n).toBe(1);
+    expect(await stored(['evt-known-1', 'evt-known-2', 'evt-known-3'])).toEqual(['evt-known-1', 'evt-known-2', 'evt-known-3'].map((id) => ({ external_id: id, lead_id: leadId, undelivered: true })));
+  });
+
+  it('merges attributes sent with an event into a known lead', async () => {
+    const first = await post({ id: 'evt-attr-1', lead: { email: 'attrs@example.com' }, type: 'page.viewed', lead_attributes: { role: 'engineer', region: 'kanto' } });
+    await post({ id: 'evt-attr-2', lead: { email: 'attrs@example.com' }, type: 'page.viewed', lead_attributes: { role: 'manager', region: null } });
+    const lead = await api.db.pool.query('SELECT attributes FROM leads WHERE id = $1', [first.json().lead_id]);
+    expect(lead.rows[0].attributes).toEqual({ role: 'manager' });
   });
 
   it('refuses an unknown lead id with 404 and stores nothing', async () => {
@@ -40,21 +64,6 @@ describe('POST /v1/events', () => {
     expect(response.statusCode).toBe(404);
     expect(response.json().error.code).toBe('not_found');
     expect(await tableCounts(api.db)).toEqual(before);
-  });
-
-  it('delivers a stored event again when its first delivery failed', async () => {
-    api.engine.failDeliveries = 1;
-    const body = { id: 'evt-retry', lead: { email: 'retry@example.com' }, type: 'page.viewed' };
-    const failed = await post(body);
-    expect(failed.statusCode).toBe(503);
-    expect(failed.json().error.code).toBe('delivery_failed');
-    const retried = await post(body);
-    expect(retried.statusCode).toBe(200);
-    expect(retried.json().duplicate).toBe(true);
-    expect(api.engine.of('deliverEvent').filter((call) => call.event.id === 'evt-retry')).toHaveLength(1);
-    const third = await post(body);
-    expect(third.json().duplicate).toBe(true);
-    expect(api.engine.of('deliverEvent').filter((call) => call.event.id === 'evt-retry')).toHaveLength(1);
   });
 
   it.each([
@@ -67,18 +76,17 @@ describe('POST /v1/events', () => {
     ['a bad time', { id: 'x6', lead: { email: 'a@example.com' }, type: 'page.viewed', at: 'yesterday' }],
     ['a time far in the future', { id: 'x7', lead: { email: 'a@example.com' }, type: 'page.viewed', at: '2999-01-01T00:00:00Z' }],
     ['a reserved id prefix', { id: 'click:1', lead: { email: 'a@example.com' }, type: 'email.clicked' }],
+    ['a launch id', { id: 'launch:1:00000000-0000-4000-8000-000000000000', lead: { email: 'a@example.com' }, type: 'campaign.launched' }],
     ['an unknown field', { id: 'x8', lead: { email: 'a@example.com' }, type: 'page.viewed', extra: 1 }],
     ['data that is not an object', { id: 'x9', lead: { email: 'a@example.com' }, type: 'page.viewed', data: [1, 2] }],
     ['a NUL character', { id: 'x10', lead: { email: 'a@example.com' }, type: 'page.viewed', data: { q: 'a\u0000b' } }],
   ])('refuses %s with 400 and changes nothing', async (_name, body) => {
     const before = await tableCounts(api.db);
-    const deliveries = api.engine.of('deliverEvent').length;
     const response = await post(body);
     expect(response.statusCode).toBe(400);
     expect(response.json().error.code).toBe('invalid_request');
     expect(response.json().error.message).toMatch(/\S/);
     expect(await tableCounts(api.db)).toEqual(before);
-    expect(api.engine.of('deliverEvent')).toHaveLength(deliveries);
   });
 
   it('refuses deeply nested data, malformed JSON and oversized bodies', async () => {
@@ -114,7 +122,7 @@ describe('POST /v1/events', () => {
 });
 
 describe('POST /v1/events/batch', () => {
-  it('stores new events, reports duplicates (also within the batch) and delivers each new one once, in order per lead', async () => {
+  it('stores new events, reports duplicates (also within the batch) and keeps each lead\'s in the order sent', async () => {
     const events = [
       { id: 'b-1', lead: { email: 'batch@example.com' }, type: 'page.viewed', at: '2026-01-05T10:00:00Z', data: { page: 'pricing' } },
       { id: 'b-2', lead: { email: 'batch@example.com' }, type: 'page.viewed', at: '2026-01-05T10:01:00Z', data: { page: 'docs' } },
@@ -125,8 +133,12 @@ describe('POST /v1/events/batch', () => {
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ accepted: 2, duplicates: 2 });
     expect(response.json().results.map((r: { duplicate: boolean }) => r.duplicate)).toEqual([false, false, true, true]);
-    const delivered = api.engine.of('deliverEvent').filter((call) => call.event.id.startsWith('b-'));
-    expect(delivered.map((call) => call.event.id)).toEqual(['b-1', 'b-2']);
+    const leadId = response.json().results[0].lead_id;
+    expect(await stored(['b-1', 'b-2'])).toEqual([
+      { external_id: 'b-1', lead_id: leadId, undelivered: true },
+      { external_id: 'b-2', lead_id: leadId, undelivered: true },
+    ]);
+    expect(response.json().results[3].lead_id).toBe((await stored(['evt-1']))[0].lead_id);
   });
 
   it('refuses more than 1000 events, and a batch naming an unknown lead id, changing nothing', async () => {

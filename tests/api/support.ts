@@ -3,12 +3,11 @@ import type { FanOut } from '../../db/fanouts';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 import { buildApi, type ApiOptions } from '../../api/app';
 import type { Engine } from '../../api/engine';
-import type { LeadEvent, SalesOutcome } from '../../campaign';
+import type { SalesOutcome } from '../../campaign';
 import { createApiKey } from '../../db/api-keys';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 export type EngineCall =
-  | { method: 'deliverEvent'; leadId: string; event: LeadEvent }
   | { method: 'enrol'; campaignId: string; leadId: string }
   | { method: 'exitEnrolment'; workflowId: string; reason: string }
   | { method: 'enrolmentState'; workflowId: string }
@@ -18,23 +17,15 @@ export type EngineCall =
   | { method: 'migrateCampaign'; campaignId: string; toVersion: number; fromVersion?: number }
   | { method: 'migrateEnrolment'; workflowId: string; version?: number };
 
-/** Records every call; `failNext` makes the next delivery throw, `states` answers enrolmentState. */
+/** Records every call; `states` answers enrolmentState. */
 export class RecordingEngine implements Engine {
   calls: EngineCall[] = [];
   states = new Map<string, unknown>();
-  failDeliveries = 0;
 
   of<M extends EngineCall['method']>(method: M): Extract<EngineCall, { method: M }>[] {
     return this.calls.filter((call) => call.method === method) as Extract<EngineCall, { method: M }>[];
   }
 
-  async deliverEvent(leadId: string, event: LeadEvent) {
-    if (this.failDeliveries > 0) {
-      this.failDeliveries--;
-      throw new Error('engine unreachable');
-    }
-    this.calls.push({ method: 'deliverEvent', leadId, event });
-  }
   async enrol(campaignId: string, leadId: string) {
     this.calls.push({ method: 'enrol', campaignId, leadId });
     const workflowId = `nurture:${campaignId}:${leadId}`;

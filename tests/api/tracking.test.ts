@@ -2,6 +2,7 @@
 // forged or unknown ones get a 404 (or, for the pixel, a GIF) and record nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyClick, classifyOpen } from '../../api/machine-detection';
+import { REPEAT_WINDOW_MS } from '../../api/routes/tracking';
 import { signLink } from '../../mail/link-tokens';
 import { Links } from '../../mail/links';
 import { createLead, LINKS, seedEnrolment, seedHandoff, seedSend, startTestApi, tableCounts, type TestApi } from './support';
@@ -16,11 +17,20 @@ beforeAll(async () => {
 });
 afterAll(async () => api?.close());
 
+/** The lead's stored events, in arrival order, as the dispatcher will deliver them. */
+const eventsOf = async (leadId: string) =>
+  (
+    await api.db.pool.query<{ id: string; type: string; machine: boolean; data: Record<string, unknown>; undelivered: boolean }>(
+      'SELECT external_id AS id, type, machine, data, delivered_at IS NULL AS undelivered FROM events WHERE lead_id = $1 ORDER BY id',
+      [leadId],
+    )
+  ).rows;
+
 const engagements = async (sendId: number) =>
   (await api.db.pool.query('SELECT kind, url, machine, machine_reason FROM email_engagements WHERE send_id = $1 ORDER BY id', [sendId])).rows;
 
 describe('open pixel', () => {
-  it('records a human open and delivers email.opened with the send in its data', async () => {
+  it('records a human open and stores email.opened with the send in its data, for the dispatcher', async () => {
     const leadId = await createLead(api, 'opener@example.com');
     const { enrolmentId, campaignId } = await seedEnrolment(api.db, leadId);
     const send = await seedSend(api.db, { leadId, to: 'opener@example.com', campaignId, enrolmentId });
@@ -30,27 +40,45 @@ describe('open pixel', () => {
     expect(response.headers['cache-control']).toMatch(/no-store/);
     expect(response.rawPayload.subarray(0, 6).toString()).toBe('GIF89a');
     expect(await engagements(send.sendId)).toEqual([{ kind: 'open', url: null, machine: false, machine_reason: null }]);
-    const [delivery] = api.engine.of('deliverEvent').filter((call) => call.leadId === leadId);
     const { rows } = await api.db.pool.query('SELECT id FROM email_engagements WHERE send_id = $1', [send.sendId]);
-    expect(delivery!.event).toMatchObject({
-      id: `open:${rows[0].id}`,
-      type: 'email.opened',
-      machine: false,
-      data: { send_key: send.idempotencyKey, template: 'welcome', step: 'tracks.cold[0]', campaign: campaignId, url: null },
-    });
+    expect(await eventsOf(leadId)).toEqual([
+      {
+        id: `open:${rows[0].id}`,
+        type: 'email.opened',
+        machine: false,
+        data: { send_key: send.idempotencyKey, template: 'welcome', step: 'tracks.cold[0]', campaign: campaignId, url: null },
+        undelivered: true,
+      },
+    ]);
+    expect(api.engine.calls).toEqual([]);
+  });
+
+  it('stores repeated fetches of one pixel within the window once, keeping the first, even when they race', async () => {
+    const leadId = await createLead(api, 'refetch@example.com');
+    const send = await seedSend(api.db, { leadId, to: 'refetch@example.com' });
+    const other = await seedSend(api.db, { leadId, to: 'refetch@example.com' });
+    const fetchPixel = (messageKey: string) => api.call({ method: 'GET', url: path(links.openPixel(messageKey)), key: null, headers: { 'user-agent': HUMAN_UA } });
+    const answers = await Promise.all(Array.from({ length: 8 }, () => fetchPixel(send.messageKey)));
+    expect(answers.map((answer) => answer.statusCode)).toEqual(Array(8).fill(200));
+    await fetchPixel(other.messageKey); // another email's pixel is another token
+    expect(await engagements(send.sendId)).toHaveLength(1);
+    expect(await engagements(other.sendId)).toHaveLength(1);
+    expect((await eventsOf(leadId)).map((event) => event.type)).toEqual(['email.opened', 'email.opened']);
+    // Past the window the same pixel counts again (a later reading of the email).
+    await api.db.pool.query(`UPDATE tracking_hits SET stored_at = stored_at - interval '${REPEAT_WINDOW_MS / 1000 + 1} seconds'`);
+    await fetchPixel(send.messageKey);
+    expect(await engagements(send.sendId)).toHaveLength(2);
   });
 
   it('flags Apple Mail Privacy Protection and image proxies as machine opens', async () => {
     const leadId = await createLead(api, 'mpp@example.com');
     const send = await seedSend(api.db, { leadId, to: 'mpp@example.com' });
+    const proxied = await seedSend(api.db, { leadId, to: 'mpp@example.com' });
     await api.call({ method: 'GET', url: path(links.openPixel(send.messageKey)), key: null, headers: { 'user-agent': 'Mozilla/5.0' } });
-    await api.call({ method: 'GET', url: path(links.openPixel(send.messageKey)), key: null, headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)' } });
-    expect(await engagements(send.sendId)).toEqual([
-      { kind: 'open', url: null, machine: true, machine_reason: 'apple_mpp' },
-      { kind: 'open', url: null, machine: true, machine_reason: 'image_proxy:gmail' },
-    ]);
-    const delivered = api.engine.of('deliverEvent').filter((call) => call.leadId === leadId);
-    expect(delivered.map((call) => call.event.machine)).toEqual([true, true]);
+    await api.call({ method: 'GET', url: path(links.openPixel(proxied.messageKey)), key: null, headers: { 'user-agent': 'Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)' } });
+    expect(await engagements(send.sendId)).toEqual([{ kind: 'open', url: null, machine: true, machine_reason: 'apple_mpp' }]);
+    expect(await engagements(proxied.sendId)).toEqual([{ kind: 'open', url: null, machine: true, machine_reason: 'image_proxy:gmail' }]);
+    expect((await eventsOf(leadId)).map((event) => event.machine)).toEqual([true, true]);
   });
 
   it('answers a forged or unknown token with the GIF and records nothing', async () => {
@@ -78,9 +106,20 @@ describe('click redirect', () => {
     expect(response.statusCode).toBe(302);
     expect(response.headers.location).toBe(target);
     expect(await engagements(send.sendId)).toEqual([{ kind: 'click', url: target, machine: false, machine_reason: null }]);
-    const [delivery] = api.engine.of('deliverEvent').filter((call) => call.leadId === leadId);
-    expect(delivery!.event).toMatchObject({ type: 'email.clicked', machine: false, data: { url: target, send_key: send.idempotencyKey } });
-    expect(delivery!.event.id).toMatch(/^click:\d+$/);
+    const [event] = await eventsOf(leadId);
+    expect(event).toMatchObject({ type: 'email.clicked', machine: false, data: { url: target, send_key: send.idempotencyKey } });
+    expect(event!.id).toMatch(/^click:\d+$/);
+  });
+
+  it('stores a double click once, and clicks on two links of one email as two', async () => {
+    const leadId = await createLead(api, 'double@example.com');
+    const send = await seedSend(api.db, { leadId, to: 'double@example.com' });
+    const click = (url: string, index: number) => api.call({ method: 'GET', url: path(links.click(send.messageKey, url, index)), key: null, headers: { 'user-agent': HUMAN_UA } });
+    const answers = await Promise.all([click('https://acme.example/a', 0), click('https://acme.example/a', 0), click('https://acme.example/b', 1)]);
+    // Every click is redirected; only the first of the same link is stored.
+    expect(answers.map((answer) => answer.statusCode)).toEqual([302, 302, 302]);
+    expect((await engagements(send.sendId)).map((row) => row.url).sort()).toEqual(['https://acme.example/a', 'https://acme.example/b']);
+    expect(await eventsOf(leadId)).toHaveLength(2);
   });
 
   it('flags scanner clicks: known agents and clicks right after the send', async () => {
@@ -157,7 +196,7 @@ describe('one-click unsubscribe', () => {
     expect(await tableCounts(api.db)).toEqual(before);
   });
 
-  it('withdraws consent, suppresses the address and tells the engine, once', async () => {
+  it('withdraws consent, suppresses the address, stores the unsubscribe for the dispatcher and tells the engine, once', async () => {
     const leadId = await createLead(api, 'leaver@example.com');
     const send = await seedSend(api.db, { leadId, to: 'leaver@example.com', consentPurpose: 'newsletter' });
     const url = path(links.unsubscribe(send.messageKey, leadId));
@@ -172,8 +211,7 @@ describe('one-click unsubscribe', () => {
     expect(api.engine.of('consentChanged').filter((call) => call.leadId === leadId)).toEqual([
       { method: 'consentChanged', leadId, purpose: 'newsletter', granted: false },
     ]);
-    const events = api.engine.of('deliverEvent').filter((call) => call.leadId === leadId);
-    expect(events.map((call) => [call.event.id, call.event.type])).toEqual([[`unsubscribe:${send.messageKey}`, 'unsubscribed']]);
+    expect((await eventsOf(leadId)).map((event) => [event.id, event.type])).toEqual([[`unsubscribe:${send.messageKey}`, 'unsubscribed']]);
   });
 
   it('accepts the multipart form RFC 8058 recommends, and refuses a POST without the one-click field', async () => {

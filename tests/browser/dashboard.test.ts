@@ -232,6 +232,42 @@ describe('the dashboard, signed in with a read key from the URL fragment', () =>
   });
 });
 
+describe('the dashboard, signed in with a write key', () => {
+  const errors: string[] = [];
+
+  it('shows the event delivery and launches the campaign to a segment, following it to the end', async () => {
+    const writeKey = (await createApiKey(h.db.pool, 'dashboard launch test', ['read', 'write'])).key;
+    const page = await openPage(errors);
+    await page.goto(`${baseUrl}/dashboard#key=${writeKey}`);
+    await page.locator('#event-delivery').waitFor();
+    // Every event of the scenario was delivered: nothing waits, nothing retries.
+    expect(await text(page, '#event-delivery [data-field="undelivered"]')).toMatch(/^0\s*flowing$/);
+    expect(await text(page, '#event-delivery [data-field="retrying"]')).toBe('0');
+    expect(await text(page, '#event-delivery [data-field="lag"]')).toMatch(/^p50 .* · p99 .* over \d+ events$/);
+
+    await page.locator(`#campaign-list tr[data-campaign-id="${CAMPAIGN}"] a`).click();
+    await page.locator('#launch-form').waitFor();
+    // Ben is the one engineer, and already in the campaign: queued, and not entered again.
+    await page.locator('#launch-form textarea[name="segment"]').fill("lead.role == 'engineer'");
+    await page.locator('#launch-form button').click();
+    await page.locator('#launch-result .summary').waitFor();
+    expect(await page.locator('#launch-result').textContent()).toMatch(/Launch \d+ started over 2 candidate leads/);
+    const row = page.locator('#launch-list tr[data-launch-id]').first();
+    await row.locator('.badge', { hasText: 'done' }).waitFor({ timeout: 30_000 });
+    const cells = await row.locator('td').allTextContents();
+    expect(cells[1]).toBe("lead.role == 'engineer'");
+    expect(cells[3]).toBe('2 / 2');
+    expect(cells[4]).toBe('1');
+    expect(cells[5]).toBe('0');
+    expect(cells[6]).toBe('not matching 1');
+    expect(cells[7]).toBe('already enrolled 1');
+  });
+
+  it('logged no console error', () => {
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('the dashboard without a key', () => {
   const errors: string[] = [];
 

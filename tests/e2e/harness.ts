@@ -19,8 +19,9 @@ import { storeEvents } from '../../db/events';
 import { upsertLead } from '../../db/leads';
 import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../../devserver/smtp-sink';
 import { startDevServer, temporalForTests } from '../../devserver/temporal';
+import type { Dispatcher } from '../../worker/dispatcher';
 import type { Mailer } from '../../worker/mailer';
-import { startWorkerRuntime } from '../../worker/runtime';
+import { startWorkerRuntime, type WorkerRuntimeOptions } from '../../worker/runtime';
 import { WORKFLOWS_PATH } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { canonicalStart } from '../support/scenario-clock';
@@ -47,6 +48,7 @@ export interface Harness {
   engine: Engine;
   worker: Worker;
   mailer: Mailer;
+  dispatcher: Dispatcher;
   taskQueue: string;
   /** Virtual (test server) or wall-clock time, in ms. */
   now(): Promise<number>;
@@ -62,7 +64,7 @@ export interface Harness {
   startAtCanonicalInstant(campaign: Campaign, zone?: string): Promise<number>;
   launch(campaign: Campaign): Promise<number>;
   addLead(email: string, attributes: Record<string, unknown>, options?: { timezone?: string; consent?: boolean }): Promise<string>;
-  /** Stores an event as the API does and delivers it. */
+  /** Stores an event as the API does and waits for the workers' dispatcher to deliver it. */
   event(leadId: string, type: string, data?: Record<string, unknown>, options?: { id?: string; machine?: boolean }): Promise<LeadEvent>;
   mailTo(address: string): ReceivedMessage[];
   waitForMail(predicate: (message: ReceivedMessage) => boolean, timeoutMs?: number): Promise<ReceivedMessage>;
@@ -92,6 +94,8 @@ export async function startHarness(
     config?: Partial<typeof TEST_CONFIG & { operatorEmail: string }>;
     /** Arguments for Temporal's dev server, run instead of the time-skipping server (real time then). */
     devServerArgs?: string[];
+    /** Tuning of the worker runtime's dispatcher and launcher. */
+    runtime?: Pick<WorkerRuntimeOptions, 'dispatcher' | 'launcher'>;
   } = {},
 ): Promise<Harness> {
   const taskQueue = options.taskQueue ?? `e2e-${Math.random().toString(36).slice(2)}`;
@@ -108,8 +112,9 @@ export async function startHarness(
     config: { ...TEST_CONFIG, ...options.config, taskQueue, databaseUrl: db.url, smtpUrl: sink.url },
     workflowBundle: workflowBundleBuilt,
     mailerPollMs: 200,
+    ...options.runtime,
   });
-  const { worker, mailer } = runtime;
+  const { worker, mailer, dispatcher } = runtime;
   const engine = createTemporalEngine({ client: env.client, pool: db.pool, taskQueue });
   // Kenji and Ren share the kanto territory, in that turn; Yui has kansai.
   await loadDemoSalesTeam(db.pool);
@@ -129,6 +134,7 @@ export async function startHarness(
     engine,
     worker,
     mailer,
+    dispatcher,
     taskQueue,
     now,
     advance: (ms) => env.sleep(ms),
@@ -156,8 +162,8 @@ export async function startHarness(
     async event(leadId, type, data = {}, eventOptions = {}) {
       const at = await now();
       const event: LeadEvent = { id: eventOptions.id ?? `e2e-${++eventCounter}-${type}`, type, at, data, machine: eventOptions.machine ?? false };
-      const { inserted } = await storeEvents(db.pool, [{ externalId: event.id, leadId, type, occurredAt: new Date(at), data, machine: event.machine }]);
-      if (inserted.length) await engine.deliverEvent(leadId, event);
+      await storeEvents(db.pool, [{ externalId: event.id, leadId, type, occurredAt: new Date(at), data, machine: event.machine }]);
+      await dispatcher.drain();
       return event;
     },
     mailTo: (address) => sink.messages.filter((message) => message.to.includes(address)),

@@ -14,11 +14,11 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseCampaign, type Campaign } from '../../campaign';
 import { ingestEvents } from '../../api/routes/events';
-import { createTemporalEngine, leadSnapshot } from '../../api/temporal-engine';
+import { createTemporalEngine } from '../../api/temporal-engine';
 import { saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
 import { recordConsent } from '../../db/consent';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../devserver/postgres';
-import { upsertLead } from '../../db/leads';
+import { leadSnapshot, upsertLead } from '../../db/leads';
 import { migrate } from '../../db/migrate';
 import { createPool, type Pool } from '../../db/pool';
 import { startDevServer } from '../../devserver/temporal';
@@ -231,7 +231,7 @@ it('survives SIGKILLed workers, a PostgreSQL restart and a 2-minute SMTP stall w
           await enrolWithRetry(leadId);
           await until('the welcome email queued', async () => (await pool.query(`SELECT 1 FROM email_sends WHERE lead_id = $1`, [leadId])).rowCount! > 0);
           const posted = Date.now();
-          await ingestEvents(pool, engine, [{ id: `stall-view-${leadId}`, lead: { id: leadId }, type: 'page.viewed' }]);
+          await ingestEvents(pool, [{ id: `stall-view-${leadId}`, lead: { id: leadId }, type: 'page.viewed' }]);
           const scored = await until('the page view scored', async () => {
             const { rows } = await pool.query<{ score: number }>(`SELECT score FROM enrolments WHERE lead_id = $1`, [leadId]);
             return rows[0]!.score % 10 === VIEW_POINTS;

@@ -1,8 +1,10 @@
-// A Nurture worker in a process of its own, so a test can kill it with SIGKILL mid-run.
+// A Nurture worker in a process of its own, with the event dispatcher beside it, so a test can
+// kill both with SIGKILL mid-run.
 // Usage: tsx worker-process.ts <temporal address> <task queue> <database url> <workflow bundle file>
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { createPool } from '../../db/pool';
+import { startDispatcher } from '../../worker/dispatcher';
 import { createNurtureWorker } from '../../worker/worker';
 import { TEST_CONFIG } from '../e2e/config';
 
@@ -21,5 +23,7 @@ const worker = await createNurtureWorker({
   // A killed worker leaves tasks on its sticky queue; hand them back to the normal queue quickly.
   tuning: { stickyQueueScheduleToStartTimeout: '1 second' },
 });
+// Killed with the worker: its per-lead locks go with its database session.
+startDispatcher({ client, pool, databaseUrl, taskQueue });
 process.stdout.write('worker ready\n');
 await worker.run();
