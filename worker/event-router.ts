@@ -60,7 +60,7 @@ export interface LaunchOutcome {
 }
 
 export interface EventRouter {
-  /** Refreshes the campaign cache: once before each batch. */
+  /** Refreshes the campaign cache (one cheap query when nothing changed): before each claim of leads. */
   refresh(): Promise<void>;
   /** What a lead's delivery starts from. */
   routeFor(leadId: string): Promise<LeadRoute>;
