@@ -11,7 +11,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { addressHash } from '../db/addresses';
 import { createApiKey } from '../db/api-keys';
 import { storeEvents } from '../db/events';
@@ -19,6 +19,7 @@ import { unerasedLeadIdsByHash } from '../db/leads';
 import { migrate } from '../db/migrate';
 import { createPool } from '../db/pool';
 import { startEmbeddedPostgres } from '../devserver/postgres';
+import { startTsxProcess } from './support/child-process';
 
 const CONCURRENCY = 32;
 const EVENTS = 10_000;
@@ -46,15 +47,10 @@ async function drive(count: number, concurrency: number, task: (index: number) =
 }
 
 /** The API in a child process (so that this process's client does not share its event loop). */
-function startApiProcess(databaseUrl: string): Promise<{ address: string; process: ChildProcess }> {
-  const child = spawn(process.execPath, [...(process.env.BENCH_API_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_API_PROFILE] : []), '--import', 'tsx', API_PROCESS, databaseUrl, String(CONCURRENCY + 8)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the API process exited with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /listening (\S+)/.exec(chunk.toString());
-      if (match) resolve({ address: match[1]!, process: child });
-    });
-  });
+async function startApiProcess(databaseUrl: string): Promise<{ address: string; process: ChildProcess }> {
+  const profile = process.env.BENCH_API_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_API_PROFILE] : [];
+  const { child, match } = await startTsxProcess(API_PROCESS, [databaseUrl, String(CONCURRENCY + 8)], /listening (\S+)/, profile);
+  return { address: match[1]!, process: child };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

@@ -6,7 +6,7 @@
 // building), with as many connections and emails in flight as the mailer uses.
 //
 //   npx tsx bench/mailer.ts [--emails 5000]
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,7 @@ import { messageIdFor, messageKey } from '../mail/identity';
 import { createTransport, type OutgoingMessage } from '../mail/transport';
 import { startMailer } from '../worker/mailer';
 import { WELCOME_CAMPAIGN } from './support/campaigns';
+import { startTsxProcess } from './support/child-process';
 
 const LANES = 8; // the mailer's default emails in flight
 const SINK_PROCESS = fileURLToPath(new URL('./processes/smtp-sink.ts', import.meta.url));
@@ -41,15 +42,9 @@ function email(run: string, n: number): OutgoingMessage {
   };
 }
 
-function startSinkProcess(): Promise<{ url: string; process: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SINK_PROCESS], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`the sink process exited with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      const match = /listening (\S+)/.exec(chunk.toString());
-      if (match) resolve({ url: match[1]!, process: child });
-    });
-  });
+async function startSinkProcess(): Promise<{ url: string; process: ChildProcess }> {
+  const { child, match } = await startTsxProcess(SINK_PROCESS, [], /listening (\S+)/);
+  return { url: match[1]!, process: child };
 }
 
 /** A minimal SMTP client on one socket: EHLO once, then one email after another. */

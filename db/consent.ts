@@ -35,13 +35,13 @@ export async function recordConsent(db: Db, input: ConsentInput): Promise<Consen
   return toRecord(rows[0]);
 }
 
+/** The SQL of the latest decision per purpose (`purpose`, `granted`) of the lead `lead` names (a parameter or a column). */
+export const latestConsent = (lead: string) =>
+  `SELECT DISTINCT ON (purpose) purpose, granted FROM consent_records WHERE lead_id = ${lead} ORDER BY purpose, id DESC`;
+
 /** The latest decision per purpose. */
 export async function currentConsent(db: Db, leadId: string): Promise<Record<string, boolean>> {
-  const { rows } = await db.query<{ purpose: string; granted: boolean }>(
-    `SELECT DISTINCT ON (purpose) purpose, granted FROM consent_records
-     WHERE lead_id = $1 ORDER BY purpose, id DESC`,
-    [leadId],
-  );
+  const { rows } = await db.query<{ purpose: string; granted: boolean }>(latestConsent('$1'), [leadId]);
   return Object.fromEntries(rows.map((row) => [row.purpose, row.granted]));
 }
 

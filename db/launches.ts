@@ -4,6 +4,7 @@
 // same transaction that moves the cursor: a launch interrupted anywhere resumes where it stopped,
 // and a lead is queued once whatever happens (the event id is unique). The dispatcher delivers
 // those events, enrolling each lead (or noting why not), and counts the outcome here.
+import { latestConsent } from './consent';
 import { storeEvents, type EventInput, type StoredEvent } from './events';
 import { inTransaction, type Db, type Pool } from './pool';
 
@@ -59,6 +60,11 @@ const toLaunch = (row: Record<string, any>): Launch => ({
   createdAt: row.created_at,
   finishedAt: row.finished_at,
 });
+
+/** A counts-by-reason column (`{"reason": n}`) with the counts of the JSON parameter added. */
+const addedCounts = (column: string, parameter: string) =>
+  `(SELECT coalesce(jsonb_object_agg(key, coalesce((${column} ->> key)::int, 0) + coalesce((${parameter}::jsonb ->> key)::int, 0)), '{}')
+    FROM jsonb_object_keys(${column} || ${parameter}::jsonb) AS key)`;
 
 /** The leads a launch considers: unerased ones, all of them for a segment, the listed ones for a list. */
 const CANDIDATES = `l.erased_at IS NULL AND l.email IS NOT NULL AND ($1::uuid[] IS NULL OR l.id = ANY($1::uuid[]))`;
@@ -122,9 +128,7 @@ export interface LaunchCandidate {
 export async function launchCandidates(db: Db, launch: Launch, limit: number): Promise<LaunchCandidate[]> {
   const { rows } = await db.query(
     `SELECT l.id, l.email, l.attributes,
-       (SELECT coalesce(jsonb_object_agg(c.purpose, c.granted), '{}') FROM (
-          SELECT DISTINCT ON (purpose) purpose, granted FROM consent_records WHERE lead_id = l.id ORDER BY purpose, id DESC
-        ) c) AS consent,
+       (SELECT coalesce(jsonb_object_agg(c.purpose, c.granted), '{}') FROM (${latestConsent('l.id')}) c) AS consent,
        EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = l.email_hash) AS suppressed,
        CASE WHEN $4 THEN (SELECT coalesce(jsonb_agg(jsonb_build_object(
             'type', e.type, 'at', (extract(epoch FROM e.occurred_at) * 1000)::bigint, 'data', e.data, 'machine', e.machine)), '[]')
@@ -154,8 +158,7 @@ export async function recordLaunchPage(
     const { rowCount } = await tx.query(
       `UPDATE campaign_launches SET
          cursor = $2, scanned = scanned + $3, queued = queued + $4,
-         skipped = (SELECT coalesce(jsonb_object_agg(key, coalesce((skipped ->> key)::int, 0) + coalesce((($5::jsonb) ->> key)::int, 0)), '{}')
-                    FROM jsonb_object_keys(skipped || $5::jsonb) AS key),
+         skipped = ${addedCounts('skipped', '$5')},
          status = CASE WHEN $6 THEN 'done' ELSE status END,
          finished_at = CASE WHEN $6 THEN now() ELSE finished_at END,
          claimed_until = now() + make_interval(secs => $7::float8 / 1000)
@@ -186,8 +189,7 @@ export async function recordLaunchOutcomes(db: Db, outcomes: Map<number, { enrol
   for (const [id, outcome] of outcomes) {
     await db.query(
       `UPDATE campaign_launches SET enrolled = enrolled + $2,
-         not_entered = (SELECT coalesce(jsonb_object_agg(key, coalesce((not_entered ->> key)::int, 0) + coalesce((($3::jsonb) ->> key)::int, 0)), '{}')
-                        FROM jsonb_object_keys(not_entered || $3::jsonb) AS key)
+         not_entered = ${addedCounts('not_entered', '$3')}
        WHERE id = $1`,
       [id, outcome.enrolled, JSON.stringify(outcome.notEntered)],
     );

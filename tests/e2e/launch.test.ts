@@ -4,12 +4,12 @@
 // that matches, consents and is not suppressed is enrolled once and gets one welcome email; none
 // twice, none of the others. NURTURE_LAUNCH_LEADS sets the size (default 1,000; the issue's
 // acceptance run uses 10,000).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { buildApi } from '../../api/app';
 import { WELCOME_CAMPAIGN } from '../../bench/support/campaigns';
+import { startTsxProcess } from '../../bench/support/child-process';
 import { createApiKey } from '../../db/api-keys';
 import { startLauncher, type Launcher } from '../../worker/launcher';
 import { startHarness, TEST_CONFIG, type Harness } from './harness';
@@ -40,15 +40,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-function startLauncherProcess(): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', launcherScript, h.db.url, String(LEASE_MS)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`launcher exited early with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('launcher ready')) resolve(child);
-    });
-  });
-}
+const startLauncherProcess = async () => (await startTsxProcess(launcherScript, [h.db.url, String(LEASE_MS)], /launcher ready/)).child;
 
 const call = (method: 'GET' | 'POST', url: string, payload?: object) => api.inject({ method, url, payload, headers: { authorization: `Bearer ${key}` } });
 

@@ -5,7 +5,7 @@
 // emails the pure interpreter predicts — counted by Message-ID at the SMTP server, none twice —
 // every handoff happened once, and the events of the stall were scored at once, not after the
 // emails queued behind it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseCampaign, type Campaign } from '../../campaign';
+import { startTsxProcess } from '../../bench/support/child-process';
 import { ingestEvents } from '../../api/routes/events';
 import { createTemporalEngine } from '../../api/temporal-engine';
 import { saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
@@ -101,14 +102,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function startWorker(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', workerScript, env.address, taskQueue, databaseUrl, bundleFile], { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker exited early with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker ready')) resolve(child);
-    });
-  });
+async function startWorker(taskQueue: string): Promise<ChildProcess> {
+  return (await startTsxProcess(workerScript, [env.address, taskQueue, databaseUrl, bundleFile], /worker ready/)).child;
 }
 
 function kill(child: ChildProcess): Promise<void> {
