@@ -8,7 +8,7 @@ export default defineConfig({
     // time is spent waiting on servers, timers and real-time scenarios, not computing.
     maxWorkers: 2,
     globalSetup: ['tests/support/global-setup.ts'],
-    setupFiles: ['tests/support/quiet-temporal.ts'],
+    setupFiles: ['tests/support/quiet-temporal.ts', 'tests/support/address-key.ts'],
     reporters: ['default', './tests/support/no-skips-reporter.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,

@@ -21,6 +21,7 @@ import { inTransaction, type Db, type Pool } from '../db/pool';
 import { messageIdFor, messageKey } from '../mail/identity';
 import type { Links } from '../mail/links';
 import type { TemplateLibrary } from '../mail/renderer';
+import type { MailAddress } from '../mail/transport';
 import { chooseVariant, type AbRequest } from './ab-winner';
 
 export interface SendEmailRequest {
@@ -188,8 +189,9 @@ async function queueNew(
     },
   });
   const message = {
-    from: request.from.name ? `"${request.from.name.replaceAll('"', '')}" <${request.from.email}>` : request.from.email,
-    to: to.name ? `"${to.name.replaceAll('"', '')}" <${to.email}>` : to.email,
+    // Address objects: nodemailer quotes or encodes the names (no hand-made "…" to break).
+    from: mailAddress(request.from),
+    to: mailAddress(to),
     subject: rendered.subject,
     html: rendered.html,
     text: rendered.text,
@@ -221,6 +223,10 @@ function handoffData(handoff: NonNullable<SendEmailRequest['handoff']>, now: num
       disqualify: links.handoffAction(handoff.id, 'disqualify', now),
     },
   };
+}
+
+function mailAddress(mailbox: { name?: string; email: string }): MailAddress {
+  return mailbox.name ? { name: mailbox.name, address: mailbox.email } : { address: mailbox.email };
 }
 
 function displayName(attributes: Record<string, unknown>): string | undefined {

@@ -1,6 +1,7 @@
 // Bearer API keys with scopes: reading needs `read`, anything that changes state needs `write`.
-// A route that only reads whatever its method (a simulation takes a body but stores nothing)
-// says so with `config: { scope: 'read' }`.
+// A route that only reads whatever its method (validating a campaign takes a body but stores
+// nothing) says so with `config: { scope: 'read' }`; a route may also ask for `write` although
+// it stores nothing (a simulation: seconds of CPU).
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { verifyApiKey, type ApiKeyIdentity, type ApiScope } from '../db/api-keys';
@@ -43,14 +44,22 @@ function cachedVerifier(pool: Pool, cacheMs: number) {
   };
 }
 
-/** Checks the request's key; run before the body is read, so anonymous uploads are refused unread. */
-export function requireApiKey(pool: Pool, cacheMs = API_KEY_CACHE_MS) {
+/** The key of `Authorization: Bearer <key>`. */
+export function bearerKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return (typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null)?.[1];
+}
+
+/**
+ * Checks the request's key (by default its bearer token); run before the body is read, so
+ * anonymous uploads are refused unread.
+ */
+export function requireApiKey(pool: Pool, cacheMs = API_KEY_CACHE_MS, keyOf: (request: FastifyRequest) => string | undefined = bearerKey) {
   const verify = cachedVerifier(pool, cacheMs);
   return async (request: FastifyRequest): Promise<void> => {
-    const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer nk_…');
-    const identity = await verify(match[1]!);
+    const key = keyOf(request);
+    if (!key) throw new ApiError(401, 'unauthorized', 'an API key is required: Authorization: Bearer nk_…');
+    const identity = await verify(key);
     if (!identity) throw new ApiError(401, 'unauthorized', 'the API key is invalid or revoked');
     const needed = request.routeOptions.config.scope ?? scopeFor(request.method);
     if (!identity.scopes.includes(needed)) {

@@ -16,6 +16,8 @@ export class EngineRefusal extends Error {
 export interface Engine {
   enrol(campaignId: string, leadId: string): Promise<{ workflowId: string; alreadyEnrolled: boolean }>;
   exitEnrolment(workflowId: string, reason: string): Promise<void>;
+  /** Ends a workflow from the server, without its worker (an erased lead's workflow cannot read its own data any more). */
+  terminateEnrolment(workflowId: string, reason: string): Promise<void>;
   enrolmentState(workflowId: string): Promise<unknown | undefined>;
   consentChanged(leadId: string, purpose: string, granted: boolean): Promise<void>;
   /** Refused (EngineRefusal) when the handoff does not exist (not_found) or the workflow declines the answer (conflict). */

@@ -31,6 +31,9 @@ export const errorSchema = {
   },
 } as const;
 
+/** A documented error status of a route: the shared error body, with what it means there (OpenAPI's description). */
+export const errorResponse = (description: string) => ({ description, $ref: 'ApiError#' });
+
 /** Response schemas of a route: its own plus the shared error body for every 4xx and 5xx. */
 export function responses(own: Record<string, unknown>): Record<string, unknown> {
   return { ...own, '4xx': { $ref: 'ApiError#' }, '5xx': { $ref: 'ApiError#' } };

@@ -16,7 +16,8 @@ await migrate(config.databaseUrl);
 const pool = createPool(config.databaseUrl);
 const temporal = await connectToTemporal({ native: false });
 const api = await startApiServer({ config, pool, client: temporal.client, logger: log });
-log.info({ url: api.url, publicUrl: config.publicUrl }, 'API listening');
+// trustProxy and metricsToken reach the app through startApiServer (TRUST_PROXY, METRICS_TOKEN).
+log.info({ url: api.url, publicUrl: config.publicUrl, trustProxy: config.trustProxy, metrics: config.metricsToken ? 'bearer token' : 'off' }, 'API listening');
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, async () => {

@@ -2,9 +2,12 @@
 // Used by the production entry point (api/main.ts) and by `npm start`.
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
+import { adoptAddressKey, useAddressKey } from '../db/addresses';
+import { payloadEncryption } from '../db/data-keys';
 import type { Pool } from '../db/pool';
 import type { Config } from '../runtime/config';
 import type { Logger } from '../runtime/logger';
+import { withPayloadCodec } from '../runtime/temporal-connection';
 import { buildApi } from './app';
 import { createTemporalEngine } from './temporal-engine';
 
@@ -16,18 +19,26 @@ export interface ApiServer {
 }
 
 export async function startApiServer(options: {
-  config: Pick<Config, 'apiPort' | 'apiHost' | 'publicUrl' | 'linkSecret' | 'taskQueue'>;
+  config: Pick<Config, 'apiPort' | 'apiHost' | 'publicUrl' | 'linkSecret' | 'previousLinkSecrets' | 'dataSecret' | 'codecCorsOrigins' | 'taskQueue' | 'trustProxy' | 'metricsToken'>;
   pool: Pool;
   client: Client;
   logger?: Logger;
 }): Promise<ApiServer> {
   const { config } = options;
-  const engine = createTemporalEngine({ client: options.client, pool: options.pool, taskQueue: config.taskQueue });
+  useAddressKey(config.dataSecret);
+  await adoptAddressKey(options.pool);
+  const payloadCodec = payloadEncryption(options.pool, config.dataSecret);
+  const client = withPayloadCodec(options.client, payloadCodec);
+  const engine = createTemporalEngine({ client, pool: options.pool, taskQueue: config.taskQueue });
   const app = await buildApi({
     pool: options.pool,
     engine,
-    links: { baseUrl: config.publicUrl, secret: config.linkSecret },
+    payloadCodec,
+    codecCorsOrigins: config.codecCorsOrigins,
+    links: { baseUrl: config.publicUrl, secret: config.linkSecret, previousSecrets: config.previousLinkSecrets },
     loggerInstance: options.logger?.child({ component: 'api' }),
+    trustProxy: config.trustProxy,
+    metricsToken: config.metricsToken,
   });
   try {
     await app.listen({ port: config.apiPort, host: config.apiHost });

@@ -62,6 +62,14 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
       await signalIfRunning(client.workflow.getHandle(workflowId), exitSignal, { reason });
     },
 
+    async terminateEnrolment(workflowId: string, reason: string) {
+      try {
+        await client.workflow.getHandle(workflowId).terminate(reason);
+      } catch (error) {
+        if (!(error instanceof WorkflowNotFoundError)) throw error;
+      }
+    },
+
     async enrolmentState(workflowId: string) {
       try {
         return await client.workflow.getHandle(workflowId).query(stateQuery);

@@ -53,7 +53,7 @@ export async function main(options: { rate: number; seconds: number; leads: numb
     const baseline = await paced(rate, seconds, async (i) => {
       const event: LeadEvent = { id: `direct-${i}`, type: 'page.viewed', at: Date.now(), data: {}, machine: false };
       const t0 = performance.now();
-      await stack.env.client.workflow.getHandle(workflows[i % workflows.length]!).signal(leadEventSignal, event);
+      await stack.runtime.client.workflow.getHandle(workflows[i % workflows.length]!).signal(leadEventSignal, event);
       signalMs.push(performance.now() - t0);
     });
 
@@ -77,11 +77,17 @@ export async function main(options: { rate: number; seconds: number; leads: numb
     const sample = times.filter((_, i) => i % Math.max(1, Math.floor(times.length / 100)) === 0);
     const signalled: number[] = [];
     for (const row of sample) {
-      const history = await stack.env.client.workflow.getHandle(workflowIdFor(campaign.id, row.leadId)).fetchHistory();
-      const event = history.events?.find((e) => {
-        const payload = e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
-        return payload && Buffer.from(payload.data!).toString().includes(`"${row.externalId}"`);
-      });
+      const history = await stack.runtime.client.workflow.getHandle(workflowIdFor(campaign.id, row.leadId)).fetchHistory();
+      let event: (typeof history.events & object)[number] | undefined;
+      for (const candidate of history.events ?? []) {
+        const payload = candidate.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0];
+        if (!payload) continue;
+        const [decoded] = await stack.runtime.payloadCodec.decode([payload]); // encrypted with the lead's key
+        if (Buffer.from(decoded!.data!).toString().includes(`"${row.externalId}"`)) {
+          event = candidate;
+          break;
+        }
+      }
       const at = event?.eventTime;
       if (at) signalled.push(Number(at.seconds) * 1000 + Math.floor((at.nanos ?? 0) / 1e6) - row.receivedAt.getTime());
     }

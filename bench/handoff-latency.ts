@@ -43,7 +43,7 @@ import { StopList } from '../runtime/stop-list';
 import { quietTemporalLogs } from '../runtime/temporal-logs';
 import { startWorkerRuntime, type WorkerRuntime } from '../worker/runtime';
 import { BENCH_CONFIG, waitUntil } from './support/stack';
-import { WORKFLOWS_PATH } from '../worker/worker';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../worker/worker';
 
 const DEMO = fileURLToPath(new URL('../campaigns/saas-whitepaper-nurture.yaml', import.meta.url));
 const ZONE = 'Asia/Tokyo';
@@ -123,7 +123,7 @@ export async function main(options: { leads: number; concurrency: number }): Pro
     // The CPU-bound parts first, before any server runs: they block the event loop for seconds,
     // and tsx answers a Ctrl-C it cannot pass on within 30 ms with SIGKILL, which would leave
     // the servers' clean-up undone.
-    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') }); // (webpack's report would bury the figures)
+    const bundle = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') }); // (webpack's report would bury the figures)
     const templates = await TemplateLibrary.load();
 
     const dir = await mkdtemp(join(tmpdir(), 'nurture-bench-handoff-'));

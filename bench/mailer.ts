@@ -30,7 +30,7 @@ const LANES = 8; // the mailer's default emails in flight
 const SINK_PROCESS = fileURLToPath(new URL('./processes/smtp-sink.ts', import.meta.url));
 const HTML = `<p>Hello,</p><p>${'Here is the guide you asked for, with the figures of the year. '.repeat(40)}</p>`;
 
-function email(run: string, n: number): OutgoingMessage {
+function email(run: string, n: number): OutgoingMessage & { to: string } {
   return {
     from: 'Acme Marketing <marketing@acme.example>',
     to: `lead${n}@bench.example`,

@@ -11,6 +11,7 @@
 //   ingest           10,000 single events and 50,000 in batches over 500 leads, 32 clients
 //   launch           2,000 leads (--leads 10000 for the launch)
 //   mailer           5,000 queued emails (--emails)
+//   payload-codec    20,000 encrypted round trips of an enrolment's input (--payloads)
 //   render           10,000 cached renders, 200 compiled per email
 //   send-backlog     50 leads, 20 minutes of virtual time with no mailer, then the drain
 //   simulate         100,000 leads × 90 days

@@ -52,15 +52,17 @@ export async function main(): Promise<void> {
   const config = {
     temporalNamespace: 'default',
     publicUrl: 'http://nurture.test',
-    linkSecret: 'bench-link-secret',
+    linkSecret: 'bench-link-secret-of-at-least-32-characters',
     mailDomain: 'nurture.test',
     webhookUrl: undefined,
-    webhookSecret: 'bench-webhook-secret',
+    webhookSecret: 'bench-webhook-secret-of-at-least-32-characters',
+    dataSecret: 'bench-data-secret-of-at-least-32-characters',
     taskQueue,
     databaseUrl,
     smtpUrl: sink.url,
   };
   const runtime = await startWorkerRuntime({ connection: env.nativeConnection, client: env.client, pool, config });
+  const client = runtime.client; // payloads through the leads' data keys
   await runtime.mailer.stop(); // the backlog: nothing is delivered until a mailer starts again
   await loadDemoSalesTeam(pool);
 
@@ -94,7 +96,7 @@ export async function main(): Promise<void> {
 
     // During the backlog: does a lead's event still change its score at once?
     const workflowIds = (await openEnrolments(pool, { campaignId: campaign.id })).map((row) => row.workflowId);
-    const scoreOf = async (workflowId: string) => ((await env.client.workflow.getHandle(workflowId).query('state')) as { score: number }).score;
+    const scoreOf = async (workflowId: string) => ((await client.workflow.getHandle(workflowId).query('state')) as { score: number }).score;
     const before = await scoreOf(workflowIds[0]!);
     const asked = performance.now();
     await event(leadIds[0]!, 'webinar.attended', {});
@@ -105,7 +107,7 @@ export async function main(): Promise<void> {
     // Attempts so far: the welcome email's activity (pending, or completed once queued).
     const attempts: number[] = [];
     for (const workflowId of workflowIds) {
-      const handle = env.client.workflow.getHandle(workflowId);
+      const handle = client.workflow.getHandle(workflowId);
       const pending = (await handle.describe()).raw.pendingActivities ?? [];
       const waiting = pending.find((activity) => activity.activityType?.name === 'sendEmail');
       if (waiting) attempts.push(waiting.attempt ?? 1);
@@ -121,13 +123,13 @@ export async function main(): Promise<void> {
 
     // Drain: a mailer starts; every queued email goes, and each workflow hears its outcome.
     const transport = createTransport(sink.url, { pooled: true });
-    const mailer = startMailer({ pool, databaseUrl, transport, completer: temporalCompleter(env.client), pollMs: 200 });
+    const mailer = startMailer({ pool, databaseUrl, transport, completer: temporalCompleter(client), pollMs: 200 });
     const drained = performance.now();
     await mailer.idle();
     const drainMs = performance.now() - drained;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const historyEvents: number[] = [];
-    for (const workflowId of workflowIds) historyEvents.push((await env.client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0);
+    for (const workflowId of workflowIds) historyEvents.push((await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0);
     await mailer.stop();
     transport.close();
 

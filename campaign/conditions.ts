@@ -47,11 +47,14 @@ jexl.addTransforms({
 
 type Compiled = { evalSync(context: Record<string, unknown>): unknown };
 const cache = new Map<string, Compiled>();
+/** Conditions kept compiled: a process reading campaigns from anyone must not keep every condition it was ever sent. */
+const CACHE_LIMIT = 10_000;
 
 function compiled(source: string): Compiled {
   let expression = cache.get(source);
   if (!expression) {
     expression = shortcut(source) ?? jexl.compile(source);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
     cache.set(source, expression);
   }
   return expression;
@@ -136,14 +139,30 @@ function argument(list: Token[], open: number, index: number): Token[] | undefin
 /** The functions whose second argument is a time window. */
 const WINDOWED: readonly string[] = ['count', 'has'];
 
+/**
+ * How deeply a condition may nest brackets — ( [ { — and ternaries (each `?` counts for good):
+ * jexl's parser takes time in the square of the nesting (20,000 parentheses took half a minute
+ * and gigabytes), while a real condition nests two or three levels.
+ */
+export const MAX_CONDITION_NESTING = 32;
+
 /** A syntax or function-name problem with the condition, or undefined when it is well formed. */
 export function conditionProblem(source: string): string | undefined {
+  const list = tokens(source);
+  let depth = 0;
+  let ternaries = 0;
+  for (const { kind, text } of list) {
+    if (kind !== 'other') continue;
+    if (text === '(' || text === '[' || text === '{') depth++;
+    else if (text === ')' || text === ']' || text === '}') depth--;
+    else if (text === '?') ternaries++;
+    if (depth + ternaries > MAX_CONDITION_NESTING) return `nested more than ${MAX_CONDITION_NESTING} levels deep (brackets and ? : count)`;
+  }
   try {
     compiled(source);
   } catch (error) {
     return (error as Error).message;
   }
-  const list = tokens(source);
   for (let i = 0; i < list.length; i++) {
     const { kind, text: name } = list[i]!;
     const next = list[i + 1];

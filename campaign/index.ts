@@ -4,7 +4,7 @@ export * from './types';
 export * from './sales-answers';
 export * from './campaign-status';
 export { unreachable } from './unreachable';
-export { parseCampaign, validateCampaign, campaignHash, formatCampaignError, type CampaignResult } from './parse';
+export { parseCampaign, validateCampaign, campaignHash, formatCampaignError, CAMPAIGN_TEXT_LIMITS, type CampaignResult } from './parse';
 export type { CompileOptions } from './schema';
 export { initialState, step, stepInPlace, describeState, currentScore, type EnrolmentState, type InitialStateOptions, type StateView } from './interpreter';
 export { migrateState } from './migration';

@@ -8,6 +8,8 @@ export interface LocalStack {
   apiUrl: string;
   /** A read/write key created for the local marketer; never written in production. */
   apiKey: string;
+  /** A read key in the codec endpoint the dev server's Web UI is given (it decodes payloads with it). */
+  webUiKey?: string;
   databaseUrl: string;
   inboxUrl: string;
   temporalUiUrl?: string;

@@ -21,8 +21,8 @@ export interface CampaignVersion {
   createdAt: Date;
 }
 
-export async function saveCampaignVersion(pool: Pool, campaign: Campaign, source?: string): Promise<{ version: number; created: boolean }> {
-  const hash = campaignHash(campaign);
+/** `hash` is campaignHash(campaign) when the caller has it already (the API computes it off the event loop). */
+export async function saveCampaignVersion(pool: Pool, campaign: Campaign, source?: string, hash = campaignHash(campaign)): Promise<{ version: number; created: boolean }> {
   return inTransaction(pool, async (tx) => {
     await tx.query(
       `INSERT INTO campaigns (id, name) VALUES ($1, $2)

@@ -2,6 +2,7 @@
 // send is queued and again just before the mailer hands it to SMTP, so that a lead who
 // unsubscribes while a workflow sleeps gets nothing more, from any campaign.
 import type { Db } from './pool';
+import { leadIsSuppressed } from './suppressions';
 
 export type Ineligibility = 'skipped_no_consent' | 'suppressed' | 'capped';
 
@@ -24,7 +25,7 @@ export async function marketingIneligibility(
 ): Promise<Ineligibility | undefined> {
   const { rows } = await db.query<{ erased: boolean; suppressed: boolean; granted: boolean | null; recent: number }>(
     `SELECT l.erased_at IS NOT NULL OR l.email IS NULL AS erased,
-            EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = l.email_hash) AS suppressed,
+            ${leadIsSuppressed('l')} AS suppressed,
             (SELECT c.granted FROM consent_records c WHERE c.lead_id = l.id AND c.purpose = $2
               ORDER BY c.id DESC LIMIT 1) AS granted,
             (SELECT count(*)::int FROM email_sends e WHERE e.lead_id = l.id AND e.kind IN ('step', 'trigger')

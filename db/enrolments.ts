@@ -90,6 +90,16 @@ export async function recordExit(db: Db, input: { enrolmentId: number; reason: s
   );
 }
 
+/** Ends the lead's open enrolments from outside their workflows (an erasure); returns their workflow ids. */
+export async function endOpenEnrolmentsOfLead(db: Db, leadId: string, reason: string): Promise<string[]> {
+  const { rows } = await db.query<{ workflow_id: string }>(
+    `UPDATE enrolments SET status = 'exited', exit_reason = $2, ended_at = now(), updated_at = now()
+     WHERE lead_id = $1 AND ${OPEN} RETURNING workflow_id`,
+    [leadId, reason],
+  );
+  return rows.map((row) => row.workflow_id);
+}
+
 /** The open enrolments of a lead, or of a campaign. */
 export async function openEnrolments(db: Db, of: { leadId: string } | { campaignId: string }): Promise<OpenEnrolment[]> {
   const [column, value] = 'leadId' in of ? ['lead_id', of.leadId] : ['campaign_id', of.campaignId];
@@ -103,6 +113,12 @@ export async function openEnrolments(db: Db, of: { leadId: string } | { campaign
 export async function openEnrolment(db: Db, workflowId: string): Promise<OpenEnrolment | undefined> {
   const { rows } = await db.query(`${SELECT_OPEN_ENROLMENT} WHERE workflow_id = $1 AND ${OPEN}`, [workflowId]);
   return rows[0] && toOpen(rows[0]);
+}
+
+/** Whether an enrolment with this workflow id was ever recorded (open or ended). */
+export async function enrolmentRecorded(db: Db, workflowId: string): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM enrolments WHERE workflow_id = $1) AS found', [workflowId]);
+  return rows[0]?.found ?? false;
 }
 
 /** What the re-entry rule needs: whether the lead is in the campaign now, and when it last left it. */

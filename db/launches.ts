@@ -7,6 +7,7 @@
 import { latestConsent } from './consent';
 import { storeEvents, type EventInput, type StoredEvent } from './events';
 import { inTransaction, type Db, type Pool } from './pool';
+import { leadIsSuppressed } from './suppressions';
 
 /** The type of a launch's entry events (ids `launch:…`, a prefix the events API refuses). */
 export const LAUNCH_EVENT_TYPE = 'campaign.launched';
@@ -129,7 +130,7 @@ export async function launchCandidates(db: Db, launch: Launch, limit: number): P
   const { rows } = await db.query(
     `SELECT l.id, l.email, l.attributes,
        (SELECT coalesce(jsonb_object_agg(c.purpose, c.granted), '{}') FROM (${latestConsent('l.id')}) c) AS consent,
-       EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = l.email_hash) AS suppressed,
+       ${leadIsSuppressed('l')} AS suppressed,
        CASE WHEN $4 THEN (SELECT coalesce(jsonb_agg(jsonb_build_object(
             'type', e.type, 'at', (extract(epoch FROM e.occurred_at) * 1000)::bigint, 'data', e.data, 'machine', e.machine)), '[]')
           FROM (SELECT * FROM events WHERE lead_id = l.id AND occurred_at > now() - interval '400 days'

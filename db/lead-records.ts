@@ -1,6 +1,8 @@
 // Everything stored about one lead, across tables: its timeline, the GDPR export, and the
 // erasure that removes the personal data from it.
-import { enrolmentsOfLead, openEnrolments } from './enrolments';
+import { erasedIdHash } from './addresses';
+import { shredLeadKey } from './data-keys';
+import { endOpenEnrolmentsOfLead, enrolmentsOfLead } from './enrolments';
 import { inTransaction, type Db, type Pool } from './pool';
 import { suppressHash } from './suppressions';
 
@@ -86,30 +88,187 @@ export async function exportLead(db: Db, leadId: string): Promise<Record<string,
 }
 
 /**
- * Erases the lead's personal data and keeps what must outlive it: the address hash (so the
- * suppression 'erased' keeps it unmailable) and the anonymous facts behind the statistics.
- * Returns the workflow ids of the lead's open enrolments, for the caller to stop.
+ * What the erasure does with every text-like column of the schema (text, jsonb, inet, arrays,
+ * bytea): `erase` says how the lead's value is removed; `keep` says why the column holds nothing
+ * personal about a lead. tests/db/erasure-plan.test.ts fails when a column is missing here, so a
+ * new column is classified when it is added.
  */
-export async function eraseLead(pool: Pool, leadId: string): Promise<{ erasedAt: Date; openWorkflows: string[] } | undefined> {
+export const ERASURE_PLAN: Record<string, Record<string, { erase: string } | { keep: string }>> = {
+  leads: {
+    email: { erase: 'set to NULL' },
+    email_hash: { keep: 'a keyed HMAC of the address (DATA_SECRET): keeps the address suppressed without holding it' },
+    attributes: { erase: "set to '{}'" },
+    external_id: { erase: 'set to NULL' },
+    timezone: { erase: 'set to NULL' },
+  },
+  consent_records: {
+    ip: { erase: 'set to NULL' },
+    user_agent: { erase: 'set to NULL' },
+    evidence: { erase: "set to '{}'" },
+    source: { erase: "replaced by 'erased' (a client-chosen text)" },
+    purpose: { keep: "a purpose of the campaign language ('marketing')" },
+  },
+  events: {
+    data: { erase: "set to '{}'" },
+    external_id: { erase: "replaced by 'erased:' and a keyed hash (client-chosen; the demo puts the address in it); stays unique" },
+    last_error: { erase: 'set to NULL' },
+    type: { keep: 'an event type of the campaign language' },
+  },
+  email_sends: {
+    to_address: { erase: 'set to NULL' },
+    message: { erase: 'set to NULL (the rendered email)' },
+    subject: { erase: "replaced by '[erased]' (personalised subjects quote names and companies)" },
+    smtp_response: { erase: 'set to NULL (bounce replies quote the address)' },
+    task_token: { keep: 'a Temporal task token: ids only' },
+    idempotency_key: { erase: "replaced by 'erased:' and a keyed hash (a trigger email's key holds the sender's event id)" },
+    message_id: { keep: 'a hash of the idempotency key @ MAIL_DOMAIN' },
+    message_key: { keep: 'a hash of the idempotency key' },
+    report_to: { keep: 'a workflow id: campaign and lead ids' },
+    report_key: { erase: "replaced by 'erased:' and a keyed hash (as idempotency_key)" },
+    kind: { keep: 'an email kind' },
+    campaign_id: { keep: 'a campaign id' },
+    step_path: { keep: 'a step of the campaign' },
+    template: { keep: 'a template name' },
+    ab_test: { keep: 'an A/B test of the campaign' },
+    variant: { keep: 'a variant of the campaign' },
+    consent_purpose: { keep: 'a purpose of the campaign language' },
+    status: { keep: 'a send status' },
+  },
+  email_engagements: {
+    ip: { erase: 'set to NULL' },
+    user_agent: { erase: 'set to NULL' },
+    url: { erase: 'set to NULL (links may carry personal query strings)' },
+    kind: { keep: 'open or click' },
+    machine_reason: { keep: 'a machine-detection rule name' },
+  },
+  handoffs: {
+    recent_activity: { erase: "set to '[]'" },
+    response_note: { erase: 'set to NULL' },
+    breakdown: { keep: 'score rules of the campaign and their points' },
+    reasons: { keep: 'qualification rules of the campaign' },
+    id: { keep: 'an id' },
+    campaign_id: { keep: 'a campaign id' },
+    pool: { keep: 'a sales pool name' },
+    status: { keep: 'a handoff status' },
+    unassigned_reason: { keep: 'a routing reason' },
+  },
+  handoff_events: {
+    detail: { erase: "set to '{}' (holds the rep's note and the lead's context)" },
+    handoff_id: { keep: 'an id' },
+    kind: { keep: 'a handoff event kind' },
+  },
+  suppressions: {
+    email_hash: { keep: 'a keyed HMAC of the address: the suppression that outlives the erasure' },
+    detail: { erase: 'set to NULL (SMTP replies quote the address)' },
+    reason: { keep: 'a suppression reason' },
+  },
+  legacy_suppressions: {
+    sha256: { keep: 'SHA-256 of an address erased before hashes were keyed (migration 0005); nothing more can be done for it' },
+    reason: { keep: 'a suppression reason' },
+  },
+  data_keys: {
+    owner: { keep: "'lead:<id>' or 'system'" },
+    wrapped: { erase: "the lead's row is deleted (crypto-shredding of its Temporal histories)" },
+  },
+  enrolments: {
+    workflow_id: { keep: 'campaign and lead ids' },
+    campaign_id: { keep: 'a campaign id' },
+    stage: { keep: 'a stage' },
+    status: { keep: 'an enrolment status' },
+    exit_reason: { keep: "an exit reason of the engine ('erased' after the erasure)" },
+  },
+  stage_changes: { from_stage: { keep: 'a stage' }, to_stage: { keep: 'a stage' } },
+  campaign_launches: {
+    lead_ids: { keep: 'random lead ids, no data' },
+    segment: { keep: 'a condition of the campaign language written by a marketer' },
+    campaign_id: { keep: 'a campaign id' },
+    status: { keep: 'a launch status' },
+    skipped: { keep: 'counts by reason' },
+    not_entered: { keep: 'counts by reason' },
+  },
+  tracking_hits: { token_hash: { keep: 'a hash of a link token' } },
+  ab_verdicts: { campaign_id: { keep: 'a campaign id' }, test_key: { keep: 'an A/B test' }, winner: { keep: 'a variant' }, stats: { keep: 'counts' } },
+  campaigns: { id: { keep: 'a campaign id' }, name: { keep: "the marketer's campaign name" }, status: { keep: 'a campaign status' } },
+  campaign_versions: {
+    campaign_id: { keep: 'a campaign id' },
+    content_hash: { keep: 'a hash' },
+    definition: { keep: 'the campaign definition' },
+    source: { keep: 'the campaign file' },
+  },
+  campaign_fanouts: { action: { keep: 'a fan-out action' }, campaign_id: { keep: 'a campaign id' } },
+  assignment_cursors: { pool: { keep: 'a sales pool name' }, territory: { keep: 'a territory' } },
+  sales_pools: {
+    name: { keep: 'a sales pool name' },
+    manager_name: { keep: 'staff, not a lead: kept while the manager works here' },
+    manager_email: { keep: 'staff, not a lead: kept while the manager works here' },
+  },
+  sales_reps: {
+    name: { keep: 'staff, not a lead' },
+    email: { keep: 'staff, not a lead' },
+    pool: { keep: 'a sales pool name' },
+    territories: { keep: 'territories' },
+  },
+  api_keys: { name: { keep: "a key's label" }, prefix: { keep: 'the public part of a key' }, key_hash: { keep: 'a hash' }, scopes: { keep: 'scopes' } },
+  address_hash_key: { fingerprint: { keep: 'a fingerprint of the address key' } },
+  schema_migrations: { name: { keep: 'a migration name' } },
+};
+
+/** The exit reason of the enrolments an erasure ends. */
+const ERASED_EXIT = 'erased';
+
+/**
+ * Erases the lead's personal data, as ERASURE_PLAN says, and keeps what must outlive it: the
+ * keyed address hash (the suppression 'erased' keeps the address unmailable) and the anonymous
+ * facts behind the statistics. Deletes the lead's data key, so that what Temporal keeps of the
+ * lead cannot be read any more, and ends the lead's open enrolments (reason 'erased'). Returns
+ * those (`openWorkflows`) and every workflow an erasure of the lead ended (`erasedWorkflows`,
+ * this one's and earlier ones'), for the caller to terminate: without their key they cannot run on.
+ */
+export async function eraseLead(
+  pool: Pool,
+  leadId: string,
+): Promise<{ erasedAt: Date; openWorkflows: string[]; erasedWorkflows: string[] } | undefined> {
   return inTransaction(pool, async (tx) => {
     const { rows } = await tx.query<{ email_hash: string }>('SELECT email_hash FROM leads WHERE id = $1 FOR UPDATE', [leadId]);
     if (!rows[0]) return undefined;
     await suppressHash(tx, rows[0].email_hash, 'erased');
+    await tx.query('UPDATE suppressions SET detail = NULL WHERE email_hash = $1', [rows[0].email_hash]);
     const erased = await tx.query<{ erased_at: Date }>(
       `UPDATE leads SET email = NULL, attributes = '{}', external_id = NULL, timezone = NULL,
               erased_at = COALESCE(erased_at, now()), updated_at = now()
        WHERE id = $1 RETURNING erased_at`,
       [leadId],
     );
-    await tx.query(`UPDATE events SET data = '{}' WHERE lead_id = $1`, [leadId]);
-    await tx.query('UPDATE email_sends SET to_address = NULL, message = NULL WHERE lead_id = $1', [leadId]);
+    const ids = await tx.query<{ id: string; external_id: string }>(
+      `SELECT id, external_id FROM events WHERE lead_id = $1 AND external_id NOT LIKE 'erased:%'`,
+      [leadId],
+    );
+    await tx.query(
+      `UPDATE events e SET external_id = p.erased FROM unnest($1::bigint[], $2::text[]) AS p(id, erased) WHERE e.id = p.id`,
+      [ids.rows.map((row) => row.id), ids.rows.map((row) => `erased:${erasedIdHash(row.external_id)}`)],
+    );
+    await tx.query(`UPDATE events SET data = '{}', last_error = NULL WHERE lead_id = $1`, [leadId]);
+    const sends = await tx.query<{ id: string; idempotency_key: string; report_key: string | null }>(
+      `SELECT id, idempotency_key, report_key FROM email_sends WHERE lead_id = $1 AND idempotency_key NOT LIKE 'erased:%'`,
+      [leadId],
+    );
+    const erasedKey = (value: string | null) => (value === null ? null : `erased:${erasedIdHash(value)}`);
+    await tx.query(
+      `UPDATE email_sends s SET idempotency_key = p.idempotency_key, report_key = p.report_key
+       FROM unnest($1::bigint[], $2::text[], $3::text[]) AS p(id, idempotency_key, report_key) WHERE s.id = p.id`,
+      [sends.rows.map((row) => row.id), sends.rows.map((row) => erasedKey(row.idempotency_key)), sends.rows.map((row) => erasedKey(row.report_key))],
+    );
+    await tx.query(`UPDATE email_sends SET to_address = NULL, message = NULL, subject = '[erased]', smtp_response = NULL WHERE lead_id = $1`, [leadId]);
     await tx.query(
       'UPDATE email_engagements SET ip = NULL, user_agent = NULL, url = NULL WHERE send_id IN (SELECT id FROM email_sends WHERE lead_id = $1)',
       [leadId],
     );
-    await tx.query(`UPDATE consent_records SET ip = NULL, user_agent = NULL, evidence = '{}' WHERE lead_id = $1`, [leadId]);
+    await tx.query(`UPDATE consent_records SET ip = NULL, user_agent = NULL, evidence = '{}', source = 'erased' WHERE lead_id = $1`, [leadId]);
     await tx.query(`UPDATE handoffs SET recent_activity = '[]', response_note = NULL WHERE lead_id = $1`, [leadId]);
-    const open = await openEnrolments(tx, { leadId });
-    return { erasedAt: erased.rows[0]!.erased_at, openWorkflows: open.map((row) => row.workflowId) };
+    await tx.query(`UPDATE handoff_events SET detail = '{}' WHERE handoff_id IN (SELECT id FROM handoffs WHERE lead_id = $1)`, [leadId]);
+    await shredLeadKey(tx, leadId);
+    const ended = await endOpenEnrolmentsOfLead(tx, leadId, ERASED_EXIT);
+    const erasedWorkflows = (await enrolmentsOfLead(tx, leadId)).filter((row) => row.exit_reason === ERASED_EXIT).map((row) => row.workflow_id);
+    return { erasedAt: erased.rows[0]!.erased_at, openWorkflows: ended, erasedWorkflows };
   });
 }

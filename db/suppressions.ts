@@ -1,8 +1,18 @@
 // Addresses never to be mailed again, from any campaign, kept by hash so that they outlive erasure.
-import { addressHash } from './addresses';
+import { addressHash, legacyAddressHash } from './addresses';
 import type { Db } from './pool';
 
 export type SuppressionReason = 'unsubscribed' | 'hard_bounce' | 'complaint' | 'erased' | 'manual';
+
+/**
+ * SQL: whether the lead row aliased `lead` may not be mailed by suppression — by its keyed hash,
+ * or by a legacy SHA-256 suppression of its address (see adoptAddressKey).
+ */
+export function leadIsSuppressed(lead: string): string {
+  return `(EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = ${lead}.email_hash)
+          OR EXISTS (SELECT 1 FROM legacy_suppressions ls
+                     WHERE ls.sha256 = encode(sha256(convert_to(lower(btrim(${lead}.email)), 'UTF8')), 'hex')))`;
+}
 
 /** Never mail this address again (from any campaign). The first reason recorded is kept. */
 export async function suppressAddress(db: Db, address: string, reason: SuppressionReason, detail?: string): Promise<void> {
@@ -17,7 +27,11 @@ export async function suppressHash(db: Db, hash: string, reason: SuppressionReas
 }
 
 export async function suppressionOf(db: Db, address: string): Promise<{ reason: SuppressionReason; createdAt: Date } | undefined> {
-  const { rows } = await db.query('SELECT reason, created_at FROM suppressions WHERE email_hash = $1', [addressHash(address)]);
+  const { rows } = await db.query(
+    `SELECT reason, created_at FROM suppressions WHERE email_hash = $1
+     UNION ALL SELECT reason, created_at FROM legacy_suppressions WHERE sha256 = $2 LIMIT 1`,
+    [addressHash(address), legacyAddressHash(address)],
+  );
   return rows[0] && { reason: rows[0].reason, createdAt: rows[0].created_at };
 }
 

@@ -68,14 +68,20 @@ export function signLink(claims: LinkClaims, secret: string): string {
   return `${payload}.${mac(payload, secret).toString('base64url')}`;
 }
 
-/** The claims of a genuine, unexpired token; undefined for anything else. */
-export function verifyLink(token: string, secret: string, now = Date.now()): LinkClaims | undefined {
+/**
+ * The claims of a genuine, unexpired token; undefined for anything else. `secret` is the current
+ * secret, or the current one followed by earlier ones that still verify during a rotation.
+ */
+export function verifyLink(token: string, secret: string | readonly string[], now = Date.now()): LinkClaims | undefined {
   if (typeof token !== 'string' || token.length > 8192) return undefined;
   const [payload, signature, extra] = token.split('.');
   if (!payload || !signature || extra !== undefined) return undefined;
-  const expected = mac(payload, secret);
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+  const signedWith = (key: string) => {
+    const expected = mac(payload, key);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+  if (!(typeof secret === 'string' ? [secret] : secret).some(signedWith)) return undefined;
   let wire: Wire;
   try {
     wire = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Wire;

@@ -5,6 +5,13 @@ export interface LinkSettings {
   /** Public base URL of the API, e.g. https://nurture.example.com */
   baseUrl: string;
   secret: string;
+  /** Earlier secrets whose links still verify (during a rotation); links are always signed with `secret`. */
+  previousSecrets?: readonly string[];
+}
+
+/** The secrets a link is verified with: the current one first. */
+export function verifyingSecrets(settings: LinkSettings): string[] {
+  return [settings.secret, ...(settings.previousSecrets ?? [])];
 }
 
 const DAY_SECONDS = 24 * 60 * 60;

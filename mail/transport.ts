@@ -13,9 +13,19 @@
 //   anything else without an SMTP reply                        deferred  (bounded by the retry policy)
 import nodemailer, { type TransportOptions } from 'nodemailer';
 
+/**
+ * A mailbox. nodemailer writes the header from it, quoting or encoding the display name as it
+ * needs (a name is never quoted by hand: `Bob "Q" Smith\` would break a hand-made `"…"`).
+ */
+export interface MailAddress {
+  name?: string;
+  address: string;
+}
+
 export interface OutgoingMessage {
-  from: string;
-  to: string;
+  /** An address object; a plain string is what rows queued by earlier versions hold. */
+  from: string | MailAddress;
+  to: string | MailAddress;
   subject: string;
   html: string;
   text: string;
@@ -43,6 +53,14 @@ function oneLine(where: string, value: unknown): string {
   if (typeof value !== 'string') throw new HeaderInjectionError(`${where} must be a string, got ${typeof value}`);
   if (/[\r\n]/.test(value)) throw new HeaderInjectionError(`${where} contains a line break (CR or LF): ${JSON.stringify(value.slice(0, 80))}`);
   return value;
+}
+
+function mailbox(where: string, value: unknown): string | MailAddress {
+  if (typeof value === 'string') return oneLine(where, value);
+  if (typeof value !== 'object' || value === null) throw new HeaderInjectionError(`${where} must be an address, got ${value === null ? 'null' : typeof value}`);
+  const { name, address } = value as { name?: unknown; address?: unknown };
+  if (name !== undefined && name !== null && typeof name !== 'string') throw new HeaderInjectionError(`${where} name must be a string, got ${typeof name}`);
+  return { ...(name ? { name: oneLine(`${where} name`, name) } : {}), address: oneLine(`${where} address`, address) };
 }
 
 function checkedHeaders(message: OutgoingMessage): Record<string, string> {
@@ -74,8 +92,8 @@ export function createTransport(smtpUrl: string, options: { pooled?: boolean; ma
       const messageId = oneLine('messageId', message.messageId);
       if (!/^<[^<>\s]+@[^<>\s]+>$/.test(messageId)) throw new HeaderInjectionError(`messageId must look like <key@domain>, got ${JSON.stringify(messageId)}`);
       const info = await transporter.sendMail({
-        from: oneLine('from', message.from),
-        to: oneLine('to', message.to),
+        from: mailbox('from', message.from),
+        to: mailbox('to', message.to),
         subject: oneLine('subject', message.subject),
         html: message.html,
         text: message.text,

@@ -1,9 +1,10 @@
 // Connections to a Temporal server named by the environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
 // TEMPORAL_API_KEY and TEMPORAL_TLS_* (read by @temporalio/envconfig, so Temporal Cloud works).
 import { Client, Connection, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import type { SignalDefinition } from '@temporalio/common';
+import type { PayloadCodec, SignalDefinition } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
+import { FAILURE_CONVERTER_PATH } from './payload-codec';
 
 export interface TemporalConnections {
   /** For workers. */
@@ -40,6 +41,16 @@ export async function connectToTemporal(options: { native: boolean }): Promise<T
       await Promise.all([connection.close(), native?.close()]);
     },
   };
+}
+
+/** What Nurture's clients and workers convert payloads with: the payload codec, and failures whose texts it encrypts. */
+export function nurtureDataConverter(codec: PayloadCodec) {
+  return { payloadCodecs: [codec], failureConverterPath: FAILURE_CONVERTER_PATH };
+}
+
+/** The same connection and namespace as `client`, with payloads going through `codec`. */
+export function withPayloadCodec(client: Client, codec: PayloadCodec): Client {
+  return new Client({ connection: client.connection, namespace: client.options.namespace, dataConverter: nurtureDataConverter(codec) });
 }
 
 /**

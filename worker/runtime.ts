@@ -5,8 +5,12 @@
 // `npm start`, the end-to-end tests and the benchmarks.
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
+import { adoptAddressKey, useAddressKey } from '../db/addresses';
+import { payloadEncryption } from '../db/data-keys';
 import { createTransport, type Transport } from '../mail/transport';
 import type { Logger } from '../runtime/logger';
+import type { PayloadEncryption } from '../runtime/payload-codec';
+import { withPayloadCodec } from '../runtime/temporal-connection';
 import { temporalCompleter } from './completer';
 import { startDispatcher, type Dispatcher, type DispatcherOptions } from './dispatcher';
 import { startFanOutSweeper } from './fanout-sweeper';
@@ -16,6 +20,9 @@ import { createNurtureWorker, type NurtureWorkerOptions, type WorkerConfig } fro
 
 export interface WorkerRuntime {
   worker: Worker;
+  /** The client the runtime talks to Temporal with: payloads encrypted with the leads' data keys. */
+  client: Client;
+  payloadCodec: PayloadEncryption;
   mailer: Mailer;
   dispatcher: Dispatcher;
   /** The mailer's pooled SMTP transport. */
@@ -26,7 +33,8 @@ export interface WorkerRuntime {
   stop(): Promise<void>;
 }
 
-export interface WorkerRuntimeOptions extends NurtureWorkerOptions {
+export interface WorkerRuntimeOptions extends Omit<NurtureWorkerOptions, 'payloadCodec'> {
+  /** Any client of the server: the runtime makes its own with the payload codec on the same connection. */
   client: Client;
   /** The database (also for the mailer's LISTEN connection) and the SMTP relay. */
   config: WorkerConfig & { databaseUrl: string; smtpUrl: string };
@@ -41,30 +49,36 @@ export interface WorkerRuntimeOptions extends NurtureWorkerOptions {
 
 export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
   const { config, log } = options;
-  const worker = await createNurtureWorker(options);
+  useAddressKey(config.dataSecret);
+  await adoptAddressKey(options.pool);
+  const payloadCodec = payloadEncryption(options.pool, config.dataSecret);
+  const client = withPayloadCodec(options.client, payloadCodec);
+  const worker = await createNurtureWorker({ ...options, client, payloadCodec });
   const transport = createTransport(config.smtpUrl, { pooled: true });
   const mailer = startMailer({
     pool: options.pool,
     databaseUrl: config.databaseUrl,
     transport,
-    completer: temporalCompleter(options.client),
+    completer: temporalCompleter(client),
     pollMs: options.mailerPollMs,
     log: log?.child({ component: 'mailer' }),
   });
   const dispatcher = startDispatcher({
     ...options.dispatcher,
-    client: options.client,
+    client,
     pool: options.pool,
     databaseUrl: config.databaseUrl,
     taskQueue: config.taskQueue,
     log: log?.child({ component: 'dispatcher' }),
   });
   const launcher = options.launcher === false ? undefined : startLauncher({ ...options.launcher, pool: options.pool, log: log?.child({ component: 'launcher' }) });
-  const sweeper = startFanOutSweeper({ client: options.client, pool: options.pool, taskQueue: config.taskQueue, log: log?.child({ component: 'fan-outs' }) });
+  const sweeper = startFanOutSweeper({ client, pool: options.pool, taskQueue: config.taskQueue, log: log?.child({ component: 'fan-outs' }) });
   const done = worker.run();
   let stopping: Promise<void> | undefined;
   return {
     worker,
+    client,
+    payloadCodec,
     mailer,
     dispatcher,
     transport,

@@ -1,26 +1,33 @@
 // Builds the Temporal worker that runs nurture workflows and their activities.
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Pool } from '../db/pool';
 import { Links } from '../mail/links';
 import { TemplateLibrary } from '../mail/renderer';
 import type { Config } from '../runtime/config';
+import { FAILURE_CONVERTER_PATH } from '../runtime/payload-codec';
+import { nurtureDataConverter } from '../runtime/temporal-connection';
 import { temporalMessenger } from './messenger';
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** What to bundle the workflows with (tests and benchmarks bundle them once, ahead of their workers). */
+export const WORKFLOW_BUNDLE_OPTIONS = { workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH };
 
 /** The settings a worker reads (see runtime/config.ts). */
 export type WorkerConfig = Pick<
   Config,
-  'temporalNamespace' | 'taskQueue' | 'publicUrl' | 'linkSecret' | 'mailDomain' | 'webhookUrl' | 'webhookSecret' | 'operatorEmail'
+  'temporalNamespace' | 'taskQueue' | 'publicUrl' | 'linkSecret' | 'mailDomain' | 'webhookUrl' | 'webhookSecret' | 'previousWebhookSecret' | 'operatorEmail' | 'dataSecret'
 >;
 
 export interface NurtureWorkerOptions {
   connection: NativeConnection;
-  /** For the activities that reach other workflows (campaign fan-outs). */
+  /** For the activities that reach other workflows (campaign fan-outs); payloads through `payloadCodec`. */
   client: Client;
+  /** Encrypts what the worker gives Temporal (see runtime/payload-codec.ts). */
+  payloadCodec: PayloadCodec;
   pool: Pool;
   config: WorkerConfig;
   templates?: TemplateLibrary;
@@ -38,7 +45,7 @@ export async function createNurtureWorker(options: NurtureWorkerOptions): Promis
     templates,
     links: new Links({ baseUrl: config.publicUrl, secret: config.linkSecret }),
     mailDomain: config.mailDomain,
-    webhook: { url: config.webhookUrl, secret: config.webhookSecret },
+    webhook: { url: config.webhookUrl, secret: config.webhookSecret, previousSecret: config.previousWebhookSecret },
     operator: config.operatorEmail ? { email: config.operatorEmail, name: 'Nurture operator' } : undefined,
     messenger: temporalMessenger(options.client),
   });
@@ -47,6 +54,7 @@ export async function createNurtureWorker(options: NurtureWorkerOptions): Promis
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    dataConverter: nurtureDataConverter(options.payloadCodec),
     activities,
     ...options.tuning,
   });

@@ -34,10 +34,7 @@ export interface NurtureInput {
   carried?: CarriedState;
 }
 
-/** One workflow per (campaign, lead): enrolling twice finds the running one. */
-export function workflowIdFor(campaignId: string, leadId: string): string {
-  return `nurture:${campaignId}:${leadId}`;
-}
+export { workflowIdFor } from '../campaign/enrolment-id';
 
 /** The input of a new enrolment on `campaignVersion` of `campaign`. */
 export function enrolmentInput(campaign: Campaign, campaignVersion: number, lead: LeadSnapshot): NurtureInput {

@@ -340,7 +340,7 @@ function simulationCard(api, campaign) {
   return card(
     'Simulation',
     { id: 'simulation' },
-    el('p', { class: 'hint' }, "Runs the current version over synthetic leads in virtual time. Nothing is sent or stored; the same seed gives the same result."),
+    el('p', { class: 'hint' }, "Runs the current version over synthetic leads in virtual time. Nothing is sent or stored; the same seed gives the same result. Needs a key with the write scope."),
     form,
     output,
   );

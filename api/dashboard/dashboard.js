@@ -75,7 +75,7 @@ function keyForm(message) {
     card(
       'Open the dashboard',
       null,
-      el('p', null, 'Enter an API key. A key with the read scope is enough; create one with ', el('code', null, 'nurture api-key create --name dashboard --scopes read'), '.'),
+      el('p', null, 'Enter an API key. A key with the read scope is enough to look around; launching and simulating need the write scope. Create one with ', el('code', null, 'nurture api-key create --name dashboard --scopes read'), '.'),
       form,
     ),
   );

@@ -6,15 +6,22 @@
 // A status change or a campaign-wide migration reaches the open enrolments through a fan-out
 // (workflows/campaign-fanout.ts) that runs after the request: the answer carries its progress,
 // and GET /campaigns/:id/fan-outs/:fanOutId follows it.
-import type { FastifyPluginAsync } from 'fastify';
-import { CAMPAIGN_ACTIONS, parseCampaign, validateCampaign, type CampaignResult } from '../../campaign';
+//
+// Reading a campaign runs in a worker thread (api/campaign-thread.ts): a large YAML text takes
+// hundreds of milliseconds to parse, which the event loop must not wait on. The text is bounded
+// by the body limit (MAX_CAMPAIGN_BODY, 413 above it) and by the campaign core's limits
+// (CAMPAIGN_TEXT_LIMITS: nesting, aliases; 422 naming the problem and its line).
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { CAMPAIGN_ACTIONS, CAMPAIGN_TEXT_LIMITS, type Campaign } from '../../campaign';
 import { getCampaign, getCampaignVersion, listCampaigns, listCampaignVersions, saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
-import { openEnrolment } from '../../db/enrolments';
+import { enrolmentRecorded, openEnrolment } from '../../db/enrolments';
 import { getFanOut, listFanOuts, type FanOut } from '../../db/fanouts';
 import { getLead } from '../../db/leads';
 import { TemplateLibrary } from '../../mail/renderer';
+import type { CompileInput, CompileOutput } from '../campaign-thread';
 import type { ApiContext } from '../context';
-import { ApiError, conflict, notFound, responses } from '../errors';
+import { ApiError, conflict, errorResponse, notFound, responses } from '../errors';
+import { ThreadFailure, ThreadPool, ThreadsBusy, ThreadTimeout } from '../threads';
 import { anyObject, campaignIdParams, uuidSchema } from './shared-schemas';
 
 const workflowParams = { type: 'object', required: ['workflowId'], properties: { workflowId: { type: 'string', minLength: 1, maxLength: 400 } } };
@@ -87,20 +94,70 @@ const emptyBodyIsEmptyObject = async (request: { body: unknown }) => {
 
 // Every email template a campaign names must exist, or its sends would fail when due.
 const templates = new TemplateLibrary();
-const checks = { templateExists: (name: string) => templates.has(name) };
 
-function compile(body: unknown): CampaignResult & { source?: string } {
-  if (typeof body === 'string') return { ...parseCampaign(body, checks), source: body };
-  return validateCampaign(body, checks);
+/** The largest campaign body in bytes (YAML text or JSON), refused with 413 unread beyond it. */
+export const MAX_CAMPAIGN_BODY = CAMPAIGN_TEXT_LIMITS.maxLength;
+
+/** How long reading one campaign may take in its thread (the worst text the limits admit takes about 2 s). */
+export const CAMPAIGN_READ_TIMEOUT_MS = 15_000;
+
+/** The campaign's problems: 422 with path, message and line (the first MAX_REPORTED_PROBLEMS of them). */
+function invalid(output: Extract<CompileOutput, { ok: false }>): ApiError {
+  const count = `${output.total} problem${output.total === 1 ? '' : 's'}`;
+  const listed = output.total > output.errors.length ? `; the first ${output.errors.length} are listed` : '';
+  return new ApiError(422, 'invalid_campaign', `the campaign has ${count}${listed}`, output.errors);
 }
 
-function invalid(result: CampaignResult): ApiError {
-  const errors = result.ok ? [] : result.errors;
-  return new ApiError(422, 'invalid_campaign', `the campaign has ${errors.length} problem${errors.length === 1 ? '' : 's'}`, errors);
-}
+/** A campaign the thread could not read within its time or memory: refused like any other problem of the text. */
+const unreadable = (message: string) => new ApiError(422, 'invalid_campaign', `the campaign has 1 problem`, [{ path: '(file)', message }]);
+
+const campaignResponses = {
+  413: errorResponse(`payload_too_large: the body is larger than ${MAX_CAMPAIGN_BODY} bytes`),
+  422: errorResponse(
+    `invalid_campaign: the campaign's problems, each with path, message and line — including a text nested more than ${CAMPAIGN_TEXT_LIMITS.maxDepth} ` +
+      `levels deep, with more than ${CAMPAIGN_TEXT_LIMITS.maxAliases} aliases or aliases that expand too much, and malformed YAML or JSON`,
+  ),
+  429: errorResponse('busy: too many campaigns are being read at once (this key has 4 in progress, or 16 wait in all); retry after Retry-After seconds'),
+};
 
 export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine }) => {
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  // One thread reads campaigns, one at a time; at most 16 wait, and 4 per API key.
+  const reader = new ThreadPool({ entry: new URL('../campaign-thread.ts', import.meta.url), size: 1, maxQueue: 16, idleMs: 5 * 60_000, resourceLimits: { maxOldGenerationSizeMb: 512 } });
+  app.addHook('onClose', () => reader.close());
+  const reading = new Map<string, number>();
+  const PER_KEY = 4;
+  // The campaign routes' own body limit, never above the API's (ApiOptions.bodyLimit).
+  const bodyLimit = Math.min(app.initialConfig.bodyLimit ?? MAX_CAMPAIGN_BODY, MAX_CAMPAIGN_BODY);
+
+  /** The request's body (YAML/JSON text, or a JSON object) read into a campaign off the event loop. */
+  async function compile(request: FastifyRequest, reply: FastifyReply, hash = false): Promise<{ campaign: Campaign; hash?: string; source?: string }> {
+    const { body } = request;
+    const keyId = request.apiKey?.id ?? request.ip;
+    const busy = () => {
+      reply.header('retry-after', '5');
+      return new ApiError(429, 'busy', 'too many campaigns are being read at once; retry in a few seconds');
+    };
+    const input: CompileInput = typeof body === 'string' ? { text: body, templates: templates.names(), hash } : { value: body, templates: templates.names(), hash };
+    if ((reading.get(keyId) ?? 0) >= PER_KEY) throw busy();
+    reading.set(keyId, (reading.get(keyId) ?? 0) + 1);
+    let output: CompileOutput;
+    try {
+      output = await reader.run<CompileOutput>('compile', input, CAMPAIGN_READ_TIMEOUT_MS);
+    } catch (error) {
+      if (error instanceof ThreadsBusy) throw busy();
+      if (error instanceof ThreadTimeout) throw unreadable(`reading the campaign took longer than ${CAMPAIGN_READ_TIMEOUT_MS / 1000} s`);
+      if (error instanceof ThreadFailure && error.outOfMemory) throw unreadable('reading the campaign needs more memory than allowed');
+      throw error;
+    } finally {
+      const left = reading.get(keyId)! - 1;
+      if (left) reading.set(keyId, left);
+      else reading.delete(keyId);
+    }
+    if (!output.ok) throw invalid(output);
+    return { campaign: output.campaign, hash: output.hash, source: typeof body === 'string' ? body : undefined };
+  }
 
   const summary = (id: string) => getCampaign(pool, id);
 
@@ -111,13 +168,13 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
         tags: ['campaigns'],
         summary: 'Create a campaign or a new version of it',
         body: campaignBody,
-        response: responses({ 200: versionSchema, 201: versionSchema, 422: { $ref: 'ApiError#' } }),
+        response: responses({ 200: versionSchema, 201: versionSchema, ...campaignResponses }),
       },
+      bodyLimit,
     },
     async (request, reply) => {
-      const result = compile(request.body);
-      if (!result.ok) throw invalid(result);
-      const saved = await saveCampaignVersion(pool, result.campaign, result.source);
+      const result = await compile(request, reply, true);
+      const saved = await saveCampaignVersion(pool, result.campaign, result.source, result.hash);
       const version = (await getCampaignVersion(pool, result.campaign.id, saved.version))!;
       const row = (await summary(result.campaign.id))!;
       return reply
@@ -129,16 +186,18 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
   app.post<{ Body: unknown }>(
     '/campaigns/validate',
     {
+      // A POST for its body, but it stores and changes nothing: a read key may run it.
+      config: { scope: 'read' },
       schema: {
         tags: ['campaigns'],
-        summary: 'Validate a campaign without saving it',
+        summary: 'Validate a campaign without saving it (a read key is enough)',
         body: campaignBody,
-        response: responses({ 200: { type: 'object', properties: { ok: { type: 'boolean' }, id: { type: 'string' } } }, 422: { $ref: 'ApiError#' } }),
+        response: responses({ 200: { type: 'object', properties: { ok: { type: 'boolean' }, id: { type: 'string' } } }, ...campaignResponses }),
       },
+      bodyLimit,
     },
-    async (request) => {
-      const result = compile(request.body);
-      if (!result.ok) throw invalid(result);
+    async (request, reply) => {
+      const result = await compile(request, reply);
       return { ok: true, id: result.campaign.id };
     },
   );
@@ -319,6 +378,8 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
     '/enrolments/:workflowId',
     { schema: { tags: ['enrolments'], summary: "The enrolment's live state", params: workflowParams, response: responses({ 200: { type: 'object', properties: { workflow_id: { type: 'string' }, state: {} } } }) } },
     async (request) => {
+      // Only enrolments Nurture recorded: any other workflow of the namespace is none of the API's business.
+      if (!(await enrolmentRecorded(pool, request.params.workflowId))) throw notFound(`enrolment ${request.params.workflowId}`);
       const state = await engine.enrolmentState(request.params.workflowId);
       if (state === undefined) throw notFound(`enrolment ${request.params.workflowId}`);
       return { workflow_id: request.params.workflowId, state };
@@ -330,7 +391,8 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
     { schema: { tags: ['enrolments'], summary: 'Exit an enrolment', params: workflowParams, response: responses({ 202: { type: 'object', properties: { workflow_id: { type: 'string' } } } }) } },
     async (request, reply) => {
       const { workflowId } = request.params;
-      if (!(await openEnrolment(pool, workflowId)) && (await engine.enrolmentState(workflowId)) === undefined) throw notFound(`enrolment ${workflowId}`);
+      // Only enrolments Nurture recorded: any other workflow of the namespace is none of the API's business.
+      if (!(await enrolmentRecorded(pool, workflowId))) throw notFound(`enrolment ${workflowId}`);
       await engine.exitEnrolment(workflowId, 'exited through the API');
       return reply.status(202).send({ workflow_id: workflowId });
     },

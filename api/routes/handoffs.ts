@@ -7,6 +7,7 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { HANDOFF_STATUSES, SALES_OUTCOMES, answerRefusal as refusalOf, type HandoffStatus, type SalesOutcome } from '../../campaign';
 import { getHandoff, listHandoffs, type HandoffView } from '../../db/handoffs';
 import { verifyLink, type HandoffAction } from '../../mail/link-tokens';
+import { verifyingSecrets } from '../../mail/links';
 import { escapeHtml } from '../../runtime/html';
 import type { ApiContext } from '../context';
 import { conflict, notFound, responses } from '../errors';
@@ -129,7 +130,7 @@ export const handoffLinkRoutes: FastifyPluginAsync<ApiContext> = async (app, { p
   await app.register(formbody, { bodyLimit: 4096 });
 
   async function resolve(token: string) {
-    const claims = verifyLink(token, links.secret);
+    const claims = verifyLink(token, verifyingSecrets(links));
     if (claims?.kind !== 'handoff') return undefined;
     const handoff = await getHandoff(pool, claims.handoff);
     return handoff && { handoff, outcome: OUTCOME_OF_ACTION[claims.action] };

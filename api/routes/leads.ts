@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { IANAZone } from 'luxon';
 import { Readable, Transform } from 'node:stream';
 import { currentConsent } from '../../db/consent';
+import { leadKeyOwner } from '../../db/data-keys';
 import { enrolmentsOfLead } from '../../db/enrolments';
 import { latestHandoffOfLead } from '../../db/handoffs';
 import { eraseLead, exportLead, leadTimeline } from '../../db/lead-records';
@@ -43,7 +44,7 @@ const toJson = (lead: Lead) => ({
   erased_at: lead.erasedAt,
 });
 
-export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine }) => {
+export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, engine, payloadCodec }) => {
   const requireLead = async (id: string) => {
     const lead = await getLead(pool, id);
     if (!lead) throw notFound(`lead ${id}`);
@@ -221,15 +222,37 @@ export const leadRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool, en
         summary: 'GDPR erasure (idempotent); the address stays suppressed',
         params: leadIdParams,
         response: responses({
-          200: { type: 'object', properties: { id: { type: 'string' }, erased_at: { type: 'string', format: 'date-time' }, exited_enrolments: { type: 'array', items: { type: 'string' } } } },
+          200: {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              erased_at: { type: 'string', format: 'date-time' },
+              exited_enrolments: { type: 'array', items: { type: 'string' }, description: 'enrolments the erasure ended' },
+              unterminated_workflows: {
+                type: 'array',
+                items: { type: 'string' },
+                description: 'workflows Temporal could not be asked to end (unreadable all the same); erasing again retries',
+              },
+            },
+          },
         }),
       },
     },
     async (request) => {
       const result = await eraseLead(pool, request.params.id);
       if (!result) throw notFound(`lead ${request.params.id}`);
-      for (const workflowId of result.openWorkflows) await engine.exitEnrolment(workflowId, 'lead erased');
-      return { id: request.params.id, erased_at: result.erasedAt, exited_enrolments: result.openWorkflows };
+      payloadCodec?.forget(leadKeyOwner(request.params.id));
+      // The data are erased and the lead's data key is gone; what is left is to stop the
+      // workflows, which could not read their own state any more. A Temporal outage leaves
+      // them to Temporal's retention (unreadable all the same) and is reported, not failed.
+      const unterminated: string[] = [];
+      for (const workflowId of result.erasedWorkflows) {
+        await engine.terminateEnrolment(workflowId, 'lead erased').catch((error) => {
+          request.log.warn({ err: error, workflowId }, 'could not terminate the workflow of an erased lead');
+          unterminated.push(workflowId);
+        });
+      }
+      return { id: request.params.id, erased_at: result.erasedAt, exited_enrolments: result.openWorkflows, unterminated_workflows: unterminated };
     },
   );
 

@@ -1,16 +1,22 @@
 // Dry-run of a campaign: the pure simulator (campaign/simulator.ts, the same one `nurture
 // simulate` runs) over synthetic leads in virtual time, on the campaign's current version. It
-// reads and stores nothing but the definition, so a read key may run it (config.scope below).
-//
-// The simulator runs on the request's thread: the bounds keep the largest run to a few seconds.
+// stores nothing, but the largest run takes seconds of CPU: it needs the write scope, runs in a
+// worker thread (api/campaign-thread.ts) so that the API keeps answering meanwhile, one at a time
+// per API key and two at a time in all (429 beyond), and is stopped after timeoutMs (422).
 import type { FastifyPluginAsync } from 'fastify';
-import { simulate, type SimulationResult } from '../../campaign/simulator';
+import type { SimulationResult } from '../../campaign/simulator';
 import { getCampaignVersion } from '../../db/campaigns';
+import type { SimulateInput, SimulateOutput } from '../campaign-thread';
 import type { ApiContext } from '../context';
-import { notFound, responses } from '../errors';
+import { ApiError, errorResponse, notFound, responses } from '../errors';
+import { ThreadFailure, ThreadPool, ThreadTimeout } from '../threads';
 import { campaignIdParams } from './shared-schemas';
 
-export const SIMULATION_LIMITS = { leads: 20_000, days: 365 };
+/**
+ * The bounds of a simulation: its size (leads × days, checked by the schema), how long it may run
+ * in its thread, and how many run at once per API key and in all. Tests shorten timeoutMs.
+ */
+export const SIMULATION_LIMITS = { leads: 20_000, days: 365, timeoutMs: 60_000, perKey: 1, concurrent: 2 };
 
 const count = { type: 'integer' } as const;
 const emailFigures = { type: 'object', properties: { sent: count, opened: count, clicked: count, unsubscribed: count } } as const;
@@ -97,14 +103,30 @@ export function simulationJson(result: SimulationResult) {
 }
 
 export const simulationRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool }) => {
+  const threads = new ThreadPool({
+    entry: new URL('../campaign-thread.ts', import.meta.url),
+    size: SIMULATION_LIMITS.concurrent,
+    maxQueue: 0,
+    idleMs: 60_000,
+    // The largest run of the demo campaign uses about 40 MB.
+    resourceLimits: { maxOldGenerationSizeMb: 256 },
+  });
+  app.addHook('onClose', () => threads.close());
+  /** Simulations running, per API key. */
+  const running = new Map<string, number>();
+  let total = 0;
+
   app.post<{ Params: { id: string }; Body: { leads: number; days: number; seed: number } }>(
     '/campaigns/:id/simulate',
     {
-      // A POST for its body, but it stores and changes nothing: a read key may run it.
-      config: { scope: 'read' },
+      // It stores nothing, but costs seconds of CPU: only keys that may change things run it.
+      config: { scope: 'write' },
       schema: {
         tags: ['campaigns'],
         summary: "Simulate the campaign's current version over synthetic leads: projected funnel, steps and A/B outcome",
+        description:
+          `Needs the write scope. Runs off the request thread, at most ${SIMULATION_LIMITS.perKey} at a time per API key and ` +
+          `${SIMULATION_LIMITS.concurrent} in all, for at most ${SIMULATION_LIMITS.timeoutMs / 1000} s.`,
         params: campaignIdParams,
         body: {
           type: 'object',
@@ -115,19 +137,60 @@ export const simulationRoutes: FastifyPluginAsync<ApiContext> = async (app, { po
             seed: { type: 'integer', minimum: 0, maximum: 4294967295, default: 1, description: 'the same seed gives the same report' },
           },
         },
-        response: responses({ 200: reportSchema }),
+        response: responses({
+          200: reportSchema,
+          403: errorResponse('forbidden: the API key lacks the write scope'),
+          404: errorResponse('not_found: no such campaign'),
+          422: errorResponse(`simulation_timeout: the simulation did not finish within ${SIMULATION_LIMITS.timeoutMs / 1000} s (or needed more memory than allowed); simulate fewer leads or days`),
+          429: errorResponse(
+            `too_many_simulations: this API key already runs ${SIMULATION_LIMITS.perKey === 1 ? 'a simulation' : `${SIMULATION_LIMITS.perKey} simulations`}, ` +
+              `or ${SIMULATION_LIMITS.concurrent} run in all; retry after Retry-After seconds`,
+          ),
+        }),
       },
       // No body at all means the defaults, as an empty object does.
       preValidation: async (request) => {
         request.body ??= {} as typeof request.body;
       },
     },
-    async (request) => {
-      const version = await getCampaignVersion(pool, request.params.id);
-      if (!version) throw notFound(`campaign ${request.params.id}`);
-      const { leads, days, seed } = request.body;
-      const result = simulate(version.definition, { leads, days, seed });
-      return { campaign_id: version.campaignId, campaign_version: version.version, ...simulationJson(result) };
+    async (request, reply) => {
+      // Taken before the first await, so that two requests at once cannot both pass.
+      const key = request.apiKey?.id ?? request.ip;
+      const mine = running.get(key) ?? 0;
+      if (mine >= SIMULATION_LIMITS.perKey || total >= SIMULATION_LIMITS.concurrent) {
+        reply.header('retry-after', '10');
+        throw new ApiError(
+          429,
+          'too_many_simulations',
+          mine >= SIMULATION_LIMITS.perKey
+            ? `this API key already runs ${SIMULATION_LIMITS.perKey === 1 ? 'a simulation' : `${mine} simulations`}; wait for it to finish`
+            : `${total} simulations are running, the most the API runs at once; retry in a few seconds`,
+        );
+      }
+      running.set(key, mine + 1);
+      total += 1;
+      try {
+        const version = await getCampaignVersion(pool, request.params.id);
+        if (!version) throw notFound(`campaign ${request.params.id}`);
+        const { leads, days, seed } = request.body;
+        const input: SimulateInput = { definition: version.definition, leads, days, seed };
+        let result: SimulateOutput;
+        try {
+          result = await threads.run<SimulateOutput>('simulate', input, SIMULATION_LIMITS.timeoutMs);
+        } catch (error) {
+          if (error instanceof ThreadTimeout || (error instanceof ThreadFailure && error.outOfMemory)) {
+            const why = error instanceof ThreadTimeout ? `did not finish within ${SIMULATION_LIMITS.timeoutMs / 1000} s` : 'needed more memory than allowed';
+            throw new ApiError(422, 'simulation_timeout', `the simulation of ${leads} leads over ${days} days ${why} and was stopped; simulate fewer leads or days`);
+          }
+          throw error;
+        }
+        return { campaign_id: version.campaignId, campaign_version: version.version, ...simulationJson(result) };
+      } finally {
+        total -= 1;
+        const left = running.get(key)! - 1;
+        if (left) running.set(key, left);
+        else running.delete(key);
+      }
     },
   );
 };

@@ -10,6 +10,7 @@ import { sendByMessageKey, type TrackedSend } from '../../db/email-sends';
 import { recordEngagement, type EngagementKind } from '../../db/engagements';
 import { storeTrackedEvent } from '../../db/events';
 import { verifyLink } from '../../mail/link-tokens';
+import { verifyingSecrets } from '../../mail/links';
 import { HONEYPOT_LINK } from '../../mail/links';
 import type { ApiContext } from '../context';
 import { ApiError, responses } from '../errors';
@@ -79,7 +80,7 @@ export const trackingRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
     },
     async (request, reply) => {
       const now = new Date();
-      const claims = verifyLink(request.params.file.replace(/\.gif$/, ''), links.secret);
+      const claims = verifyLink(request.params.file.replace(/\.gif$/, ''), verifyingSecrets(links));
       if (claims?.kind === 'open' && request.method === 'GET') {
         const send = await sendByMessageKey(pool, claims.message);
         if (send && !send.leadErased) await record(request, request.params.file, send, 'open', classifyOpen(context(request, send, now)), null, now);
@@ -104,7 +105,7 @@ export const trackingRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
     },
     async (request, reply) => {
       const now = new Date();
-      const claims = verifyLink(request.params.token, links.secret);
+      const claims = verifyLink(request.params.token, verifyingSecrets(links));
       if (claims?.kind !== 'click' || !SAFE_REDIRECT.test(claims.url)) throw new ApiError(404, 'not_found', 'unknown link');
       const send = await sendByMessageKey(pool, claims.message);
       if (!send) throw new ApiError(404, 'not_found', 'unknown link');

@@ -12,6 +12,7 @@ import { storeEvents } from '../../db/events';
 import { inTransaction } from '../../db/pool';
 import { suppressHash } from '../../db/suppressions';
 import { verifyLink } from '../../mail/link-tokens';
+import { verifyingSecrets } from '../../mail/links';
 import type { ApiContext } from '../context';
 import { readMultipartFields } from '../one-click-form';
 import { confirmForm, htmlPageSchema, sendPage } from '../pages';
@@ -27,7 +28,7 @@ export const unsubscribeRoutes: FastifyPluginAsync<ApiContext> = async (app, { p
   });
 
   async function sendFor(token: string) {
-    const claims = verifyLink(token, links.secret);
+    const claims = verifyLink(token, verifyingSecrets(links));
     if (claims?.kind !== 'unsubscribe') return undefined;
     const send = await sendByMessageKey(pool, claims.message);
     return send && send.leadId === claims.lead ? { send, messageKey: claims.message } : undefined;
@@ -73,6 +74,9 @@ export const unsubscribeRoutes: FastifyPluginAsync<ApiContext> = async (app, { p
       const found = await sendFor(request.params.token);
       if (!found?.send.leadId || !found.send.emailHash) return unknown(reply);
       const { send, messageKey } = found;
+      // An erased lead is suppressed for good already; recording the click (its IP, its user
+      // agent) would store new personal data about someone who asked to be forgotten.
+      if (send.leadErased) return sendPage(reply, 200, 'You are unsubscribed', '<p>You will not receive further marketing email from us.</p>');
       const leadId = send.leadId!;
       const purpose = send.consentPurpose ?? DEFAULT_PURPOSE;
       const now = new Date();

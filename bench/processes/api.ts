@@ -5,13 +5,16 @@
 import { Client, Connection } from '@temporalio/client';
 import { buildApi } from '../../api/app';
 import { createTemporalEngine } from '../../api/temporal-engine';
+import { useAddressKey } from '../../db/addresses';
 import { createPool } from '../../db/pool';
+import { BENCH_CONFIG } from '../support/stack';
 
 const [databaseUrl, poolSize] = process.argv.slice(2);
 if (!databaseUrl) throw new Error('usage: api.ts <databaseUrl> [poolSize]');
+useAddressKey(BENCH_CONFIG.dataSecret);
 const pool = createPool(databaseUrl, Number(poolSize ?? 20));
 const client = new Client({ connection: Connection.lazy({ address: '127.0.0.1:7233' }) });
 const engine = createTemporalEngine({ client, pool, taskQueue: 'bench' });
-const app = await buildApi({ pool, engine, links: { baseUrl: 'http://127.0.0.1', secret: 'bench-link-secret-bench-link-secret' }, rateLimit: false });
+const app = await buildApi({ pool, engine, links: { baseUrl: 'http://127.0.0.1', secret: BENCH_CONFIG.linkSecret }, rateLimit: false });
 process.stdout.write(`listening ${await app.listen({ host: '127.0.0.1', port: 0 })}\n`);
 process.once('SIGTERM', () => void app.close().then(() => pool.end()).then(() => process.exit(0)));

@@ -16,15 +16,16 @@ import { startDevServer } from '../../devserver/temporal';
 import { StopList } from '../../runtime/stop-list';
 import { quietTemporalLogs } from '../../runtime/temporal-logs';
 import { startWorkerRuntime, type WorkerRuntime, type WorkerRuntimeOptions } from '../../worker/runtime';
-import { WORKFLOWS_PATH } from '../../worker/worker';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../worker/worker';
 
 export const BENCH_CONFIG = {
   temporalNamespace: 'default',
   publicUrl: 'http://nurture.bench',
-  linkSecret: 'bench-link-secret',
+  linkSecret: 'bench-link-secret-of-at-least-32-characters',
   mailDomain: 'nurture.bench',
   webhookUrl: undefined,
-  webhookSecret: 'bench-webhook-secret',
+  webhookSecret: 'bench-webhook-secret-of-at-least-32-characters',
+  dataSecret: 'bench-data-secret-of-at-least-32-characters',
 };
 
 export interface BenchStack {
@@ -44,7 +45,7 @@ export async function startBenchStack(name: string, options: Pick<WorkerRuntimeO
   const stops = new StopList(10_000, (message) => console.error(`  clean-up: ${message}`));
   try {
     // CPU-bound first, before any server runs.
-    const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+    const bundle = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') });
     const dir = await mkdtemp(join(tmpdir(), `nurture-bench-${name}-`));
     stops.add('temporary directory', () => rm(dir, { recursive: true, force: true }));
     const env = await startDevServer();

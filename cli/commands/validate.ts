@@ -1,12 +1,20 @@
 // `nurture validate <file>`: checks a campaign file and lists every problem with its line.
-import { readFile } from 'node:fs/promises';
-import { formatCampaignError, parseCampaign } from '../../campaign';
+import { readFile, stat } from 'node:fs/promises';
+import { CAMPAIGN_TEXT_LIMITS, formatCampaignError, parseCampaign } from '../../campaign';
 import { TemplateLibrary } from '../../mail/renderer';
 import { EXIT, type CommandOutput } from '../exit-codes';
 
 export async function validateCommand(file: string, out: CommandOutput): Promise<number> {
   let text: string;
   try {
+    // Not read at all when even its bytes are too many (a character is at most 4 bytes in UTF-8);
+    // otherwise the parser's limits apply to its text.
+    const { size } = await stat(file);
+    if (size > 4 * CAMPAIGN_TEXT_LIMITS.maxLength) {
+      out.error(`${file}: (file): the campaign is too large: ${size.toLocaleString('en-US')} bytes, the most accepted is ${CAMPAIGN_TEXT_LIMITS.maxLength.toLocaleString('en-US')} characters`);
+      out.error('1 problem found');
+      return EXIT.invalid;
+    }
     text = await readFile(file, 'utf8');
   } catch (error) {
     out.error(`cannot read ${file}: ${(error as Error).message}`);

@@ -3,11 +3,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApi } from '../../api/app';
 import { createApiKey, revokeApiKey, verifyApiKey } from '../../db/api-keys';
-import { LINKS, RecordingEngine, startTestApi, type TestApi } from './support';
+import { upsertLead } from '../../db/leads';
+import { LINKS, RecordingEngine, seedEnrolment, startTestApi, type TestApi } from './support';
 
 let api: TestApi;
+const METRICS_TOKEN = 'metrics-token-for-the-api-tests-0123456789';
 beforeAll(async () => {
-  api = await startTestApi();
+  api = await startTestApi({ metricsToken: METRICS_TOKEN });
 });
 afterAll(async () => api?.close());
 
@@ -51,10 +53,11 @@ describe('API keys', () => {
 });
 
 describe('public routes and documents', () => {
-  it('serves /healthz, /metrics, /openapi.json and /docs without a key', async () => {
+  it('serves /healthz, /openapi.json and /docs without a key, and /metrics with the metrics token', async () => {
     expect((await api.call({ method: 'GET', url: '/healthz', key: null })).json()).toEqual({ status: 'ok', database: 'ok' });
     await api.call({ method: 'POST', url: '/v1/events', payload: { id: 'metric-1', lead: { email: 'metric@example.com' }, type: 'page.viewed' } });
-    const metrics = await api.call({ method: 'GET', url: '/metrics', key: null });
+    expect((await api.call({ method: 'GET', url: '/metrics', key: null })).statusCode).toBe(401);
+    const metrics = await api.call({ method: 'GET', url: '/metrics', key: METRICS_TOKEN });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.body).toMatch(/nurture_events_ingested_total\{outcome="new"\} 1/);
     expect(metrics.body).toMatch(/nurture_http_request_duration_seconds_count\{method="POST",route="\/v1\/events",status_code="202"\} 1/);
@@ -81,7 +84,8 @@ describe('public routes and documents', () => {
     expect(documented.map((entry) => entry.key)).toEqual(expect.arrayContaining(expected));
     for (const { key, operation } of documented) {
       expect(Object.keys(operation.responses ?? {}).length, key).toBeGreaterThan(0);
-      expect(Boolean(operation.security), key).toBe(key.split(' ')[1]!.startsWith('/v1/'));
+      if (key === 'get /metrics') expect(operation.security, key).toEqual([{ metricsToken: [] }]);
+      else expect(Boolean(operation.security), key).toBe(key.split(' ')[1]!.startsWith('/v1/'));
     }
   });
 
@@ -138,6 +142,10 @@ describe('failures and limits', () => {
       throw new EngineRefusal(workflowId === 'gone' ? 'not_found' : 'conflict', `enrolment ${workflowId} refused`);
     };
     const app = await buildApi({ pool: api.db.pool, engine, links: LINKS, rateLimit: false });
+    // Only recorded enrolments reach the engine.
+    const { lead } = await upsertLead(api.db.pool, { email: 'refused@example.com' });
+    await seedEnrolment(api.db, lead.id, 'refusals');
+    await api.db.pool.query(`INSERT INTO enrolments (workflow_id, campaign_id, campaign_version, lead_id) VALUES ('gone', 'refusals', 1, $1), ('busy', 'refusals', 1, $1)`, [lead.id]);
     const get = (id: string) => app.inject({ method: 'GET', url: `/v1/enrolments/${id}`, headers: { authorization: `Bearer ${api.readKey}` } });
     const [gone, busy] = [await get('gone'), await get('busy')];
     await app.close();

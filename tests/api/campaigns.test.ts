@@ -100,11 +100,22 @@ describe('campaigns', () => {
     const workflowId = first.json().workflow_id;
     expect(api.engine.of('enrol')).toContainEqual({ method: 'enrol', campaignId: 'saas-whitepaper-nurture', leadId });
     expect((await enrol()).json()).toEqual({ workflow_id: workflowId, already_enrolled: true });
+    // The Temporal engine records the enrolment before starting its workflow; the recording engine does not.
+    await api.db.pool.query(
+      `INSERT INTO enrolments (workflow_id, campaign_id, campaign_version, lead_id) VALUES ($1, 'saas-whitepaper-nurture', 1, $2)`,
+      [workflowId, leadId],
+    );
     const state = await api.call({ method: 'GET', url: `/v1/enrolments/${encodeURIComponent(workflowId)}`, key: api.readKey });
     expect(state.json()).toEqual({ workflow_id: workflowId, state: { stage: 'cold' } });
     const exit = await api.call({ method: 'DELETE', url: `/v1/enrolments/${encodeURIComponent(workflowId)}` });
     expect(exit.statusCode).toBe(202);
     expect(api.engine.of('exitEnrolment').at(-1)).toMatchObject({ workflowId });
+    // A workflow the database never recorded (another application's, a fan-out) is out of reach.
+    const exits = api.engine.of('exitEnrolment').length;
+    for (const other of ['fanout:saas-whitepaper-nurture:1', 'billing-run-42']) {
+      expect((await api.call({ method: 'DELETE', url: `/v1/enrolments/${encodeURIComponent(other)}` })).statusCode).toBe(404);
+    }
+    expect(api.engine.of('exitEnrolment')).toHaveLength(exits);
     expect((await api.call({ method: 'GET', url: '/v1/enrolments/unknown', key: api.readKey })).statusCode).toBe(404);
     expect((await api.call({ method: 'DELETE', url: '/v1/enrolments/unknown' })).statusCode).toBe(404);
     expect((await api.call({ method: 'POST', url: '/v1/campaigns/saas-whitepaper-nurture/enrolments', payload: { lead_id: '00000000-0000-4000-8000-000000000000' } })).statusCode).toBe(404);

@@ -81,10 +81,10 @@ describe('POST /v1/campaigns/:id/simulate', () => {
     expect(created.statusCode).toBe(201);
   });
 
-  const simulate = (payload: unknown, { id = 'saas-whitepaper-nurture', key = api.readKey }: { id?: string; key?: string | null } = {}) =>
+  const simulate = (payload: unknown, { id = 'saas-whitepaper-nurture', key = api.writeKey }: { id?: string; key?: string | null } = {}) =>
     api.call({ method: 'POST', url: `/v1/campaigns/${encodeURIComponent(id)}/simulate`, payload: payload as object, key });
 
-  it('returns the projected funnel, steps and A/B outcome of the current version, with a read key', async () => {
+  it('returns the projected funnel, steps and A/B outcome of the current version', async () => {
     const response = await simulate({ leads: 300, days: 60, seed: 7 });
     expect(response.statusCode).toBe(200);
     const report = response.json();
@@ -108,7 +108,7 @@ describe('POST /v1/campaigns/:id/simulate', () => {
     const response = await simulate({});
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ leads: 1000, days: 90, seed: 1, funnel: { enrolled: 1000 } });
-    const bodiless = await api.call({ method: 'POST', url: '/v1/campaigns/saas-whitepaper-nurture/simulate', key: api.readKey });
+    const bodiless = await api.call({ method: 'POST', url: '/v1/campaigns/saas-whitepaper-nurture/simulate' });
     expect(bodiless.statusCode).toBe(200);
     expect(bodiless.json()).toEqual(response.json());
   });
@@ -129,12 +129,15 @@ describe('POST /v1/campaigns/:id/simulate', () => {
     expect(response.json().error.code).toBe('invalid_request');
   });
 
-  it('answers an unknown campaign with 404 and a missing key with 401', async () => {
+  it('answers an unknown campaign with 404, a missing key with 401 and a read key with 403 (it costs seconds of CPU)', async () => {
     const unknown = await simulate({ leads: 10 }, { id: 'no-such-campaign' });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error.code).toBe('not_found');
     expect((await simulate({ leads: 10 }, { key: null })).statusCode).toBe(401);
     expect((await simulate({ leads: 10 }, { key: 'nk_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' })).statusCode).toBe(401);
+    const reader = await simulate({ leads: 10 }, { key: api.readKey });
+    expect(reader.statusCode).toBe(403);
+    expect(reader.json().error).toMatchObject({ code: 'forbidden', message: expect.stringContaining("'write' scope") });
   });
 
   it('is documented with its schema and the API key', async () => {

@@ -134,20 +134,29 @@ describe('DELETE /v1/leads/:id', () => {
     const response = await api.call({ method: 'DELETE', url: `/v1/leads/${leadId}` });
     expect(response.statusCode).toBe(200);
     expect(response.json().exited_enrolments).toEqual([workflowId]);
-    expect(api.engine.of('exitEnrolment')).toContainEqual({ method: 'exitEnrolment', workflowId, reason: 'lead erased' });
+    expect(api.engine.of('terminateEnrolment')).toContainEqual({ method: 'terminateEnrolment', workflowId, reason: 'lead erased' });
 
     const lead = (await api.db.pool.query('SELECT email, attributes, erased_at FROM leads WHERE id = $1', [leadId])).rows[0];
     expect(lead).toMatchObject({ email: null, attributes: {} });
     expect(lead.erased_at).toBeInstanceOf(Date);
-    expect((await api.db.pool.query("SELECT data FROM events WHERE external_id = 'erase-ev'")).rows).toEqual([{ data: {} }]);
-    expect((await api.db.pool.query('SELECT to_address, message FROM email_sends WHERE lead_id = $1', [leadId])).rows).toEqual([{ to_address: null, message: null }]);
-    expect((await api.db.pool.query('SELECT ip FROM consent_records WHERE lead_id = $1', [leadId])).rows).toEqual([{ ip: null }]);
+    // The sender's id is replaced by a keyed hash: still unique, no longer what the sender chose.
+    const events = (await api.db.pool.query('SELECT external_id, data FROM events WHERE lead_id = $1', [leadId])).rows;
+    expect(events).toEqual([{ external_id: expect.stringMatching(/^erased:[A-Za-z0-9_-]{43}$/), data: {} }]);
+    expect((await api.db.pool.query('SELECT to_address, message, subject, smtp_response FROM email_sends WHERE lead_id = $1', [leadId])).rows).toEqual([
+      { to_address: null, message: null, subject: '[erased]', smtp_response: null },
+    ]);
+    expect((await api.db.pool.query('SELECT ip, source FROM consent_records WHERE lead_id = $1', [leadId])).rows).toEqual([{ ip: null, source: 'erased' }]);
+    expect((await api.db.pool.query('SELECT status, exit_reason FROM enrolments WHERE lead_id = $1', [leadId])).rows).toEqual([{ status: 'exited', exit_reason: 'erased' }]);
     const exported = JSON.stringify((await api.call({ method: 'GET', url: `/v1/leads/${leadId}/export`, key: api.readKey })).json());
     expect(exported).not.toContain('erase-me');
     expect(exported).not.toContain('Erin');
     expect(exported).not.toContain('0000 0000');
 
-    expect((await api.call({ method: 'DELETE', url: `/v1/leads/${leadId}` })).statusCode).toBe(200);
+    // Erasing again changes nothing and asks Temporal again to end the workflows an erasure ended.
+    const again = await api.call({ method: 'DELETE', url: `/v1/leads/${leadId}` });
+    expect(again.statusCode).toBe(200);
+    expect(again.json().exited_enrolments).toEqual([]);
+    expect(api.engine.of('terminateEnrolment').filter((call) => call.workflowId === workflowId)).toHaveLength(2);
     // Events for the erased lead by id are refused; consent cannot be recorded for it.
     expect((await api.call({ method: 'POST', url: '/v1/events', payload: { id: 'after-erase', lead: { id: leadId }, type: 'page.viewed' } })).statusCode).toBe(404);
     // Coming back by email revives the row, but the address stays suppressed.

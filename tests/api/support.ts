@@ -10,6 +10,7 @@ import { createTestDatabase, type TestDatabase } from '../support/database';
 export type EngineCall =
   | { method: 'enrol'; campaignId: string; leadId: string }
   | { method: 'exitEnrolment'; workflowId: string; reason: string }
+  | { method: 'terminateEnrolment'; workflowId: string; reason: string }
   | { method: 'enrolmentState'; workflowId: string }
   | { method: 'consentChanged'; leadId: string; purpose: string; granted: boolean }
   | { method: 'salesResponse'; handoffId: string; outcome: SalesOutcome; note?: string }
@@ -33,6 +34,10 @@ export class RecordingEngine implements Engine {
     this.states.set(workflowId, { stage: 'cold' });
     return { workflowId, alreadyEnrolled };
   }
+  async terminateEnrolment(workflowId: string, reason: string) {
+    this.calls.push({ method: 'terminateEnrolment', workflowId, reason });
+  }
+
   async exitEnrolment(workflowId: string, reason: string) {
     this.calls.push({ method: 'exitEnrolment', workflowId, reason });
   }
@@ -66,7 +71,7 @@ export class RecordingEngine implements Engine {
 
 type InjectResponse = Awaited<ReturnType<FastifyInstance['inject']>>;
 
-export const LINKS = { baseUrl: 'https://nurture.test', secret: 'test-link-secret' };
+export const LINKS = { baseUrl: 'https://nurture.test', secret: 'test-link-secret-of-at-least-32-characters' };
 
 export interface TestApi {
   db: TestDatabase;

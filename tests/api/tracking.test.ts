@@ -1,10 +1,11 @@
 // Tracking pixel, click redirect, one-click unsubscribe and handoff links: genuine tokens act,
 // forged or unknown ones get a 404 (or, for the pixel, a GIF) and record nothing.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildApi } from '../../api/app';
 import { classifyClick, classifyOpen } from '../../api/machine-detection';
 import { REPEAT_WINDOW_MS } from '../../api/routes/tracking';
 import { signLink } from '../../mail/link-tokens';
-import { Links } from '../../mail/links';
+import { Links, type LinkSettings } from '../../mail/links';
 import { createLead, LINKS, seedEnrolment, seedHandoff, seedSend, startTestApi, tableCounts, type TestApi } from './support';
 
 let api: TestApi;
@@ -319,6 +320,32 @@ describe('handoff links', () => {
       const response = await api.call({ method: 'POST', url, payload: { outcome: 'accepted' } });
       expect(response.statusCode, url).toBe(202);
       expect(api.engine.of('salesResponse').at(-1)).toMatchObject({ handoffId: id, outcome: 'accepted' });
+    }
+  });
+});
+
+describe('rotating LINK_SECRET', () => {
+  it('links signed with the previous secret still work while it is configured, and only then', async () => {
+    const leadId = await createLead(api, 'rotation@example.com');
+    const send = await seedSend(api.db, { leadId, to: 'rotation@example.com' });
+    const oldLink = path(links.click(send.messageKey, 'https://acme.example/old', 1));
+    const rotated = { ...LINKS, secret: 'the-new-link-secret-of-at-least-32-characters' };
+    const newLink = path(new Links(rotated).click(send.messageKey, 'https://acme.example/new', 1));
+    const on = (settings: LinkSettings) => buildApi({ pool: api.db.pool, engine: api.engine, links: settings, rateLimit: false });
+    const during = await on({ ...rotated, previousSecrets: [LINKS.secret] });
+    const after = await on(rotated);
+    try {
+      for (const [server, link, status] of [
+        [during, oldLink, 302],
+        [during, newLink, 302],
+        [after, newLink, 302],
+        [after, oldLink, 404],
+      ] as const) {
+        const response = await server.inject({ method: 'HEAD', url: link });
+        expect(response.statusCode, `${link.slice(0, 12)}…`).toBe(status);
+      }
+    } finally {
+      await Promise.all([during.close(), after.close()]);
     }
   });
 });

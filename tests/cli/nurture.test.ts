@@ -39,6 +39,22 @@ describe('nurture validate', () => {
     expect(r.stderr).toContain('tracks.cold[0].email.template (line 10): no email template "welcom" (templates/welcom.mjml)');
   });
 
+  it('refuses an alias bomb and a text nested too deeply with their lines, without a stack trace', async () => {
+    const bomb = join(tmpdir(), `bomb-${process.pid}.yaml`);
+    const levels = ['a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]'];
+    for (let i = 1; i < 9; i++) levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(', ')}]`);
+    await writeFile(bomb, `${levels.join('\n')}\n`);
+    const exploded = await run('validate', bomb);
+    expect(exploded.code).toBe(1);
+    expect(exploded.stderr).toContain('(file) (line 2): the aliases of the campaign expand too much (more than 100 expansions): an alias bomb?');
+    const deep = join(tmpdir(), `deep-${process.pid}.yaml`);
+    await writeFile(deep, `id: x\ndescription: ${'['.repeat(100_000)}\n`);
+    const nested = await run('validate', deep);
+    expect(nested.code).toBe(1);
+    expect(nested.stderr).toContain('(file) (line 2): the campaign is nested too deeply: more than 64 levels');
+    expect(`${exploded.stderr}${nested.stderr}`).not.toMatch(/\n\s+at /);
+  });
+
   it('exits 2 on a usage error', async () => {
     expect((await run('validate')).code).toBe(2);
   });

@@ -78,7 +78,7 @@ describe('SMTP sink', () => {
 
   it('refuses a message with an injected fault after DATA: the sender gets the code, nothing is stored', async () => {
     const refused = message();
-    sink.setFault(({ to }) => (to.includes(refused.to) ? { code: 451, message: '4.3.0 try later' } : undefined));
+    sink.setFault(({ to }) => (to.includes(refused.to as string) ? { code: 451, message: '4.3.0 try later' } : undefined));
     const error = await transport.send(refused).then(() => undefined, (e: unknown) => e);
     expect(error).toMatchObject({ responseCode: 451, command: 'DATA' });
     expect(classifySmtpError(error)).toMatchObject({ class: 'deferred', code: 451 });

@@ -108,7 +108,7 @@ it(`pauses and resumes ${ENROLMENTS} enrolments through the API without the requ
 it('a fan-out whose workflow never started (Temporal was away) is started by the workers’ sweeper', async () => {
   const statusSeq = (await setCampaignStatus(h.db.pool, campaign.id, 'active'))!;
   const fanOut = await createFanOut(h.db.pool, { campaignId: campaign.id, action: 'resume', statusSeq });
-  const sweeper = startFanOutSweeper({ client: h.env.client, pool: h.db.pool, taskQueue: h.taskQueue, everyMs: 200, graceMs: 0 });
+  const sweeper = startFanOutSweeper({ client: h.client, pool: h.db.pool, taskQueue: h.taskQueue, everyMs: 200, graceMs: 0 });
   try {
     await until('the swept fan-out to finish', async () => Boolean((await getFanOut(h.db.pool, fanOut.id))?.finishedAt), 300_000);
   } finally {

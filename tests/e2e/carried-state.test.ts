@@ -46,7 +46,7 @@ it('a run carried over from the earlier state shape still takes the answer to it
     handoffs: [{ id: handoffId, key: 'handoff-1', owner: person('Kenji'), manager: person('Mariko'), status: 'pending', firstContactDue: state.handoff!.firstContactDue }],
     recorded: { stage: state.stage, score: 0, status: 'handed_off' },
   };
-  const handle = await h.env.client.workflow.start(nurture, {
+  const handle = await h.client.workflow.start(nurture, {
     workflowId,
     taskQueue: h.taskQueue,
     args: [{ campaign, campaignVersion: 1, lead, carried: earlierShape as never }],

@@ -2,8 +2,9 @@
 export const TEST_CONFIG = {
   temporalNamespace: 'default',
   publicUrl: 'http://nurture.test',
-  linkSecret: 'test-link-secret',
+  linkSecret: 'test-link-secret-of-at-least-32-characters',
   mailDomain: 'nurture.test',
   webhookUrl: undefined as string | undefined,
-  webhookSecret: 'test-webhook-secret',
+  webhookSecret: 'test-webhook-secret-of-at-least-32-characters',
+  dataSecret: 'test-data-secret-of-at-least-32-characters',
 };

@@ -25,7 +25,7 @@ it('continues as new past the suggested history size and carries the enrolment o
   await h.event(leadId, 'page.viewed', { page: 'careers' });
   const { rows } = await h.db.pool.query<{ id: number; workflow_id: string }>('SELECT id, workflow_id FROM enrolments WHERE lead_id = $1', [leadId]);
   expect(rows).toHaveLength(1);
-  const handle = h.env.client.workflow.getHandle(rows[0]!.workflow_id);
+  const handle = h.client.workflow.getHandle(rows[0]!.workflow_id);
   // download 10 + opens 10 - careers 5
   await vi.waitFor(async () => expect(await handle.query('state')).toMatchObject({ score: 15, enrolmentId: rows[0]!.id, pendingInputs: 0 }), { timeout: 30_000 });
   const description = await handle.describe();
@@ -33,7 +33,10 @@ it('continues as new past the suggested history size and carries the enrolment o
   const started = history.events![0]!.workflowExecutionStartedEventAttributes!;
   expect(started.continuedExecutionRunId).toBeTruthy();
   expect(description.runId).not.toBe(started.firstExecutionRunId);
-  const { rows: enrolment } = await h.db.pool.query('SELECT score, ended_at FROM enrolments WHERE id = $1', [rows[0]!.id]);
-  expect(enrolment[0]).toMatchObject({ score: 15, ended_at: null });
+  // The workflow records its progress by an activity, a moment after its state shows it.
+  await vi.waitFor(async () => {
+    const { rows: enrolment } = await h.db.pool.query('SELECT score, ended_at FROM enrolments WHERE id = $1', [rows[0]!.id]);
+    expect(enrolment[0]).toMatchObject({ score: 15, ended_at: null });
+  }, { timeout: 10_000 });
   expect(await h.checkHistories('continue-as-new', { firstRuns: true })).toEqual([]);
 }, 120_000);

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { fileURLToPath } from 'node:url';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Client } from '@temporalio/client';
+import type { PayloadEncryption } from '../../runtime/payload-codec';
 import { bundleWorkflowCode, type Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Campaign, LeadEvent } from '../../campaign';
 import { createTemporalEngine } from '../../api/temporal-engine';
@@ -22,7 +24,7 @@ import { startDevServer, temporalForTests } from '../../devserver/temporal';
 import type { Dispatcher } from '../../worker/dispatcher';
 import type { Mailer } from '../../worker/mailer';
 import { startWorkerRuntime, type WorkerRuntimeOptions } from '../../worker/runtime';
-import { WORKFLOWS_PATH } from '../../worker/worker';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../worker/worker';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { canonicalStart } from '../support/scenario-clock';
 import { TEST_CONFIG } from './config';
@@ -37,12 +39,16 @@ export const HISTORIES_DIR = fileURLToPath(new URL('../histories', import.meta.u
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflow bundle, built once per test file. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  bundle ??= bundleWorkflowCode(WORKFLOW_BUNDLE_OPTIONS);
   return bundle;
 }
 
 export interface Harness {
   env: TestWorkflowEnvironment;
+  /** The client the worker runtime uses: payloads through the leads' data keys (env.client reads none of them). */
+  client: Client;
+  /** The runtime's payload codec (the leads' data keys). */
+  payloadCodec: PayloadEncryption;
   db: TestDatabase;
   sink: SmtpSink;
   engine: Engine;
@@ -115,7 +121,9 @@ export async function startHarness(
     ...options.runtime,
   });
   const { worker, mailer, dispatcher } = runtime;
-  const engine = createTemporalEngine({ client: env.client, pool: db.pool, taskQueue });
+  // The runtime's client: the API's engine and the tests read and write payloads through the codec.
+  const client = runtime.client;
+  const engine = createTemporalEngine({ client, pool: db.pool, taskQueue });
   // Kenji and Ren share the kanto territory, in that turn; Yui has kansai.
   await loadDemoSalesTeam(db.pool);
 
@@ -129,6 +137,8 @@ export async function startHarness(
   let eventCounter = 0;
   const harness: Harness = {
     env,
+    client,
+    payloadCodec: runtime.payloadCodec,
     db,
     sink,
     engine,
@@ -181,12 +191,12 @@ export async function startHarness(
     },
     async checkHistories(scenario, checkOptions = {}) {
       const { rows } = await db.pool.query<{ workflow_id: string }>('SELECT DISTINCT workflow_id FROM enrolments ORDER BY workflow_id');
-      const histories = await fetchHistories(rows.map((row) => env.client.workflow.getHandle(row.workflow_id)));
+      const histories = await fetchHistories(rows.map((row) => client.workflow.getHandle(row.workflow_id)), runtime.payloadCodec);
       if (checkOptions.firstRuns) {
         for (const latest of [...histories]) {
           const started = latest.history.events?.[0]?.workflowExecutionStartedEventAttributes;
           if (started?.continuedExecutionRunId && started.firstExecutionRunId) {
-            histories.push(...(await fetchHistories([env.client.workflow.getHandle(latest.workflowId, started.firstExecutionRunId)])));
+            histories.push(...(await fetchHistories([client.workflow.getHandle(latest.workflowId, started.firstExecutionRunId)], runtime.payloadCodec)));
           }
         }
       }

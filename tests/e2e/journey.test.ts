@@ -5,61 +5,22 @@
 // outcome are tests/support/reference-journey.ts, which tests/campaign/clock-independence.test.ts
 // also runs from many start instants on the interpreter alone.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { assignVariant, type Campaign, type EmailKind, type EmailStep } from '../../campaign';
-import type { EnrolmentView } from '../../workflows/nurture';
-import { JOURNEY_LEAD, JOURNEY_OUTCOME, referenceJourney, type JourneyEngine } from '../support/reference-journey';
+import { assignVariant, type Campaign, type EmailStep } from '../../campaign';
+import { JOURNEY_LEAD, JOURNEY_OUTCOME, referenceJourney } from '../support/reference-journey';
 import { loadCampaign, startHarness, type Harness } from './harness';
+import { harnessJourneyEngine } from './journey-engine';
 
 let h: Harness;
 let campaign: Campaign;
 let leadId: string;
 let journey: ReturnType<typeof referenceJourney>;
 
-/** The journey's engine: the harness (Temporal's time-skipping server, the real worker, mailer and SMTP). */
-function realEngine(): JourneyEngine {
-  /** The workflow's state once it has taken every input it received. */
-  const view = async () => {
-    const read = async () => (await h.engine.enrolmentState(`nurture:${campaign.id}:${leadId}`)) as EnrolmentView;
-    await vi.waitFor(async () => expect((await read()).pendingInputs).toBe(0), { timeout: 10_000, interval: 50 });
-    return read();
-  };
-  /** The emails that went out (accepted by SMTP), in the order the workflow asked for them, once there are `count`. */
-  const sent = async (kinds: EmailKind[], count: number) => {
-    const read = async () =>
-      (
-        await h.db.pool.query<{ template: string; kind: EmailKind }>(
-          `SELECT template, kind FROM email_sends WHERE lead_id = $1 AND kind = ANY($2) AND status = 'sent' ORDER BY id`,
-          [leadId, kinds],
-        )
-      ).rows;
-    await vi.waitFor(async () => expect((await read()).length).toBeGreaterThanOrEqual(count), { timeout: 20_000, interval: 100 }).catch(() => {});
-    return read();
-  };
-  return {
-    now: () => h.now(),
-    advanceTo: (at) => h.advanceTo(at),
-    event: async (type, data) => void (await h.event(leadId, type, data)),
-    async answer(outcome, note) {
-      const handoff = (await view()).handoff;
-      if (!handoff?.id) throw new Error('no open handoff');
-      await h.engine.salesResponse(handoff.id, outcome, note);
-    },
-    async state() {
-      const state = await view();
-      return { stage: state.stage, score: state.score, exitReason: state.exitReason, recycleAt: state.handoff?.recycleAt ?? null };
-    },
-    leadEmails: async (count) => (await sent(['step', 'trigger'], count)).map((row) => row.template),
-    salesEmails: async (count) => (await sent(['sales_notice', 'sales_reminder', 'sales_escalation'], count)).map((row) => row.kind),
-    settle: () => h.settle(),
-  };
-}
-
 beforeAll(async () => {
   h = await startHarness();
   campaign = loadCampaign('saas-whitepaper-nurture');
   await h.launch(campaign);
   leadId = await h.addLead(JOURNEY_LEAD.email, JOURNEY_LEAD.attributes, { timezone: JOURNEY_LEAD.timezone });
-  journey = referenceJourney(campaign, realEngine());
+  journey = referenceJourney(campaign, harnessJourneyEngine(h, () => ({ campaignId: campaign.id, leadId })));
   await journey.start();
 });
 

@@ -196,7 +196,8 @@ describe('a handoff nobody can take', () => {
     expect(alert.text).toContain('sales pool "no-such-pool" does not exist');
     const [handoff] = await handoffsOf(h, leadId);
     expect(handoff).toMatchObject({ owner_id: null, unassigned_reason: 'sales pool "no-such-pool" does not exist' });
-    expect(await timeline(h, handoff!.id)).toEqual(['unassigned', 'alert_sent']);
+    // The alert's record follows its delivery by a moment (the mailer reports it to the workflow).
+    await vi.waitFor(async () => expect(await timeline(h, handoff!.id)).toEqual(['unassigned', 'alert_sent']), { timeout: 10_000 });
     // The enrolment records its handoff beside the alert: either may come first.
     await vi.waitFor(async () => expect((await enrolments(h, leadId))[0]).toMatchObject({ ended: false, status: 'handed_off' }), { timeout: 10_000 });
     // Someone answers for the team: the workflow takes it.

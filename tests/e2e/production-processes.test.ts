@@ -153,8 +153,9 @@ beforeAll(async () => {
     NURTURE_TASK_QUEUE: `production-${randomUUID()}`,
     SMTP_URL: sink.url,
     MAIL_DOMAIN,
-    LINK_SECRET: 'production-test-link-secret',
-    WEBHOOK_SECRET: 'production-test-webhook-secret',
+    LINK_SECRET: 'production-test-link-secret-of-32-characters',
+    WEBHOOK_SECRET: 'production-test-webhook-secret-of-32-characters',
+    DATA_SECRET: 'production-test-data-secret-of-32-characters',
     HOST: '0.0.0.0',
     PORT: String(apiPort),
     PUBLIC_URL,
@@ -181,6 +182,7 @@ afterAll(async () => {
 
 describe('the production processes, started as the README says', () => {
   let key: string;
+  let leadId: string;
 
   async function call(method: string, path: string, body?: unknown, contentType = 'application/json') {
     const response = await fetch(`${base()}${path}`, {
@@ -195,7 +197,7 @@ describe('the production processes, started as the README says', () => {
   it('the README names these commands', () => {
     const section = README.slice(README.indexOf('## Production deployment'), README.indexOf('## Temporal servers'));
     for (const command of [API_COMMAND, WORKER_COMMAND, KEY_COMMAND]) expect(section).toContain(command);
-    for (const variable of ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'MAIL_DOMAIN', 'LINK_SECRET', 'WEBHOOK_SECRET', 'HOST', 'PORT', 'PUBLIC_URL']) {
+    for (const variable of ['NODE_ENV', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'SMTP_URL', 'MAIL_DOMAIN', 'LINK_SECRET', 'WEBHOOK_SECRET', 'DATA_SECRET', 'HOST', 'PORT', 'PUBLIC_URL']) {
       expect(section).toContain(variable);
     }
   });
@@ -235,7 +237,7 @@ describe('the production processes, started as the README says', () => {
       attributes: { first_name: 'Mika', last_name: 'Ito', company: { name: 'Contoso', employees: 300 }, role: 'director', region: 'kanto' },
     });
     expect(lead.status, JSON.stringify(lead.body)).toBe(201);
-    const leadId: string = lead.body.lead.id;
+    leadId = lead.body.lead.id;
     const consent = await call('POST', `/v1/leads/${leadId}/consent`, { purpose: 'marketing_email', granted: true, source: 'form:whitepaper' });
     expect(consent.status, JSON.stringify(consent.body)).toBe(201);
     const event = await call('POST', '/v1/events', { id: 'production-1', lead: { id: leadId }, type: 'asset.downloaded', data: { asset: 'whitepaper' } });
@@ -253,6 +255,40 @@ describe('the production processes, started as the README says', () => {
     expect(welcome.html).toContain('Mika');
   });
 
+  it("Temporal keeps the lead's data encrypted; the codec endpoint reads it with a key, and nothing once she is erased", async (context) => {
+    printOutputOnFailure(context);
+    const [file, ...args] = KEY_COMMAND.replace('--name website --scopes write', '--name operator --scopes read').split(' ');
+    const operatorKey = /^(nk_\S+)$/m.exec((await promisify(execFile)(file!, args, { cwd: ROOT, env: { ...environment } })).stdout)?.[1];
+    const history = await temporal.client.workflow.getHandle(`nurture:saas-whitepaper-nurture:${leadId}`).fetchHistory();
+    const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+    const wire = input.map((payload) => ({
+      metadata: Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([name, value]) => [name, Buffer.from(value).toString('base64')])),
+      data: Buffer.from(payload.data ?? []).toString('base64'),
+    }));
+    // As stored by the dev server: encrypted, no trace of her.
+    expect(wire[0]!.metadata.encoding).toBe(Buffer.from('binary/encrypted').toString('base64'));
+    expect(JSON.stringify(history)).not.toMatch(/mika|contoso/i);
+
+    const decode = (authorization?: string) =>
+      fetch(`${base()}/codec/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-namespace': 'default', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify({ payloads: wire }),
+      });
+    expect((await decode()).status).toBe(401);
+    const decoded = await decode(`Bearer ${operatorKey}`);
+    expect(decoded.status).toBe(200);
+    const text = ((await decoded.json()) as { payloads: { data: string }[] }).payloads.map((payload) => Buffer.from(payload.data, 'base64').toString()).join('');
+    expect(text).toContain('mika.ito@contoso.example');
+
+    const erased = await call('DELETE', `/v1/leads/${leadId}`);
+    expect(erased.status, JSON.stringify(erased.body)).toBe(200);
+    expect(erased.body.unterminated_workflows).toEqual([]);
+    // The API that erased her forgot her key at once (other processes within a minute).
+    const afterwards = (await (await decode(`Bearer ${operatorKey}`)).json()) as { payloads: { data: string }[] };
+    expect(afterwards.payloads.map((payload) => Buffer.from(payload.data, 'base64').toString())).toEqual(wire.map(() => '"[erased]"'));
+  }, 120_000);
+
   it('SIGTERM stops both processes cleanly', async (context) => {
     printOutputOnFailure(context);
     api.child.kill('SIGTERM');
@@ -264,16 +300,35 @@ describe('the production processes, started as the README says', () => {
   });
 });
 
-describe('production secrets', () => {
-  it('without LINK_SECRET the API refuses to start and says why', async (context) => {
-    printOutputOnFailure(context);
-    const { LINK_SECRET: _omitted, ...withoutSecret } = environment;
-    const refused = start('api without LINK_SECRET', API_COMMAND, { ...withoutSecret, PORT: String(await freePort()) });
-    const exit = await withTimeout(refused.exited, STARTUP_MS, 'the API without LINK_SECRET to exit');
+describe('secrets', () => {
+  async function refusal(name: string, command: string, env: NodeJS.ProcessEnv): Promise<string> {
+    const refused = start(name, command, { ...env, PORT: String(await freePort()) });
+    const exit = await withTimeout(refused.exited, STARTUP_MS, `${name} to exit`);
     expect(exit.code, report(refused)).not.toBe(0);
     expect(exit.code).not.toBeNull();
-    expect(refused.output()).toContain('LINK_SECRET must be set when NODE_ENV=production');
     // One clear line, not a stack trace.
     expect(refused.output()).not.toMatch(/^\s+at /m);
+    return refused.output();
+  }
+
+  it('NODE_ENV unset and no secrets: the API and the worker refuse to start and say what to set', async (context) => {
+    printOutputOnFailure(context);
+    const { NODE_ENV: _node, LINK_SECRET: _link, WEBHOOK_SECRET: _webhook, DATA_SECRET: _data, ...bare } = environment;
+    for (const [name, command] of [['api', API_COMMAND], ['worker', WORKER_COMMAND]] as const) {
+      const output = await refusal(`${name} without secrets`, command, bare);
+      expect(output).toContain('LINK_SECRET, WEBHOOK_SECRET, DATA_SECRET must be set');
+      expect(output).toContain('at least 32 characters');
+    }
+  });
+
+  it('the published development secret, a short secret or two equal secrets are refused, naming the variable', async (context) => {
+    printOutputOnFailure(context);
+    const { NODE_ENV: _node, ...development } = environment;
+    const cases: [NodeJS.ProcessEnv, string][] = [
+      [{ LINK_SECRET: 'nurture-development-secret-change-me' }, 'LINK_SECRET is the published development secret'],
+      [{ WEBHOOK_SECRET: 'short-secret' }, 'WEBHOOK_SECRET must be at least 32 characters long (it has 12)'],
+      [{ DATA_SECRET: environment.LINK_SECRET }, 'DATA_SECRET must differ from LINK_SECRET'],
+    ];
+    for (const [override, message] of cases) expect(await refusal('api with a bad secret', API_COMMAND, { ...development, ...override })).toContain(message);
   });
 });

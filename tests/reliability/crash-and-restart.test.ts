@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Client } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseCampaign, type Campaign } from '../../campaign';
@@ -18,6 +19,7 @@ import { ingestEvents } from '../../api/routes/events';
 import { createTemporalEngine } from '../../api/temporal-engine';
 import { saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
 import { recordConsent } from '../../db/consent';
+import { payloadEncryption } from '../../db/data-keys';
 import { startEmbeddedPostgres, type EmbeddedDatabase } from '../../devserver/postgres';
 import { leadSnapshot, upsertLead } from '../../db/leads';
 import { migrate } from '../../db/migrate';
@@ -26,6 +28,7 @@ import { startDevServer } from '../../devserver/temporal';
 import { startMailer, type Mailer } from '../../worker/mailer';
 import { startSmtpSink, type SmtpSink } from '../../devserver/smtp-sink';
 import { createTransport } from '../../mail/transport';
+import { withPayloadCodec } from '../../runtime/temporal-connection';
 import { temporalCompleter } from '../../worker/completer';
 import { TEST_CONFIG, workflowBundle } from '../e2e/harness';
 import { predictedMessageIds } from './prediction';
@@ -74,6 +77,7 @@ let pool: Pool;
 let env: TestWorkflowEnvironment;
 let sink: SmtpSink;
 let mailer: Mailer;
+let client: Client;
 let bundleFile: string;
 let campaign: Campaign;
 
@@ -87,7 +91,8 @@ beforeAll(async () => {
   databaseUrl = await database.createDatabase('reliability');
   await migrate(databaseUrl);
   pool = createPool(databaseUrl, 30);
-  mailer = startMailer({ pool, databaseUrl, transport: createTransport(sink.url), completer: temporalCompleter(env.client), pollMs: 250, leaseMs: 30_000 });
+  client = withPayloadCodec(env.client, payloadEncryption(pool, TEST_CONFIG.dataSecret));
+  mailer = startMailer({ pool, databaseUrl, transport: createTransport(sink.url), completer: temporalCompleter(client), pollMs: 250, leaseMs: 30_000 });
   const parsed = parseCampaign(CAMPAIGN);
   if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
   campaign = parsed.campaign;
@@ -134,7 +139,7 @@ it('survives SIGKILLed workers, a PostgreSQL restart and a 2-minute SMTP stall w
   await pool.query(`INSERT INTO sales_reps (email, name, pool) VALUES ('r1@acme.example', 'R1', 'drill'), ('r2@acme.example', 'R2', 'drill')`);
   const { version } = await saveCampaignVersion(pool, campaign);
   await setCampaignStatus(pool, campaign.id, 'active');
-  const engine = createTemporalEngine({ client: env.client, pool, taskQueue });
+  const engine = createTemporalEngine({ client, pool, taskQueue });
 
   // Every third lead is a large company: it qualifies at the end of the sequence, a handoff.
   const large = new Set<string>();

@@ -3,7 +3,10 @@
 // Usage: tsx worker-process.ts <temporal address> <task queue> <database url> <workflow bundle file>
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
+import { useAddressKey } from '../../db/addresses';
+import { payloadEncryption } from '../../db/data-keys';
 import { createPool } from '../../db/pool';
+import { withPayloadCodec } from '../../runtime/temporal-connection';
 import { startDispatcher } from '../../worker/dispatcher';
 import { createNurtureWorker } from '../../worker/worker';
 import { TEST_CONFIG } from '../e2e/config';
@@ -11,12 +14,15 @@ import { TEST_CONFIG } from '../e2e/config';
 const [address, taskQueue, databaseUrl, codePath] = process.argv.slice(2);
 if (!address || !taskQueue || !databaseUrl || !codePath) throw new Error('usage: worker-process.ts <address> <taskQueue> <databaseUrl> <bundle>');
 
+useAddressKey(TEST_CONFIG.dataSecret);
 const connection = await NativeConnection.connect({ address });
 const pool = createPool(databaseUrl);
-const client = new Client({ connection: await Connection.connect({ address }) });
+const payloadCodec = payloadEncryption(pool, TEST_CONFIG.dataSecret);
+const client = withPayloadCodec(new Client({ connection: await Connection.connect({ address }) }), payloadCodec);
 const worker = await createNurtureWorker({
   connection,
   client,
+  payloadCodec,
   pool,
   config: { ...TEST_CONFIG, taskQueue },
   workflowBundle: { codePath },

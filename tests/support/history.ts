@@ -1,5 +1,6 @@
 // Reading and replaying workflow histories in tests.
 import type { WorkflowHandle } from '@temporalio/client';
+import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { Worker, type ReplayWorkerOptions } from '@temporalio/worker';
 
@@ -17,9 +18,30 @@ export interface RecordedHistory {
   history: History;
 }
 
-/** Fetches the history of every run the handles point at (the latest run of each id). */
-export async function fetchHistories(handles: WorkflowHandle[]): Promise<RecordedHistory[]> {
-  return Promise.all(handles.map(async (handle) => ({ workflowId: handle.workflowId, history: await handle.fetchHistory() })));
+/**
+ * Fetches the history of every run the handles point at (the latest run of each id), its
+ * payloads decoded with `codec` when one is given (as recorded histories are kept: readable, so
+ * that replaying them needs no key).
+ */
+export async function fetchHistories(handles: WorkflowHandle[], codec?: PayloadCodec): Promise<RecordedHistory[]> {
+  return Promise.all(
+    handles.map(async (handle) => {
+      const history = await handle.fetchHistory();
+      return { workflowId: handle.workflowId, history: codec ? await decodePayloads(history, codec) : history };
+    }),
+  );
+}
+
+const isPayload = (value: unknown): value is Payload =>
+  typeof value === 'object' && value !== null && 'metadata' in value && 'data' in value && (value as Payload).data instanceof Uint8Array;
+
+/** A copy of `value` (a history, an event…) with every payload in it decoded by `codec`. */
+export async function decodePayloads<T>(value: T, codec: PayloadCodec): Promise<T> {
+  if (isPayload(value)) return (await codec.decode([value]))[0] as T;
+  if (Array.isArray(value)) return (await Promise.all(value.map((item) => decodePayloads(item, codec)))) as T;
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array || (value as object).constructor?.name === 'Long') return value;
+  const entries = await Promise.all(Object.entries(value).map(async ([key, item]) => [key, await decodePayloads(item, codec)] as const));
+  return Object.assign(Object.create(Object.getPrototypeOf(value)), Object.fromEntries(entries)) as T;
 }
 
 /**

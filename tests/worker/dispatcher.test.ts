@@ -43,6 +43,7 @@ let runtime: WorkerRuntime;
 let secondDispatcher: Dispatcher;
 const apis: FastifyInstance[] = [];
 const apiUrls: string[] = [];
+const METRICS_TOKEN = 'metrics-token-of-the-dispatcher-test-0123456789';
 let key: string;
 const taskQueue = 'dispatch';
 
@@ -94,7 +95,7 @@ beforeAll(async () => {
   secondDispatcher = startDispatcher({ client, pool: db.pool, databaseUrl: db.url, taskQueue });
   const engine = createTemporalEngine({ client, pool: db.pool, taskQueue });
   for (let i = 0; i < 2; i++) {
-    const app = await buildApi({ pool: db.pool, engine, links: { baseUrl: TEST_CONFIG.publicUrl, secret: TEST_CONFIG.linkSecret }, rateLimit: false });
+    const app = await buildApi({ pool: db.pool, engine, links: { baseUrl: TEST_CONFIG.publicUrl, secret: TEST_CONFIG.linkSecret }, rateLimit: false, metricsToken: METRICS_TOKEN });
     apiUrls.push(await app.listen({ port: 0, host: '127.0.0.1' }));
     apis.push(app);
   }
@@ -164,11 +165,14 @@ async function receivedIds(email: string): Promise<string[]> {
   const { rows } = await db.pool.query<{ workflow_id: string }>('SELECT e.workflow_id FROM enrolments e JOIN leads l ON l.id = e.lead_id WHERE l.email = $1', [email]);
   expect(rows).toHaveLength(1);
   const history = await client.workflow.getHandle(rows[0]!.workflow_id).fetchHistory();
-  return (history.events ?? []).flatMap((event) => {
+  const ids: string[] = [];
+  for (const event of history.events ?? []) {
     const signal = event.workflowExecutionSignaledEventAttributes;
-    if (signal?.signalName !== 'leadEvent') return [];
-    return [defaultPayloadConverter.fromPayload<LeadEvent>(signal.input!.payloads![0]!).id];
-  });
+    if (signal?.signalName !== 'leadEvent') continue;
+    const [payload] = await runtime.payloadCodec.decode([signal.input!.payloads![0]!]); // encrypted with the lead's key
+    ids.push(defaultPayloadConverter.fromPayload<LeadEvent>(payload!).id);
+  }
+  return ids;
 }
 
 const scoreOf = async (email: string) =>
@@ -214,7 +218,7 @@ describe('the dispatcher', () => {
     const waiting = await deliveryBacklog(db.pool);
     expect(waiting.undelivered).toBe(1000);
     expect(waiting.lastError).toBeTruthy();
-    const metrics = await (await fetch(`${apiUrls[0]}/metrics`)).text();
+    const metrics = await (await fetch(`${apiUrls[0]}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
     expect(metrics).toMatch(/^nurture_events_undelivered 1000$/m);
     expect(metrics).toMatch(/^nurture_events_retrying [1-9]/m);
 
