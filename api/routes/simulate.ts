@@ -3,6 +3,7 @@
 // stores nothing, but the largest run takes seconds of CPU: it needs the write scope, runs in a
 // worker thread (api/campaign-thread.ts) so that the API keeps answering meanwhile, one at a time
 // per API key and two at a time in all (429 beyond), and is stopped after timeoutMs (422).
+import { availableParallelism } from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import type { SimulationResult } from '../../campaign/simulator';
 import { getCampaignVersion } from '../../db/campaigns';
@@ -14,9 +15,10 @@ import { campaignIdParams } from './shared-schemas';
 
 /**
  * The bounds of a simulation: its size (leads × days, checked by the schema), how long it may run
- * in its thread, and how many run at once per API key and in all. Tests shorten timeoutMs.
+ * in its thread, and how many run at once per API key and in all — one core fewer than the
+ * machine has (at least one), so that a core is always left to answer requests. Tests shorten timeoutMs.
  */
-export const SIMULATION_LIMITS = { leads: 20_000, days: 365, timeoutMs: 60_000, perKey: 1, concurrent: 2 };
+export const SIMULATION_LIMITS = { leads: 20_000, days: 365, timeoutMs: 60_000, perKey: 1, concurrent: Math.max(1, availableParallelism() - 1) };
 
 const count = { type: 'integer' } as const;
 const emailFigures = { type: 'object', properties: { sent: count, opened: count, clicked: count, unsubscribed: count } } as const;
@@ -164,7 +166,7 @@ export const simulationRoutes: FastifyPluginAsync<ApiContext> = async (app, { po
           'too_many_simulations',
           mine >= SIMULATION_LIMITS.perKey
             ? `this API key already runs ${SIMULATION_LIMITS.perKey === 1 ? 'a simulation' : `${mine} simulations`}; wait for it to finish`
-            : `${total} simulations are running, the most the API runs at once; retry in a few seconds`,
+            : `${total === 1 ? 'a simulation is' : `${total} simulations are`} running, the most the API runs at once; retry in a few seconds`,
         );
       }
       running.set(key, mine + 1);

@@ -244,26 +244,29 @@ describe('simulations', () => {
     expect(answer.body).toMatchObject({ leads: SIMULATION_LIMITS.leads, days: SIMULATION_LIMITS.days, funnel: { enrolled: SIMULATION_LIMITS.leads } });
   });
 
-  it('runs one simulation at a time per key and two in all (429 beyond), and stops one that runs too long (422)', async () => {
-    const [second, third] = await Promise.all(['second', 'third'].map(async (name) => (await createApiKey(api.db.pool, `hostile ${name}`, ['read', 'write'])).key));
+  it(`runs one simulation at a time per key and ${SIMULATION_LIMITS.concurrent} in all (one core fewer than the machine's; 429 beyond), and stops one that runs too long (422)`, async () => {
+    const { concurrent } = SIMULATION_LIMITS;
+    const keys = [api.writeKey, ...(await Promise.all(Array.from({ length: concurrent }, async (_, i) => (await createApiKey(api.db.pool, `hostile ${i}`, ['read', 'write'])).key)))];
     const timeoutMs = SIMULATION_LIMITS.timeoutMs;
     SIMULATION_LIMITS.timeoutMs = 4000;
     try {
       const endless = { leads: SIMULATION_LIMITS.leads, days: SIMULATION_LIMITS.days };
-      const { result } = await duringHealthPolls('two endless simulations, three refused', async () => {
-        const first = simulate('endless simulation, first key', 'slow-loop', endless);
-        const other = simulate('endless simulation, second key', 'slow-loop', endless, second);
+      const { result } = await duringHealthPolls(`${concurrent} endless simulation${concurrent === 1 ? "" : "s"}, two refused`, async () => {
+        const running = keys.slice(0, concurrent).map((key, i) => simulate(`endless simulation, key ${i + 1}`, 'slow-loop', endless, key));
         await new Promise((resolve) => setTimeout(resolve, 1000));
         const sameKey = await simulate('second simulation, same key', 'saas-whitepaper-nurture', { leads: 10 });
-        const thirdKey = await simulate('third simulation at once', 'saas-whitepaper-nurture', { leads: 10 }, third);
-        return { first: await first, other: await other, sameKey, thirdKey };
+        const otherKey = await simulate('one more simulation at once', 'saas-whitepaper-nurture', { leads: 10 }, keys[concurrent]);
+        return { stopped: await Promise.all(running), sameKey, otherKey };
       });
       expect(result.sameKey.status).toBe(429);
       expect(result.sameKey.body.error).toEqual({ code: 'too_many_simulations', message: 'this API key already runs a simulation; wait for it to finish' });
       expect(result.sameKey.headers.get('retry-after')).toBe('10');
-      expect(result.thirdKey.status).toBe(429);
-      expect(result.thirdKey.body.error).toEqual({ code: 'too_many_simulations', message: '2 simulations are running, the most the API runs at once; retry in a few seconds' });
-      for (const stopped of [result.first, result.other]) {
+      expect(result.otherKey.status).toBe(429);
+      expect(result.otherKey.body.error).toEqual({
+        code: 'too_many_simulations',
+        message: `${concurrent === 1 ? 'a simulation is' : `${concurrent} simulations are`} running, the most the API runs at once; retry in a few seconds`,
+      });
+      for (const stopped of result.stopped) {
         expect(stopped.status).toBe(422);
         expect(stopped.body.error).toEqual({
           code: 'simulation_timeout',
@@ -274,6 +277,6 @@ describe('simulations', () => {
       SIMULATION_LIMITS.timeoutMs = timeoutMs;
     }
     // The stopped threads are replaced: every key simulates again.
-    for (const key of [api.writeKey, second, third]) expect((await simulate('after the timeouts', 'saas-whitepaper-nurture', { leads: 50, days: 10 }, key)).status).toBe(200);
+    for (const key of keys) expect((await simulate('after the timeouts', 'saas-whitepaper-nurture', { leads: 50, days: 10 }, key)).status).toBe(200);
   });
 });
