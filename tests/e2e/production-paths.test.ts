@@ -107,12 +107,14 @@ describe('a lead who enters again', () => {
     expect(handoffs).toHaveLength(2);
     expect(handoffs[1]!.id).not.toBe(handoffs[0]!.id);
     expect(handoffs[1]!.id).toBe(`enrolment-${rows[1].id}-handoff-1`);
-    // Both notices went out (one per handoff).
-    const { rows: notices } = await h.db.pool.query(
-      `SELECT count(*)::int AS n FROM email_sends WHERE lead_id = $1 AND kind = 'sales_notice' AND status = 'sent'`,
-      [leadId],
-    );
-    expect(notices[0].n).toBe(2);
+    // Both notices went out (one per handoff); the second may still be on its way to SMTP.
+    await vi.waitFor(async () => {
+      const { rows: notices } = await h.db.pool.query(
+        `SELECT count(*)::int AS n FROM email_sends WHERE lead_id = $1 AND kind = 'sales_notice' AND status = 'sent'`,
+        [leadId],
+      );
+      expect(notices[0].n).toBe(2);
+    }, { timeout: 20_000 });
     // The first notice's answer links name the first handoff, which belongs to an ended enrolment.
     await expect(h.engine.salesResponse(handoffs[0]!.id, 'accepted')).rejects.toThrow(/ended|no handoff/);
     await h.engine.salesResponse(handoffs[1]!.id, 'accepted');
