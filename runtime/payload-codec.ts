@@ -5,7 +5,8 @@
 // codec endpoint's encodes) use the 'system' key.
 //
 // Data keys are random, kept in PostgreSQL wrapped (AES-256-GCM) under a key derived from
-// DATA_SECRET, and cached for a minute: an erased key stops decrypting everywhere within that.
+// DATA_SECRET; a process re-checks its copy of a key in the background once it is a minute old,
+// so an erased key stops decrypting everywhere within a minute and one lookup.
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
@@ -87,11 +88,7 @@ export class PayloadEncryption implements PayloadCodec {
     const owner = context?.workflowId ? this.options.ownerOf(context.workflowId) : SYSTEM_KEY_OWNER;
     const { id, key } = await this.cached(this.byOwner, owner, () => this.loadOwnerKey(owner), async (current) => (await this.options.keys.ofOwner(owner))?.id === current.id);
     return payloads.map((payload) => {
-      const iv = randomBytes(IV_BYTES);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      cipher.setAAD(Buffer.from(id));
-      const plain = PayloadMessage.encode(payload).finish();
-      const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      const data = seal(key, PayloadMessage.encode(payload).finish(), id);
       return { metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID]: Buffer.from(id) }, data };
     });
   }
@@ -105,11 +102,7 @@ export class PayloadEncryption implements PayloadCodec {
         const { key } = await this.cached(this.byId, id, () => this.loadKey(id), async () => (await this.options.keys.byId(id)) !== undefined);
         const data = Buffer.from(payload.data ?? []);
         if (data.length < IV_BYTES + TAG_BYTES) throw new Error(`encrypted payload of key ${id} is truncated`);
-        const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
-        decipher.setAAD(Buffer.from(id));
-        decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
-        const plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
-        return PayloadMessage.decode(plain) as Payload;
+        return PayloadMessage.decode(open(key, data, id)) as Payload;
       }),
     );
   }
@@ -169,20 +162,30 @@ export class PayloadEncryption implements PayloadCodec {
   }
 
   private wrap(key: Buffer, id: string): Buffer {
-    const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.wrappingKey, iv);
-    cipher.setAAD(Buffer.from(id));
-    return Buffer.concat([iv, cipher.update(key), cipher.final(), cipher.getAuthTag()]);
+    return seal(this.wrappingKey, key, id);
   }
 
   private unwrap(wrapped: Buffer, id: string): Buffer {
-    const decipher = createDecipheriv('aes-256-gcm', this.wrappingKey, wrapped.subarray(0, IV_BYTES));
-    decipher.setAAD(Buffer.from(id));
-    decipher.setAuthTag(wrapped.subarray(wrapped.length - TAG_BYTES));
     try {
-      return Buffer.concat([decipher.update(wrapped.subarray(IV_BYTES, wrapped.length - TAG_BYTES)), decipher.final()]);
+      return open(this.wrappingKey, wrapped, id);
     } catch {
       throw new Error(`data key ${id} does not open with this DATA_SECRET: was DATA_SECRET changed?`);
     }
   }
+}
+
+/** AES-256-GCM of `plain` under `key`, bound to `id` (additional data): IV, ciphertext, tag. */
+function seal(key: Buffer, plain: Uint8Array, id: string): Buffer {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  cipher.setAAD(Buffer.from(id));
+  return Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+}
+
+/** What `seal` sealed; throws when the key, the id or a byte differs. */
+function open(key: Buffer, sealed: Buffer, id: string): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, IV_BYTES));
+  decipher.setAAD(Buffer.from(id));
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES, sealed.length - TAG_BYTES)), decipher.final()]);
 }

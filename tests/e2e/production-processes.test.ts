@@ -7,7 +7,6 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -17,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, type TestContext } f
 import { ensureDatabase } from '../../db/migrate';
 import { startSmtpSink, type ReceivedMessage, type SmtpSink } from '../../devserver/smtp-sink';
 import { temporalForTests } from '../../devserver/temporal';
+import { freePort } from '../../runtime/free-port';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -108,18 +108,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   });
 }
 
-/** A port nothing listens on now (the API is started on it right after). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '0.0.0.0', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
 let temporal: TestWorkflowEnvironment;
 let sink: SmtpSink;
 let databaseServerUrl: string;
@@ -137,7 +125,7 @@ beforeAll(async () => {
   [temporal, sink, apiPort, databaseUrl] = await Promise.all([
     temporalForTests('dev'),
     startSmtpSink(),
-    freePort(),
+    freePort('0.0.0.0'),
     // An empty database, as a new deployment has: the processes create the tables.
     ensureDatabase(databaseServerUrl, databaseName),
   ]);
@@ -302,7 +290,7 @@ describe('the production processes, started as the README says', () => {
 
 describe('secrets', () => {
   async function refusal(name: string, command: string, env: NodeJS.ProcessEnv): Promise<string> {
-    const refused = start(name, command, { ...env, PORT: String(await freePort()) });
+    const refused = start(name, command, { ...env, PORT: String(await freePort('0.0.0.0')) });
     const exit = await withTimeout(refused.exited, STARTUP_MS, `${name} to exit`);
     expect(exit.code, report(refused)).not.toBe(0);
     expect(exit.code).not.toBeNull();

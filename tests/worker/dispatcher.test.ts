@@ -8,7 +8,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -29,6 +28,7 @@ import { startDispatcher, type Dispatcher } from '../../worker/dispatcher';
 import { startWorkerRuntime, type WorkerRuntime } from '../../worker/runtime';
 import { TEST_CONFIG, workflowBundle } from '../e2e/harness';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { freePort } from '../../runtime/free-port';
 
 const campaign = LISTENING_CAMPAIGN;
 
@@ -47,13 +47,6 @@ const METRICS_TOKEN = 'metrics-token-of-the-dispatcher-test-0123456789';
 let key: string;
 const taskQueue = 'dispatch';
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port: free } = probe.address() as { port: number };
-      probe.close(() => resolve(free));
-    });
-  });
 /** The CLI dev server on the test's port and database file; resolves once it answers. */
 async function startTemporal(): Promise<ChildProcess> {
   const child = spawn(TEMPORAL_CLI, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', join(dir, 'temporal.db'), '--headless', '--log-level', 'error'], { stdio: 'ignore' });
