@@ -45,8 +45,8 @@ export interface SendEmailRequest {
   to?: { email: string; name?: string };
   /** Extra template data (the handoff notice's content). */
   data?: Record<string, unknown>;
-  /** Sales mail about a handoff carries its signed answer links and its deadline. */
-  handoff?: { id: string; deadline: number; timezone?: string };
+  /** Sales mail about a handoff carries its signed answer links and its deadline; to a rep, their personal page. */
+  handoff?: { id: string; deadline: number; timezone?: string; rep?: string };
 }
 
 export interface SendEmailResult {
@@ -106,6 +106,17 @@ export function createSendActivities(deps: SendDependencies) {
       throw new CompleteAsyncError();
     },
   };
+}
+
+/**
+ * Queues sales mail (notice, reminder, escalation, alert) inside the caller's transaction: the
+ * sales desk records its decision and the email together. Once per idempotency key.
+ */
+export async function queueSalesMail(tx: Db, request: SendEmailRequest, deps: SendDependencies): Promise<void> {
+  if (await lockSend(tx, request.idempotencyKey)) return;
+  const lead = await getLead(tx, request.leadId);
+  if (!lead) return;
+  await queueNew(tx, request, lead, messageIdFor(request.idempotencyKey, deps.mailDomain), {}, deps);
 }
 
 /** Stores the email: queued for the mailer, or final when it must not go (returned then). */
@@ -217,6 +228,7 @@ function handoffData(handoff: NonNullable<SendEmailRequest['handoff']>, now: num
   }).format(new Date(handoff.deadline));
   return {
     deadline: `${deadline} (${handoff.timezone ?? 'UTC'})`,
+    ...(handoff.rep && { rep_page: links.repPage(handoff.rep, now).url }),
     actions: {
       accept: links.handoffAction(handoff.id, 'accept', now),
       not_ready: links.handoffAction(handoff.id, 'not_ready', now),

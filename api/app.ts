@@ -22,6 +22,8 @@ import { consentRoutes } from './routes/consent';
 import { dashboardRoutes } from './routes/dashboard';
 import { eventRoutes } from './routes/events';
 import { handoffLinkRoutes, handoffRoutes } from './routes/handoffs';
+import { repPageRoutes } from './routes/rep-page';
+import { salesTeamRoutes } from './routes/sales-team';
 import { healthRoutes } from './routes/health';
 import { launchRoutes } from './routes/launches';
 import { leadRoutes } from './routes/leads';
@@ -120,6 +122,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
   await app.register(trackingRoutes, context);
   await app.register(unsubscribeRoutes, context);
   await app.register(handoffLinkRoutes, context);
+  await app.register(repPageRoutes, context);
   // The dashboard's files carry no data: the page fetches /v1 with the key its user gives it.
   await app.register(dashboardRoutes, context);
   if (options.payloadCodec) {
@@ -140,6 +143,7 @@ export async function buildApi(options: ApiOptions): Promise<FastifyInstance> {
     await v1.register(consentRoutes, context);
     await v1.register(eventRoutes, context);
     await v1.register(handoffRoutes, context);
+    await v1.register(salesTeamRoutes, context);
     await v1.register(campaignRoutes, context);
     await v1.register(launchRoutes, context);
     await v1.register(statsRoutes, context);

@@ -21,7 +21,7 @@ export interface Engine {
   enrolmentState(workflowId: string): Promise<unknown | undefined>;
   consentChanged(leadId: string, purpose: string, granted: boolean): Promise<void>;
   /** Refused (EngineRefusal) when the handoff does not exist (not_found) or the workflow declines the answer (conflict). */
-  salesResponse(handoffId: string, outcome: SalesOutcome, note?: string): Promise<void>;
+  salesResponse(handoffId: string, outcome: SalesOutcome, note?: string, recycleAt?: Date): Promise<void>;
   /**
    * Carries a campaign's status change (number `statusSeq`) to its open enrolments, outside the
    * caller's request: returns the fan-out whose progress the API shows.

@@ -84,11 +84,11 @@ export function createTemporalEngine(options: { client: Client; pool: Pool; task
       await Promise.all(running.map((row) => signalIfRunning(client.workflow.getHandle(row.workflowId), consentSignal, { purpose, granted })));
     },
 
-    async salesResponse(handoffId: string, outcome: SalesOutcome, note?: string) {
+    async salesResponse(handoffId: string, outcome: SalesOutcome, note?: string, recycleAt?: Date) {
       const workflowId = await workflowIdOfHandoff(pool, handoffId);
       if (!workflowId) throw new EngineRefusal('not_found', `handoff ${handoffId} does not exist`);
       try {
-        await client.workflow.getHandle(workflowId).executeUpdate(salesResponseUpdate, { args: [{ handoffId, outcome, note }] });
+        await client.workflow.getHandle(workflowId).executeUpdate(salesResponseUpdate, { args: [{ handoffId, outcome, note, ...(recycleAt && { recycleAt: recycleAt.getTime() }) }] });
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) throw new EngineRefusal('conflict', error.cause?.message ?? error.message);
         if (error instanceof WorkflowNotFoundError) throw new EngineRefusal('conflict', `the enrolment of handoff ${handoffId} has ended`);

@@ -13,6 +13,7 @@
 //   mailer           5,000 queued emails (--emails)
 //   payload-codec    20,000 encrypted round trips of an enrolment's input (--payloads)
 //   render           10,000 cached renders, 200 compiled per email
+//   sales-desk       1,000 handoffs opened 16 at a time, then one desk round over their reminders (--handoffs, --concurrency)
 //   send-backlog     50 leads, 20 minutes of virtual time with no mailer, then the drain
 //   simulate         100,000 leads × 90 days
 //   smtp             5,000 emails pooled, 1,000 with a connection each (BENCH_SMTP_EMAILS)

@@ -1,4 +1,6 @@
-// Durations as marketers write them: "45m", "48h", "3d", "2w", "1d12h".
+// Durations as marketers write them: "45m", "48h", "3d", "2w", "1d12h"; SLA durations in
+// business or calendar time.
+import type { SlaDuration } from './types';
 const UNIT_MS: Record<string, number> = {
   s: 1000,
   m: 60_000,
@@ -19,13 +21,16 @@ export function parseDuration(text: unknown): number | undefined {
   return total;
 }
 
-/** Business time: "3 business days" or "24 business hours" (a business day is one window's length). */
-export function parseBusinessDuration(text: unknown, businessDayMs: number): number | undefined {
-  if (typeof text !== 'string') return undefined;
-  const match = /^\s*(\d+(?:\.\d+)?)\s*business\s+(day|days|hour|hours)\s*$/i.exec(text);
-  if (!match) return undefined;
-  const amount = Number(match[1]);
-  return match[2]!.toLowerCase().startsWith('day') ? amount * businessDayMs : amount * UNIT_MS.h!;
+/**
+ * An SLA duration: business time — "3 business days", "24 business hours", "1 business day 4
+ * business hours" (a business day is one working day long) — or calendar time ("24h", "2d").
+ */
+export function parseSlaDuration(value: unknown): SlaDuration | undefined {
+  if (typeof value !== 'string') return undefined;
+  const business = /^\s*(?:(\d+(?:\.\d+)?)\s*business\s+days?)?\s*(?:(\d+(?:\.\d+)?)\s*business\s+hours?)?\s*$/i.exec(value);
+  if (business && (business[1] || business[2])) return { business: true, days: Number(business[1] ?? 0), hours: Number(business[2] ?? 0) };
+  const ms = parseDuration(value);
+  return ms !== undefined && ms > 0 ? { business: false, ms } : undefined;
 }
 
 export function formatDuration(ms: number): string {

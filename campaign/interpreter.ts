@@ -7,6 +7,7 @@ import { addBusinessTime, isWindowOpen, nextTimeOfDay, nextWindowOpening, window
 import { holds } from './conditions';
 import { eventPoints, fitPoints, pruneBehaviour, scoreBreakdown, type BehaviourPoints } from './scoring';
 import { acceptsAnswer, type HandoffStatus, type SalesOutcome } from './sales-answers';
+import { routeHandoff } from './sales-routing';
 import { nextStage, stageThreshold } from './stages';
 import type { Campaign, Command, Input, LeadEvent, LeadSnapshot, ScoreItem, SendOutcome, Stage, Step } from './types';
 import { unreachable } from './unreachable';
@@ -27,6 +28,8 @@ export interface HandoffState {
   outcomeEscalated: boolean;
   /** Not ready: nurture resumes in this stage at this time. */
   recycleAt?: number;
+  /** The sales desk keeps this handoff's SLA (reminder, escalation, reassignment): no timers here. */
+  desk?: true;
 }
 
 export type Waiting =
@@ -69,11 +72,15 @@ export interface EnrolmentState {
    * and their carried states): no offset.
    */
   windowOffsetMs?: number;
+  /** Handoffs are routed here and their SLA kept by the sales desk (absent: enrolments before it). */
+  salesDesk?: true;
 }
 
 export interface InitialStateOptions {
   /** Give the lead its offset on the send window's openings (`windowOffsetMs`). Off: the window as written. */
   windowJitter?: boolean;
+  /** Leave handoffs' SLA to the sales desk, and route them here (`EnrolmentState.salesDesk`). */
+  salesDesk?: boolean;
 }
 
 export const LIMITS = { events: 200, seen: 400, sends: 50, history: 30, pendingTriggers: 20, stepsPerInput: 500 };
@@ -100,6 +107,7 @@ export function initialState(campaign: Campaign, lead: LeadSnapshot, now: number
     handoffCount: 0,
     history: [],
     ...(options.windowJitter && { windowOffsetMs: windowOffsetMs(campaign.sendWindow, lead.id) }),
+    ...(options.salesDesk && { salesDesk: true as const }),
   };
 }
 
@@ -213,7 +221,7 @@ class Run {
         this.sendResult(input.sendKey, input.status, input.variant);
         break;
       case 'sales_response':
-        this.salesResponse(input.handoffKey, input.outcome);
+        this.salesResponse(input.handoffKey, input.outcome, input.recycleAt);
         break;
       case 'pause':
         s.paused = true;
@@ -300,7 +308,7 @@ class Run {
     }
     const h = s.handoff;
     if (!h) return;
-    if (h.status === 'pending') {
+    if (h.status === 'pending' && !h.desk) {
       if (!h.reminded && this.now >= h.remindAt && this.now < h.firstContactDue) {
         h.reminded = true;
         this.commands.push({ type: 'sales_reminder', handoffKey: h.key, due: h.firstContactDue });
@@ -311,7 +319,7 @@ class Run {
         this.note(`handoff ${h.key}: first contact overdue, escalated`);
       }
     }
-    if (h.status === 'accepted' && h.outcomeDue !== undefined && !h.outcomeEscalated && this.now >= h.outcomeDue) {
+    if (h.status === 'accepted' && !h.desk && h.outcomeDue !== undefined && !h.outcomeEscalated && this.now >= h.outcomeDue) {
       h.outcomeEscalated = true;
       this.commands.push({ type: 'sales_escalation', handoffKey: h.key, due: h.outcomeDue, escalateTo: this.c.handoff!.sla.escalateTo });
       this.note(`handoff ${h.key}: outcome overdue, escalated`);
@@ -333,7 +341,7 @@ class Run {
     }
   }
 
-  private salesResponse(handoffKey: string, outcome: SalesOutcome) {
+  private salesResponse(handoffKey: string, outcome: SalesOutcome, recycleAt?: number) {
     const s = this.s;
     const h = s.handoff;
     const config = this.c.handoff;
@@ -345,12 +353,13 @@ class Run {
     switch (outcome) {
       case 'accepted':
         h.status = 'accepted';
-        if (config.sla.outcomeMs !== undefined) h.outcomeDue = this.now + config.sla.outcomeMs;
+        if (config.sla.outcomeMs !== undefined && !h.desk) h.outcomeDue = this.now + config.sla.outcomeMs;
         break;
       case 'not_ready':
         if (config.onNotReady.action === 'exit') return this.exit('not_ready');
         h.status = 'not_ready';
-        h.recycleAt = this.now + config.onNotReady.afterMs;
+        // The rep's date when they gave one (never in the past), else the campaign's delay.
+        h.recycleAt = recycleAt !== undefined ? Math.max(this.now, recycleAt) : this.now + config.onNotReady.afterMs;
         s.waiting = undefined;
         break;
       case 'disqualified':
@@ -430,6 +439,8 @@ class Run {
     if (!config || s.handoff) return;
     const key = `handoff-${++s.handoffCount}`;
     const calendar = { ...this.c.sendWindow, useLeadTimezone: false };
+    // With the sales desk this is only an estimate on the send window; the desk sets the real
+    // deadline on the sales team's calendar.
     const firstContactDue = addBusinessTime(calendar, this.c.timezone, this.now, config.sla.firstContactBusinessMs);
     s.handoff = {
       key,
@@ -440,8 +451,10 @@ class Run {
       reminded: false,
       escalated: false,
       outcomeEscalated: false,
+      ...(s.salesDesk && { desk: true as const }),
     };
-    this.commands.push({ type: 'handoff', handoffKey: key, reasons, score, breakdown, firstContactDue, config });
+    const route = s.salesDesk ? routeHandoff(config.assign, this.context(), this.behaviour()) : undefined;
+    this.commands.push({ type: 'handoff', handoffKey: key, reasons, score, breakdown, firstContactDue, config, ...(route && { route }) });
     this.note(`qualified at score ${score}: handed off (${key})`);
   }
 
@@ -614,11 +627,11 @@ class Run {
       if (blocked) candidates.push(blocked.until);
     }
     const h = s.handoff;
-    if (h?.status === 'pending') {
+    if (h?.status === 'pending' && !h.desk) {
       if (!h.reminded && h.remindAt < h.firstContactDue) candidates.push(Math.max(h.remindAt, this.now));
       if (!h.escalated) candidates.push(h.firstContactDue);
     }
-    if (h?.status === 'accepted' && h.outcomeDue !== undefined && !h.outcomeEscalated) candidates.push(h.outcomeDue);
+    if (h?.status === 'accepted' && !h.desk && h.outcomeDue !== undefined && !h.outcomeEscalated) candidates.push(h.outcomeDue);
     if (h?.status === 'not_ready' && h.recycleAt !== undefined) candidates.push(h.recycleAt);
     // A wake-up in the past would fire at once; anything due is due now.
     return candidates.length ? Math.max(this.now, Math.min(...candidates)) : undefined;

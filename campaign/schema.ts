@@ -4,9 +4,9 @@
 import { DateTime } from 'luxon';
 import { CONDITION_FUNCTIONS, conditionProblem } from './conditions';
 import { businessDayMs } from './calendar';
-import { formatDuration, parseBusinessDuration, parseDuration } from './duration';
+import { formatDuration, parseDuration, parseSlaDuration } from './duration';
 import { knownHolidayCountry, publicHolidayDates } from './holidays';
-import type { AbSettings, AssignmentRule, Campaign, CampaignError, HandoffConfig, SendWindow, Stage, Step, Trigger, Variant } from './types';
+import type { AbSettings, AssignmentRule, Campaign, CampaignError, HandoffConfig, RepMatch, RoutingRule, SendWindow, SlaDuration, Stage, Step, Trigger, Variant } from './types';
 import { STAGES } from './types';
 
 type Raw = Record<string, unknown>;
@@ -505,22 +505,26 @@ function handoffOf(check: Checker, value: unknown, window: SendWindow | undefine
   if (!raw) return undefined;
   check.unknownKeys('handoff', raw, ['assign', 'notify', 'sla', 'on_not_ready', 'on_disqualified']);
   const assign = check.object('handoff.assign', raw.assign);
-  if (assign) check.unknownKeys('handoff.assign', assign, ['strategy', 'pool', 'territory_by']);
+  if (assign) check.unknownKeys('handoff.assign', assign, ['strategy', 'pool', 'territory_by', 'match', 'rules']);
   const strategy = assign && check.text('handoff.assign.strategy', assign.strategy ?? 'round_robin');
   if (strategy && strategy !== 'round_robin' && strategy !== 'territory') check.fail('handoff.assign.strategy', 'expected round_robin or territory');
   const pool = assign && check.text('handoff.assign.pool', assign.pool);
   const territoryBy = assign && check.text('handoff.assign.territory_by', assign.territory_by, strategy === 'territory');
+  const match = assign?.match === undefined ? undefined : repMatchOf(check, 'handoff.assign.match', assign.match);
+  const rules = assign?.rules === undefined ? undefined : routingRulesOf(check, 'handoff.assign.rules', assign.rules, true);
   const notify = check.object('handoff.notify', raw.notify ?? {}) ?? {};
   check.unknownKeys('handoff.notify', notify, ['template', 'webhook']);
   const template = check.template('handoff.notify.template', notify.template ?? 'sales-handoff');
   const sla = check.object('handoff.sla', raw.sla);
-  if (sla) check.unknownKeys('handoff.sla', sla, ['first_contact', 'remind_before', 'outcome', 'escalate_to']);
+  if (sla) check.unknownKeys('handoff.sla', sla, ['first_contact', 'remind_before', 'outcome', 'escalate_to', 'reassign']);
+  const firstContact = sla && slaDurationOf(check, 'handoff.sla.first_contact', sla.first_contact);
+  // Enrolments started before the sales desk read the SLA as working time of the send window.
   const dayMs = window ? businessDayMs(window) : 8 * 3_600_000;
-  const firstContact = sla && parseBusinessDuration(sla.first_contact, dayMs);
-  if (sla && firstContact === undefined) check.fail('handoff.sla.first_contact', 'expected business time like "3 business days" or "24 business hours"');
+  const firstContactBusinessMs = firstContact && (firstContact.business ? firstContact.days * dayMs + firstContact.hours * 3_600_000 : firstContact.ms);
   const remindBeforeMs = sla?.remind_before === undefined ? 4 * 3_600_000 : check.duration('handoff.sla.remind_before', sla.remind_before);
   const outcomeMs = sla && check.duration('handoff.sla.outcome', sla.outcome, false);
-  const escalateTo = (sla && check.text('handoff.sla.escalate_to', sla.escalate_to ?? 'manager')) ?? 'manager';
+  const escalateTo = (sla && check.text('handoff.sla.escalate_to', sla.escalate_to ?? 'manager', true, ESCALATION_TARGET, "'manager', an email address or 'pool:<name>'")) ?? 'manager';
+  const reassign = sla?.reassign === undefined ? undefined : reassignOf(check, 'handoff.sla.reassign', sla.reassign);
 
   let onNotReady: HandoffConfig['onNotReady'] | undefined = { action: 'exit' };
   const nr = raw.on_not_ready;
@@ -533,14 +537,87 @@ function handoffOf(check: Checker, value: unknown, window: SendWindow | undefine
     onNotReady = stage && afterMs ? { action: 'recycle', stage: stage as Stage, afterMs, resetScore: r!.reset_score !== false } : undefined;
   }
   if (raw.on_disqualified !== undefined && raw.on_disqualified !== 'exit') check.fail('handoff.on_disqualified', 'expected exit');
-  if (!pool || !strategy || !template || firstContact === undefined || remindBeforeMs === undefined || !onNotReady) return undefined;
+  if (!pool || !strategy || !template || !firstContact || firstContactBusinessMs === undefined || remindBeforeMs === undefined || !onNotReady) return undefined;
   return {
-    assign: { strategy: strategy as AssignmentRule['strategy'], pool, ...(territoryBy && { territoryBy }) },
+    assign: {
+      strategy: strategy as AssignmentRule['strategy'],
+      pool,
+      ...(territoryBy && { territoryBy }),
+      ...(match && { match }),
+      ...(rules && { rules }),
+    },
     notify: { template, webhook: notify.webhook === true },
-    sla: { firstContactBusinessMs: firstContact, remindBeforeMs, ...(outcomeMs !== undefined && { outcomeMs }), escalateTo },
+    sla: {
+      firstContactBusinessMs,
+      firstContact,
+      remindBeforeMs,
+      ...(outcomeMs !== undefined && { outcomeMs }),
+      escalateTo,
+      ...(reassign && { reassign }),
+    },
     onNotReady,
     onDisqualified: { action: 'exit' },
   };
+}
+
+const ESCALATION_TARGET = /^(?:manager|pool:[A-Za-z0-9][\w.-]{0,99}|[^\s@]+@[^\s@]+\.[^\s@]+)$/;
+const REASSIGN_WHEN = ['missed_first_contact', 'owner_away'] as const;
+
+function slaDurationOf(check: Checker, path: string, value: unknown): SlaDuration | undefined {
+  const duration = parseSlaDuration(value);
+  if (!duration) return check.fail(path, 'expected business time like "3 business days" or "24 business hours", or calendar time like "24h"');
+  return duration;
+}
+
+function reassignOf(check: Checker, path: string, value: unknown): { missedFirstContact: boolean; ownerAway: boolean } | undefined {
+  const list = check.list(path, typeof value === 'string' ? [value] : value);
+  if (!list) return undefined;
+  list.forEach((item, i) => {
+    if (!(REASSIGN_WHEN as readonly unknown[]).includes(item)) check.fail(`${path}[${i}]`, `expected ${REASSIGN_WHEN.join(' or ')}`);
+  });
+  return { missedFirstContact: list.includes('missed_first_contact'), ownerAway: list.includes('owner_away') };
+}
+
+const ATTRIBUTE_PATH = /^(?:lead\.)?[A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*$/;
+
+function repMatchOf(check: Checker, path: string, value: unknown): RepMatch | undefined {
+  const raw = check.object(path, value);
+  if (!raw) return undefined;
+  check.unknownKeys(path, raw, ['territory', 'product', 'language']);
+  const match: RepMatch = {};
+  for (const field of ['territory', 'product', 'language'] as const) {
+    if (raw[field] === undefined) continue;
+    const attribute = check.text(`${path}.${field}`, raw[field], true, ATTRIBUTE_PATH, 'a lead attribute such as lead.region');
+    if (attribute) match[field] = attribute;
+  }
+  return match;
+}
+
+/** Ordered routing rules: `when` (a condition), and what it chooses — a `pool` (campaign rules only), a `match`, `reps`. */
+function routingRulesOf(check: Checker, path: string, value: unknown, poolAllowed: boolean): RoutingRule[] | undefined {
+  const list = check.list(path, value);
+  if (!list) return undefined;
+  const rules: RoutingRule[] = [];
+  list.forEach((item, i) => {
+    const here = `${path}[${i}]`;
+    const raw = check.object(here, item);
+    if (!raw) return;
+    check.unknownKeys(here, raw, poolAllowed ? ['when', 'pool', 'match', 'reps'] : ['when', 'match', 'reps']);
+    const when = check.condition(`${here}.when`, raw.when, false);
+    const pool = poolAllowed ? check.text(`${here}.pool`, raw.pool, false) : undefined;
+    const match = raw.match === undefined ? undefined : repMatchOf(check, `${here}.match`, raw.match);
+    const reps = raw.reps === undefined ? undefined : check.list(`${here}.reps`, raw.reps)?.map((rep, j) => check.text(`${here}.reps[${j}]`, rep, true, /^[^\s@]+@[^\s@]+$/, 'an email address'));
+    if (!pool && !match && !reps) check.fail(here, poolAllowed ? 'a rule chooses a pool, a match or reps' : 'a rule chooses a match or reps');
+    rules.push({ ...(when && { when }), ...(pool && { pool }), ...(match && { match }), ...(reps && { reps: reps.filter((rep): rep is string => Boolean(rep)) }) });
+  });
+  return rules;
+}
+
+/** A pool's own routing rules (the API checks them with the campaign language's rules). */
+export function parseRoutingRules(value: unknown, path = 'routing'): { rules?: RoutingRule[]; errors: CampaignError[] } {
+  const check = new Checker();
+  const rules = routingRulesOf(check, path, value, false);
+  return check.errors.length ? { errors: check.errors } : { rules, errors: [] };
 }
 
 function abOf(check: Checker, value: unknown): AbSettings | undefined {

@@ -128,15 +128,55 @@ export interface SendWindow {
   spreadMs?: number;
 }
 
-/** Who gets a handoff: the reps of a pool, in turn, optionally only those of the lead's territory. */
+/**
+ * Lead attributes a rep must cover to be chosen (paths like `lead.region`): reps whose
+ * territories, products or languages include the lead's value (case-insensitive).
+ */
+export interface RepMatch {
+  territory?: string;
+  product?: string;
+  language?: string;
+}
+
+/** One routing rule: when its condition holds (or it has none), it chooses a pool and/or a group of reps. */
+export interface RoutingRule {
+  /** A condition of the campaign language; absent: always. */
+  when?: string;
+  pool?: string;
+  match?: RepMatch;
+  /** Only these reps (emails). */
+  reps?: string[];
+}
+
+/** Who gets a handoff: the reps of a pool, by availability-aware weighted round robin. */
 export interface AssignmentRule {
-  /** Reps of this pool share the leads. */
+  /** Reps of this pool share the leads (unless a rule chooses another). */
   pool: string;
   /** 'round_robin': in turn within the pool; 'territory': in turn among reps whose territory matches. */
   strategy: 'round_robin' | 'territory';
   /** Lead attribute naming the territory, e.g. 'region' (dots reach into objects). */
   territoryBy?: string;
+  /** Prefer reps covering these lead attributes (else the whole pool). */
+  match?: RepMatch;
+  /** Ordered: the first whose condition holds decides the pool, match and reps. */
+  rules?: RoutingRule[];
 }
+
+/** Where the interpreter routed a handoff: the pool and the lead's values to match, resolved at handoff time. */
+export interface HandoffRoute {
+  pool: string;
+  /** The lead's values (lower case), e.g. { territory: 'apac' }. */
+  match: { territory?: string; product?: string; language?: string };
+  reps?: string[];
+  /** Which rule chose it ('default' when none did). */
+  rule: string;
+}
+
+/**
+ * An SLA duration: business time on the sales calendar (the pool's, or the owner's own hours)
+ * or plain calendar time ('24h').
+ */
+export type SlaDuration = { business: true; days: number; hours: number } | { business: false; ms: number };
 
 /** A sales rep or manager, as mail addresses them. */
 export interface Person {
@@ -148,13 +188,18 @@ export interface HandoffConfig {
   assign: AssignmentRule;
   notify: { template: string; webhook: boolean };
   sla: {
-    /** First contact due after this much business time (ms of working time). */
+    /** First contact due after this much business time (ms of the send window's working time): enrolments before the sales desk. */
     firstContactBusinessMs: number;
+    /** The same on the sales calendar (absent in campaigns stored before the sales desk). */
+    firstContact?: SlaDuration;
     /** A reminder this long before the deadline. */
     remindBeforeMs: number;
     /** After acceptance, the outcome is due within this (calendar time). */
     outcomeMs?: number;
+    /** 'manager' (the pool's), an email address, or 'pool:<name>' (the handoff moves to that pool). */
     escalateTo: string;
+    /** Hand the lead to the next available rep when first contact is missed / the owner is away. */
+    reassign?: { missedFirstContact: boolean; ownerAway: boolean };
   };
   onNotReady: { action: 'recycle'; stage: Stage; afterMs: number; resetScore: boolean } | { action: 'exit' };
   onDisqualified: { action: 'exit' };
@@ -223,7 +268,8 @@ export type Input =
   | { type: 'wake' }
   | { type: 'consent'; purpose: string; granted: boolean }
   | { type: 'send_result'; sendKey: string; status: SendOutcome; variant?: string }
-  | { type: 'sales_response'; handoffKey: string; outcome: SalesOutcome; note?: string }
+  /** `recycleAt`: a not-ready lead returns to nurture then (the rep's date) instead of after `on_not_ready.after`. */
+  | { type: 'sales_response'; handoffKey: string; outcome: SalesOutcome; note?: string; recycleAt?: number }
   | { type: 'pause' }
   | { type: 'resume' }
   | { type: 'exit'; reason: string }
@@ -266,6 +312,8 @@ export type Command =
       firstContactDue: number;
       outcomeDue?: number;
       config: HandoffConfig;
+      /** Enrolments whose SLA the sales desk keeps: where the campaign's rules routed the lead. */
+      route?: HandoffRoute;
     }
   | { type: 'sales_reminder'; handoffKey: string; due: number }
   | { type: 'sales_escalation'; handoffKey: string; due: number; escalateTo: string }

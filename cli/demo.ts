@@ -12,7 +12,8 @@ import { upsertSalesPool, upsertSalesRep } from '../db/sales-team';
 export const DEMO_CAMPAIGN_FILE = new URL('../campaigns/saas-whitepaper-nurture.yaml', import.meta.url);
 
 export const DEMO_SALES_TEAM = {
-  pool: { name: 'sales-japan', managerName: 'Mariko Manager', managerEmail: 'manager@acme.example' },
+  // The team works weekdays 09:00–18:00 in Tokyo and keeps Japan's public holidays: SLAs count those hours.
+  pool: { name: 'sales-japan', managerName: 'Mariko Manager', managerEmail: 'manager@acme.example', timezone: 'Asia/Tokyo', workDays: [1, 2, 3, 4, 5], workStart: 540, workEnd: 1080, holidays: 'JP' },
   reps: [
     { email: 'kenji@acme.example', name: 'Kenji Sato', pool: 'sales-japan', territories: ['kanto'] },
     { email: 'yui@acme.example', name: 'Yui Tanaka', pool: 'sales-japan', territories: ['kansai'] },

@@ -8,6 +8,29 @@ import { leadsImportCommand } from './commands/leads-import';
 import { campaignStatusCommand } from './commands/pause-resume';
 import { simulateCommand } from './commands/simulate';
 import { statsCommand } from './commands/stats';
+import {
+  parseCapacity,
+  parseDates,
+  parseDays,
+  parseEmail,
+  parseHolidayCountry,
+  parseHours,
+  parseList,
+  parseMoment,
+  parsePoolName,
+  parseTimeZone,
+  parseWeight,
+  teamAddCommand,
+  teamAwayCommand,
+  teamBackCommand,
+  teamDeskCommand,
+  teamImportCommand,
+  teamLinkCommand,
+  teamPoolCommand,
+  teamPoolsCommand,
+  teamRepsCommand,
+  teamSetCommand,
+} from './commands/team';
 import { validateCommand } from './commands/validate';
 import { consoleOutput, EXIT } from './exit-codes';
 
@@ -116,6 +139,139 @@ withApiOptions(
     .option('--json', 'print the API answer as JSON'),
 ).action(async (campaignId: string, options) => {
   process.exitCode = await statsCommand(campaignId, options, consoleOutput);
+});
+
+const team = program
+  .command('team')
+  .description('manage the sales team: pools, reps, absences, the team CSV, the sales desk')
+  .addHelpText(
+    'after',
+    `
+A rep is named by their email or id. Weekdays: mon-fri, mon,wed,fri or ISO numbers 1-5; hours:
+09:00-18:00. A rep without their own time zone or hours works on their pool's. Every command
+prints the API's answer as JSON with --json.`,
+  );
+
+const withJson = (command: Command) => withApiOptions(command.option('--json', "print the API's answer as JSON"));
+
+/** What a rep covers and how much they take, for `team add` and `team set`. */
+function withRepOptions(command: Command): Command {
+  return command
+    .option('--territories <list>', 'comma-separated territories the rep covers ("" for none)', parseList)
+    .option('--products <list>', 'comma-separated products the rep covers ("" for none)', parseList)
+    .option('--languages <list>', 'comma-separated languages the rep speaks, e.g. ja,en ("" for none)', parseList)
+    .option('--weight <n>', "the rep's share of leads relative to the pool, 1-100 (default 1)", parseWeight)
+    .option('--capacity <n>', 'the most open handoffs the rep holds at once (default: no limit)', parseCapacity)
+    .option('--timezone <tz>', "the rep's own IANA time zone, e.g. Asia/Tokyo (default: the pool's)", parseTimeZone)
+    .option('--days <days>', "the rep's own working days, e.g. mon-fri (default: the pool's)", parseDays)
+    .option('--hours <from-to>', "the rep's own working hours, e.g. 09:00-18:00 (default: the pool's)", parseHours);
+}
+
+withJson(team.command('pools').description('list the sales pools: manager, time zone, working hours, holidays')).action(async (options) => {
+  process.exitCode = await teamPoolsCommand(options, consoleOutput);
+});
+
+withJson(
+  team
+    .command('pool')
+    .description('create or change a pool (only the options given change); without options, show it')
+    .argument('<name>', 'the pool name (letters, digits, _ . -)', parsePoolName)
+    .option('--manager-email <email>', "who handoffs escalate to (needed to create a pool; a change keeps the pool's)", parseEmail)
+    .option('--manager-name <name>', "the manager's name")
+    .option('--timezone <tz>', 'IANA time zone of the working hours, e.g. Asia/Tokyo (default UTC)', parseTimeZone)
+    .option('--days <days>', 'working days, e.g. mon-fri (default mon-fri)', parseDays)
+    .option('--hours <from-to>', 'working hours, e.g. 09:00-18:00 (default 09:00-18:00)', parseHours)
+    .option('--holidays <country>', 'keep the public holidays of a country, e.g. JP', parseHolidayCountry)
+    .option('--no-holidays', "keep no country's public holidays")
+    .option('--holiday-dates <dates>', 'comma-separated extra days off, e.g. 2026-12-29,2026-12-30 ("" for none)', parseDates)
+    .addHelpText('after', '\nSLA deadlines of handoffs run on the working hours, skipping holidays. Routing rules are set over the API (PUT /v1/sales/pools/<name>).'),
+).action(async (name: string, options) => {
+  process.exitCode = await teamPoolCommand(name, options, consoleOutput);
+});
+
+withJson(
+  team
+    .command('reps')
+    .description('list the reps: pool, weight, open handoffs of their capacity, available or why not')
+    .option('--pool <name>', "only this pool's reps", parsePoolName),
+).action(async (options) => {
+  process.exitCode = await teamRepsCommand(options, consoleOutput);
+});
+
+withJson(
+  withRepOptions(
+    team
+      .command('add')
+      .description('add a rep to a pool')
+      .argument('<email>', "the rep's email", parseEmail)
+      .requiredOption('--name <name>', "the rep's name")
+      .requiredOption('--pool <pool>', 'the pool the rep works in', parsePoolName),
+  ),
+).action(async (email: string, options) => {
+  process.exitCode = await teamAddCommand(email, options, consoleOutput);
+});
+
+withJson(
+  withRepOptions(
+    team
+      .command('set')
+      .description('change a rep: only the options given')
+      .argument('<rep>', "the rep's email or id")
+      .option('--name <name>', "the rep's name")
+      .option('--pool <pool>', 'move the rep to another pool', parsePoolName),
+  )
+    .option('--no-capacity', 'no limit on open handoffs')
+    .option('--pool-timezone', "use the pool's time zone again")
+    .option('--pool-hours', "use the pool's working days and hours again")
+    .addOption(new Option('--active', 'put the rep back into routing'))
+    .addOption(new Option('--inactive', 'take the rep out of routing').conflicts('active')),
+).action(async (rep: string, options) => {
+  process.exitCode = await teamSetCommand(rep, options, consoleOutput);
+});
+
+withJson(
+  team
+    .command('away')
+    .description('mark a rep out of office: routing skips them until they are back')
+    .argument('<rep>', "the rep's email or id")
+    .requiredOption('--until <when>', 'when they are back: an ISO date (the start of that day) or date-time', parseMoment)
+    .option('--from <when>', 'when they leave (default now): an ISO date or date-time', parseMoment)
+    .option('--note <text>', 'why, for the team')
+    .addHelpText('after', "\nA date or a date-time without an offset is read in the rep's time zone (their own, else their pool's)."),
+).action(async (rep: string, options) => {
+  process.exitCode = await teamAwayCommand(rep, options, consoleOutput);
+});
+
+withJson(team.command('back').description("a rep is back: their absences end now (planned ones too) and they are active again").argument('<rep>', "the rep's email or id")).action(
+  async (rep: string, options) => {
+    process.exitCode = await teamBackCommand(rep, options, consoleOutput);
+  },
+);
+
+withJson(
+  team
+    .command('import')
+    .description('import reps from a CSV file: every row or none (a bad row is named with its line and column)')
+    .argument('<file.csv>', 'CSV file with a header row, up to 1 MB')
+    .addHelpText(
+      'after',
+      `
+Columns: email, name, pool (required), territories, products, languages (lists separated by ;),
+weight (1-100), capacity, timezone, working_days (e.g. mon-fri), working_hours (e.g. 09:00-18:00),
+active (true/false). Reps are matched by email: importing again updates them.`,
+    ),
+).action(async (file: string, options) => {
+  process.exitCode = await teamImportCommand(file, options, consoleOutput);
+});
+
+withJson(team.command('link').description("print the link to a rep's personal page (their open handoffs and answers) and when it expires").argument('<rep>', "the rep's email or id")).action(
+  async (rep: string, options) => {
+    process.exitCode = await teamLinkCommand(rep, options, consoleOutput);
+  },
+);
+
+withJson(team.command('desk').description("the sales desk: each rep's load and SLA record, handoffs waiting for an owner, overdue first contacts")).action(async (options) => {
+  process.exitCode = await teamDeskCommand(options, consoleOutput);
 });
 
 const apiKey = program.command('api-key').description('manage API keys (directly in the database: DATABASE_URL, else the running npm start)');

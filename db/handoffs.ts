@@ -1,7 +1,7 @@
 // Handoffs of qualified leads to sales, with the rep who owns each and its timeline
 // (handoff_events). The workflow's activities write them, idempotently on the handoff id; the
 // API reads them.
-import type { HandoffStatus, SalesOutcome } from '../campaign';
+import type { HandoffConfig, HandoffRoute, HandoffStatus, SalesOutcome } from '../campaign';
 import type { Db } from './pool';
 
 export interface NewHandoff {
@@ -20,6 +20,34 @@ export interface NewHandoff {
   firstContactDue: Date;
   outcomeDue: Date | null;
   createdAt: Date;
+  /** Handoffs the sales desk keeps: what it needs, why the owner was chosen, and its clock. */
+  desk?: DeskSettings;
+  routingLog?: RoutingLogEntry[];
+  remindAt?: Date | null;
+  deskDue?: Date | null;
+}
+
+/** What the sales desk needs of a handoff's campaign (the `desk` column). */
+export interface DeskSettings {
+  route: HandoffRoute;
+  sla: HandoffConfig['sla'];
+  template: string;
+  from: { name?: string; email: string };
+  campaign: { id: string; version: number; name: string };
+}
+
+/** One routing decision: who got the lead (or nobody) and why the others did not. */
+export interface RoutingLogEntry {
+  at: string;
+  /** 'assigned', 'waiting', 'reassigned' */
+  outcome: string;
+  pool: string;
+  rule: string;
+  group: string;
+  owner: string | null;
+  /** Why this owner (or why the handoff moved). */
+  why: string;
+  skipped: { rep: string; reason: string }[];
 }
 
 /** A stored handoff's owner and what was recorded with it. */
@@ -28,6 +56,7 @@ export interface StoredAssignment {
   owner: { id: string; name: string; email: string } | null;
   unassignedReason: string | null;
   recentActivity: { at: string; type: string; data: Record<string, unknown> }[];
+  firstContactDue: number;
 }
 
 export interface HandoffView {
@@ -49,6 +78,9 @@ export interface HandoffView {
   createdAt: Date;
   respondedAt: Date | null;
   responseNote: string | null;
+  routingLog: RoutingLogEntry[];
+  /** Kept by the sales desk (SLA on the sales calendar). */
+  desk: boolean;
 }
 
 const SELECT = `SELECT h.*, l.email AS lead_email, r.name AS owner_name, r.email AS owner_email
@@ -73,6 +105,8 @@ function toView(row: Record<string, any>): HandoffView {
     createdAt: row.created_at,
     respondedAt: row.responded_at,
     responseNote: row.response_note,
+    routingLog: row.routing_log,
+    desk: row.desk !== null,
   };
 }
 
@@ -99,7 +133,7 @@ export async function listHandoffs(
 
 export async function storedAssignment(db: Db, handoffId: string): Promise<StoredAssignment | undefined> {
   const { rows } = await db.query(
-    `SELECT h.pool, h.recent_activity, h.unassigned_reason, r.id, r.name, r.email
+    `SELECT h.pool, h.recent_activity, h.unassigned_reason, h.first_contact_due, r.id, r.name, r.email
      FROM handoffs h LEFT JOIN sales_reps r ON r.id = h.owner_id WHERE h.id = $1`,
     [handoffId],
   );
@@ -110,6 +144,7 @@ export async function storedAssignment(db: Db, handoffId: string): Promise<Store
       owner: row.id ? { id: row.id, name: row.name, email: row.email } : null,
       unassignedReason: row.unassigned_reason,
       recentActivity: row.recent_activity,
+      firstContactDue: row.first_contact_due.getTime(),
     }
   );
 }
@@ -117,8 +152,9 @@ export async function storedAssignment(db: Db, handoffId: string): Promise<Store
 export async function insertHandoff(db: Db, handoff: NewHandoff): Promise<void> {
   await db.query(
     `INSERT INTO handoffs (id, enrolment_id, lead_id, campaign_id, owner_id, pool, score, reasons, breakdown,
-                           recent_activity, first_contact_due, outcome_due, created_at, unassigned_reason)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+                           recent_activity, first_contact_due, outcome_due, created_at, unassigned_reason,
+                           desk, routing_log, assigned_at, remind_at, desk_due)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
     [
       handoff.id,
       handoff.enrolmentId,
@@ -134,6 +170,11 @@ export async function insertHandoff(db: Db, handoff: NewHandoff): Promise<void> 
       handoff.outcomeDue,
       handoff.createdAt,
       handoff.unassignedReason ?? null,
+      handoff.desk ? JSON.stringify(handoff.desk) : null,
+      JSON.stringify(handoff.routingLog ?? []),
+      handoff.ownerId ? handoff.createdAt : null,
+      handoff.remindAt ?? null,
+      handoff.deskDue ?? null,
     ],
   );
 }
@@ -186,15 +227,224 @@ export interface HandoffSummary {
   /** The owner's name, or null while the handoff waits unassigned (then `unassigned_reason` says why). */
   owner_name: string | null;
   unassigned_reason: string | null;
+  routing_log: RoutingLogEntry[];
 }
 
 /** The lead's most recent handoff. */
 export async function latestHandoffOfLead(db: Db, leadId: string): Promise<HandoffSummary | null> {
   const { rows } = await db.query<HandoffSummary>(
     `SELECT h.id, h.campaign_id, h.status, h.score, h.reasons, h.breakdown, h.first_contact_due, h.created_at, h.responded_at,
-            r.name AS owner_name, h.unassigned_reason
+            r.name AS owner_name, h.unassigned_reason, h.routing_log
      FROM handoffs h LEFT JOIN sales_reps r ON r.id = h.owner_id WHERE h.lead_id = $1 ORDER BY h.created_at DESC LIMIT 1`,
     [leadId],
   );
   return rows[0] ?? null;
+}
+
+// ——— the sales desk ———
+
+/** A handoff as the sales desk works it. */
+export interface DeskHandoff {
+  id: string;
+  enrolmentId: number;
+  leadId: string;
+  campaignId: string;
+  pool: string;
+  ownerId: string | null;
+  status: 'pending' | 'accepted';
+  score: number;
+  reasons: string[];
+  breakdown: unknown[];
+  recentActivity: unknown[];
+  desk: DeskSettings;
+  createdAt: Date;
+  assignedAt: Date | null;
+  firstContactDue: Date;
+  remindAt: Date | null;
+  remindedAt: Date | null;
+  escalatedAt: Date | null;
+  outcomeDue: Date | null;
+  outcomeEscalatedAt: Date | null;
+  reassignments: number;
+  routingLog: RoutingLogEntry[];
+}
+
+const deskHandoffOf = (row: Record<string, any>): DeskHandoff => ({
+  id: row.id,
+  enrolmentId: Number(row.enrolment_id),
+  leadId: row.lead_id,
+  campaignId: row.campaign_id,
+  pool: row.pool,
+  ownerId: row.owner_id,
+  status: row.status,
+  score: row.score,
+  reasons: row.reasons,
+  breakdown: row.breakdown,
+  recentActivity: row.recent_activity,
+  desk: row.desk,
+  createdAt: row.created_at,
+  assignedAt: row.assigned_at,
+  firstContactDue: row.first_contact_due,
+  remindAt: row.remind_at,
+  remindedAt: row.reminded_at,
+  escalatedAt: row.escalated_at,
+  outcomeDue: row.outcome_due,
+  outcomeEscalatedAt: row.outcome_escalated_at,
+  reassignments: row.reassignments,
+  routingLog: row.routing_log,
+});
+
+// Open desk handoffs of open enrolments (an erased lead's enrolment has ended: nothing more for it).
+const DESK_OPEN = `h.desk IS NOT NULL AND h.status IN ('pending', 'accepted')
+  AND EXISTS (SELECT 1 FROM enrolments e WHERE e.id = h.enrolment_id AND e.ended_at IS NULL)`;
+
+/**
+ * Locks (skipping those another desk holds) up to `limit` handoffs with something to do at `now`:
+ * a deadline due, no owner yet (oldest first, optionally of one pool), or an owner who is away
+ * or inactive when the campaign reassigns then. `skip`: handoffs already worked in this round.
+ */
+export async function claimDeskHandoffs(db: Db, now: Date, limit: number, options: { pool?: string; skip?: string[] } = {}): Promise<DeskHandoff[]> {
+  const { rows } = await db.query(
+    `SELECT h.* FROM handoffs h
+     WHERE ${DESK_OPEN} AND ($3::text IS NULL OR h.pool = $3) AND NOT (h.id = ANY ($4::text[])) AND (
+       h.desk_due <= $1
+       OR (h.owner_id IS NULL AND h.status = 'pending')
+       OR (h.status = 'pending' AND (h.desk -> 'sla' -> 'reassign' ->> 'ownerAway')::boolean AND EXISTS (
+             SELECT 1 FROM sales_reps r WHERE r.id = h.owner_id AND (NOT r.active OR EXISTS (
+               SELECT 1 FROM sales_rep_absences a WHERE a.rep_id = r.id AND a.starts_at <= $1 AND a.ends_at > $1)))))
+     ORDER BY (h.owner_id IS NULL) DESC, h.created_at
+     LIMIT $2
+     FOR UPDATE OF h SKIP LOCKED`,
+    [now, limit, options.pool ?? null, options.skip ?? []],
+  );
+  return rows.map(deskHandoffOf);
+}
+
+/** The handoff locked for the desk (the activity that opened it works it at once). */
+export async function lockDeskHandoff(db: Db, id: string): Promise<DeskHandoff | undefined> {
+  const { rows } = await db.query(`SELECT h.* FROM handoffs h WHERE h.id = $1 AND ${DESK_OPEN} FOR UPDATE OF h`, [id]);
+  return rows[0] && deskHandoffOf(rows[0]);
+}
+
+export interface DeskChange {
+  ownerId?: string | null;
+  pool?: string;
+  assignedAt?: Date | null;
+  unassignedReason?: string | null;
+  firstContactDue?: Date;
+  remindAt?: Date | null;
+  remindedAt?: Date | null;
+  escalatedAt?: Date | null;
+  outcomeDue?: Date | null;
+  outcomeEscalatedAt?: Date | null;
+  reassignments?: number;
+  routingLog?: RoutingLogEntry[];
+  deskDue: Date | null;
+}
+
+const DESK_COLUMNS: Record<keyof DeskChange, string> = {
+  ownerId: 'owner_id',
+  pool: 'pool',
+  assignedAt: 'assigned_at',
+  unassignedReason: 'unassigned_reason',
+  firstContactDue: 'first_contact_due',
+  remindAt: 'remind_at',
+  remindedAt: 'reminded_at',
+  escalatedAt: 'escalated_at',
+  outcomeDue: 'outcome_due',
+  outcomeEscalatedAt: 'outcome_escalated_at',
+  reassignments: 'reassignments',
+  routingLog: 'routing_log',
+  deskDue: 'desk_due',
+};
+
+export async function updateDeskHandoff(db: Db, id: string, change: DeskChange): Promise<void> {
+  const fields = (Object.keys(change) as (keyof DeskChange)[]).filter((key) => change[key] !== undefined);
+  await db.query(
+    `UPDATE handoffs SET ${fields.map((key, i) => `${DESK_COLUMNS[key]} = $${i + 2}`).join(', ')} WHERE id = $1`,
+    [id, ...fields.map((key) => (key === 'routingLog' ? JSON.stringify(change[key]) : change[key]))],
+  );
+}
+
+/** The desk settings of a handoff the desk keeps; undefined for others. */
+export async function deskSettingsOf(db: Db, handoffId: string): Promise<DeskSettings | undefined> {
+  const { rows } = await db.query('SELECT desk FROM handoffs WHERE id = $1', [handoffId]);
+  return rows[0]?.desk ?? undefined;
+}
+
+export async function handoffOwner(db: Db, handoffId: string): Promise<string | null> {
+  const { rows } = await db.query('SELECT owner_id FROM handoffs WHERE id = $1', [handoffId]);
+  return rows[0]?.owner_id ?? null;
+}
+
+/** Wakes the workers' sales desks (a team change may let waiting handoffs be assigned). */
+export async function notifySalesDesk(db: Db): Promise<void> {
+  await db.query(`NOTIFY nurture_sales_desk`);
+}
+export const SALES_DESK_CHANNEL = 'nurture_sales_desk';
+
+/** A rep's open handoffs, oldest deadline first, with the lead's context. */
+export async function openHandoffsOfRep(db: Db, repId: string): Promise<(HandoffView & { leadAttributes: Record<string, unknown>; recentActivity: unknown[] })[]> {
+  const { rows } = await db.query(
+    `SELECT h.*, l.email AS lead_email, l.attributes AS lead_attributes, r.name AS owner_name, r.email AS owner_email
+     FROM handoffs h JOIN leads l ON l.id = h.lead_id LEFT JOIN sales_reps r ON r.id = h.owner_id
+     WHERE h.owner_id = $1 AND h.status IN ('pending', 'accepted')
+       AND EXISTS (SELECT 1 FROM enrolments e WHERE e.id = h.enrolment_id AND e.ended_at IS NULL)
+     ORDER BY h.first_contact_due, h.id`,
+    [repId],
+  );
+  return rows.map((row) => ({ ...toView(row), leadAttributes: row.lead_attributes, recentActivity: row.recent_activity }));
+}
+
+export interface RepLoad {
+  id: string;
+  name: string;
+  email: string;
+  pool: string;
+  active: boolean;
+  weight: number;
+  capacity: number | null;
+  awayUntil: Date | null;
+  open: number;
+  overdue: number;
+  /** Handoffs answered (first contact) in the period, and how many of them in time. */
+  answered: number;
+  answeredInTime: number;
+}
+
+/** Each rep's load and SLA record since `since`, and the handoffs waiting for an owner. */
+export async function salesDeskOverview(db: Db, now: Date, since: Date): Promise<{ reps: RepLoad[]; unassigned: HandoffView[]; overdue: HandoffView[] }> {
+  const [reps, unassigned, overdue] = await Promise.all([
+    db.query(
+      `SELECT r.id, r.name, r.email, r.pool, r.active, r.weight, r.capacity,
+              (SELECT max(a.ends_at) FROM sales_rep_absences a WHERE a.rep_id = r.id AND a.starts_at <= $1 AND a.ends_at > $1) AS away_until,
+              count(h.id) FILTER (WHERE h.status IN ('pending', 'accepted'))::int AS open,
+              count(h.id) FILTER (WHERE h.status = 'pending' AND h.first_contact_due < $1)::int AS overdue,
+              count(h.id) FILTER (WHERE h.responded_at >= $2)::int AS answered,
+              count(h.id) FILTER (WHERE h.responded_at >= $2 AND h.responded_at <= h.first_contact_due)::int AS answered_in_time
+       FROM sales_reps r LEFT JOIN handoffs h ON h.owner_id = r.id
+       GROUP BY r.id ORDER BY r.pool, r.created_at, r.email`,
+      [now, since],
+    ),
+    db.query(`${SELECT} WHERE h.owner_id IS NULL AND h.status = 'pending' AND ${DESK_OPEN} ORDER BY h.created_at LIMIT 200`),
+    db.query(`${SELECT} WHERE h.owner_id IS NOT NULL AND h.status = 'pending' AND h.first_contact_due < $1 AND ${DESK_OPEN} ORDER BY h.first_contact_due LIMIT 200`, [now]),
+  ]);
+  return {
+    reps: reps.rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      email: row.email,
+      pool: row.pool,
+      active: row.active,
+      weight: row.weight,
+      capacity: row.capacity,
+      awayUntil: row.away_until,
+      open: row.open,
+      overdue: row.overdue,
+      answered: row.answered,
+      answeredInTime: row.answered_in_time,
+    })),
+    unassigned: unassigned.rows.map(toView),
+    overdue: overdue.rows.map(toView),
+  };
 }

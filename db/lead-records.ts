@@ -151,6 +151,8 @@ export const ERASURE_PLAN: Record<string, Record<string, { erase: string } | { k
     pool: { keep: 'a sales pool name' },
     status: { keep: 'a handoff status' },
     unassigned_reason: { keep: 'a routing reason' },
+    routing_log: { erase: "set to '[]' (the lead's routing values: territory, product, language)" },
+    desk: { keep: "the campaign's SLA, routing rules, sender and notice template" },
   },
   handoff_events: {
     detail: { erase: "set to '{}' (holds the rep's note and the lead's context)" },
@@ -201,13 +203,23 @@ export const ERASURE_PLAN: Record<string, Record<string, { erase: string } | { k
     name: { keep: 'a sales pool name' },
     manager_name: { keep: 'staff, not a lead: kept while the manager works here' },
     manager_email: { keep: 'staff, not a lead: kept while the manager works here' },
+    timezone: { keep: 'a time zone' },
+    work_days: { keep: 'weekdays' },
+    holidays: { keep: 'a country code' },
+    holiday_dates: { keep: 'dates' },
+    routing: { keep: "the pool's routing rules" },
   },
   sales_reps: {
     name: { keep: 'staff, not a lead' },
     email: { keep: 'staff, not a lead' },
     pool: { keep: 'a sales pool name' },
     territories: { keep: 'territories' },
+    products: { keep: 'products' },
+    languages: { keep: 'languages' },
+    timezone: { keep: 'a time zone' },
+    work_days: { keep: 'weekdays' },
   },
+  sales_rep_absences: { note: { keep: "staff, not a lead: the rep's own note on an absence" } },
   api_keys: { name: { keep: "a key's label" }, prefix: { keep: 'the public part of a key' }, key_hash: { keep: 'a hash' }, scopes: { keep: 'scopes' } },
   address_hash_key: { fingerprint: { keep: 'a fingerprint of the address key' } },
   schema_migrations: { name: { keep: 'a migration name' } },
@@ -264,7 +276,7 @@ export async function eraseLead(
       [leadId],
     );
     await tx.query(`UPDATE consent_records SET ip = NULL, user_agent = NULL, evidence = '{}', source = 'erased' WHERE lead_id = $1`, [leadId]);
-    await tx.query(`UPDATE handoffs SET recent_activity = '[]', response_note = NULL WHERE lead_id = $1`, [leadId]);
+    await tx.query(`UPDATE handoffs SET recent_activity = '[]', response_note = NULL, routing_log = '[]' WHERE lead_id = $1`, [leadId]);
     await tx.query(`UPDATE handoff_events SET detail = '{}' WHERE handoff_id IN (SELECT id FROM handoffs WHERE lead_id = $1)`, [leadId]);
     await shredLeadKey(tx, leadId);
     const ended = await endOpenEnrolmentsOfLead(tx, leadId, ERASED_EXIT);

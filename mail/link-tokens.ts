@@ -8,13 +8,16 @@ export type LinkClaims =
   | { kind: 'open'; message: string }
   | { kind: 'click'; message: string; url: string; link: number }
   | { kind: 'unsubscribe'; message: string; lead: string }
-  | { kind: 'handoff'; handoff: string; action: HandoffAction; expires: number };
+  | { kind: 'handoff'; handoff: string; action: HandoffAction; expires: number }
+  /** A sales rep's personal page: their open handoffs and the answers to them. */
+  | { kind: 'rep'; rep: string; expires: number };
 
 export type HandoffAction = 'accept' | 'not_ready' | 'disqualify';
 
 // Short field names keep tokens (and so URLs) short.
 interface Wire {
-  k: 'o' | 'c' | 'u' | 'h';
+  k: 'o' | 'c' | 'u' | 'h' | 'r';
+  r?: string;
   m?: string;
   u?: string;
   i?: number;
@@ -34,6 +37,8 @@ function toWire(claims: LinkClaims): Wire {
       return { k: 'u', m: claims.message, l: claims.lead };
     case 'handoff':
       return { k: 'h', h: claims.handoff, a: claims.action, x: claims.expires };
+    case 'rep':
+      return { k: 'r', r: claims.rep, x: claims.expires };
     default:
       return unreachable(claims, 'link');
   }
@@ -54,6 +59,8 @@ function fromWire(wire: Wire): LinkClaims | undefined {
       return isText(wire.h) && ['accept', 'not_ready', 'disqualify'].includes(wire.a ?? '') && Number.isFinite(wire.x)
         ? { kind: 'handoff', handoff: wire.h, action: wire.a!, expires: wire.x! }
         : undefined;
+    case 'r':
+      return isText(wire.r) && Number.isFinite(wire.x) ? { kind: 'rep', rep: wire.r, expires: wire.x! } : undefined;
     default:
       return undefined;
   }
@@ -89,6 +96,6 @@ export function verifyLink(token: string, secret: string | readonly string[], no
     return undefined;
   }
   const claims = wire && typeof wire === 'object' ? fromWire(wire) : undefined;
-  if (claims?.kind === 'handoff' && claims.expires * 1000 < now) return undefined;
+  if ((claims?.kind === 'handoff' || claims?.kind === 'rep') && claims.expires * 1000 < now) return undefined;
   return claims;
 }

@@ -15,6 +15,8 @@ export function verifyingSecrets(settings: LinkSettings): string[] {
 }
 
 const DAY_SECONDS = 24 * 60 * 60;
+/** How long a rep's personal link works: every notice carries a fresh one. */
+export const REP_PAGE_DAYS = 14;
 
 /**
  * The link index of the hidden trap link in marketing emails: no person sees it, so a click on it
@@ -51,5 +53,11 @@ export class Links {
   handoffAction(handoff: string, action: HandoffAction, now: number, validDays = 30): string {
     const expires = Math.floor(now / 1000) + validDays * DAY_SECONDS;
     return `${this.base}/h/${signLink({ kind: 'handoff', handoff, action, expires }, this.settings.secret)}`;
+  }
+
+  /** A sales rep's personal page (their open handoffs), valid for `validDays`: no account, no API key. */
+  repPage(rep: string, now: number, validDays = REP_PAGE_DAYS): { url: string; expiresAt: Date } {
+    const expires = Math.floor(now / 1000) + validDays * DAY_SECONDS;
+    return { url: `${this.base}/r/${signLink({ kind: 'rep', rep, expires }, this.settings.secret)}`, expiresAt: new Date(expires * 1000) };
   }
 }

@@ -1,13 +1,16 @@
 // What a worker process runs: the Temporal worker (workflows and activities), the outbox mailer
 // that sends what the send activities queue and tells the workflows, the dispatcher that delivers
 // stored events to the workflows, the launcher that carries out campaign launches, and the
-// sweeper that gives every campaign fan-out its workflow. Used by the production entry point (worker/main.ts),
+// sweeper that gives every campaign fan-out its workflow, and the sales desk that assigns handoffs and
+// keeps their SLA. Used by the production entry point (worker/main.ts),
 // `npm start`, the end-to-end tests and the benchmarks.
 import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { adoptAddressKey, useAddressKey } from '../db/addresses';
 import { payloadEncryption } from '../db/data-keys';
+import { TemplateLibrary } from '../mail/renderer';
 import { createTransport, type Transport } from '../mail/transport';
+import { createSalesDesk } from '../activities/sales-desk';
 import type { Logger } from '../runtime/logger';
 import type { PayloadEncryption } from '../runtime/payload-codec';
 import { withPayloadCodec } from '../runtime/temporal-connection';
@@ -16,7 +19,8 @@ import { startDispatcher, type Dispatcher, type DispatcherOptions } from './disp
 import { startFanOutSweeper } from './fanout-sweeper';
 import { startLauncher, type LauncherOptions } from './launcher';
 import { startMailer, type Mailer } from './mailer';
-import { createNurtureWorker, type NurtureWorkerOptions, type WorkerConfig } from './worker';
+import { startSalesDeskLoop, type SalesDeskLoop, type SalesDeskLoopOptions } from './sales-desk-loop';
+import { createNurtureWorker, salesDeskDependencies, type NurtureWorkerOptions, type WorkerConfig } from './worker';
 
 export interface WorkerRuntime {
   worker: Worker;
@@ -25,6 +29,7 @@ export interface WorkerRuntime {
   payloadCodec: PayloadEncryption;
   mailer: Mailer;
   dispatcher: Dispatcher;
+  salesDesk: SalesDeskLoop;
   /** The mailer's pooled SMTP transport. */
   transport: Transport;
   /** Resolves when the worker has stopped (after stop(), or when it fails). */
@@ -42,6 +47,8 @@ export interface WorkerRuntimeOptions extends Omit<NurtureWorkerOptions, 'payloa
   mailerPollMs?: number;
   /** Tuning of the event dispatcher and the launcher (tests and benchmarks). */
   dispatcher?: Pick<DispatcherOptions, 'batchLeads' | 'concurrency' | 'pollMs'>;
+  /** How often the sales desk looks for handoffs falling due (default 15 s; a team change wakes it at once), and its clock. */
+  salesDesk?: Pick<SalesDeskLoopOptions, 'everyMs' | 'clock'>;
   /** false: this process carries out no campaign launches (others do). */
   launcher?: Pick<LauncherOptions, 'pageSize' | 'leaseMs' | 'pollMs'> | false;
   log?: Logger;
@@ -53,7 +60,14 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   await adoptAddressKey(options.pool);
   const payloadCodec = payloadEncryption(options.pool, config.dataSecret);
   const client = withPayloadCodec(options.client, payloadCodec);
-  const worker = await createNurtureWorker({ ...options, client, payloadCodec });
+  const templates = options.templates ?? (await TemplateLibrary.load());
+  const worker = await createNurtureWorker({ ...options, client, payloadCodec, templates });
+  const salesDesk = startSalesDeskLoop({
+    desk: createSalesDesk(salesDeskDependencies(config, options.pool, templates)),
+    databaseUrl: config.databaseUrl,
+    ...options.salesDesk,
+    log: log?.child({ component: 'sales-desk' }),
+  });
   const transport = createTransport(config.smtpUrl, { pooled: true });
   const mailer = startMailer({
     pool: options.pool,
@@ -81,12 +95,13 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     payloadCodec,
     mailer,
     dispatcher,
+    salesDesk,
     transport,
     done,
     stop() {
       stopping ??= (async () => {
         sweeper.stop();
-        await Promise.all([launcher?.stop(), dispatcher.stop()]);
+        await Promise.all([launcher?.stop(), dispatcher.stop(), salesDesk.stop()]);
         if (worker.getState() === 'RUNNING') worker.shutdown();
         await done.catch((error) => log?.error({ err: error }, 'worker failed'));
         await mailer.stop();

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import type { SalesDeskDependencies } from '../activities/sales-desk';
 import type { Pool } from '../db/pool';
 import { Links } from '../mail/links';
 import { TemplateLibrary } from '../mail/renderer';
@@ -37,16 +38,23 @@ export interface NurtureWorkerOptions {
   tuning?: Partial<Pick<WorkerOptions, 'stickyQueueScheduleToStartTimeout' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>>;
 }
 
+/** What the sales mail (the activities' and the sales desk's) is made with. */
+export function salesDeskDependencies(config: WorkerConfig, pool: Pool, templates: TemplateLibrary): SalesDeskDependencies {
+  return {
+    pool,
+    templates,
+    links: new Links({ baseUrl: config.publicUrl, secret: config.linkSecret }),
+    mailDomain: config.mailDomain,
+    operator: config.operatorEmail ? { email: config.operatorEmail, name: 'Nurture operator' } : undefined,
+  };
+}
+
 export async function createNurtureWorker(options: NurtureWorkerOptions): Promise<Worker> {
   const { config } = options;
   const templates = options.templates ?? (await TemplateLibrary.load());
   const activities = createActivities({
-    pool: options.pool,
-    templates,
-    links: new Links({ baseUrl: config.publicUrl, secret: config.linkSecret }),
-    mailDomain: config.mailDomain,
+    ...salesDeskDependencies(config, options.pool, templates),
     webhook: { url: config.webhookUrl, secret: config.webhookSecret, previousSecret: config.previousWebhookSecret },
-    operator: config.operatorEmail ? { email: config.operatorEmail, name: 'Nurture operator' } : undefined,
     messenger: temporalMessenger(options.client),
   });
   return Worker.create({

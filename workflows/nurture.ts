@@ -20,9 +20,10 @@ import type { SendEmailRequest } from '../activities/send';
  * The engine version new enrolments start with. 1 (absent): keys derived from the workflow id,
  * which a lead who enters again reuses. 2: sends, handoffs and their links keyed by the
  * enrolment's own id; campaign status and erasure checked when the workflow starts; the lead's
- * own offset on send-window openings.
+ * own offset on send-window openings. 3: handoffs routed by the campaign's rules and kept by the
+ * sales desk (assignment, notices, SLA on the sales calendar); the workflow no longer times them.
  */
-export const ENGINE_VERSION = 2;
+export const ENGINE_VERSION = 3;
 
 export interface NurtureInput {
   campaign: Campaign;
@@ -82,6 +83,8 @@ export interface SalesResponse {
   handoffId: string;
   outcome: SalesOutcome;
   note?: string;
+  /** Not ready: when the lead returns to nurture (ms), instead of the campaign's delay. */
+  recycleAt?: number;
 }
 
 export const leadEventSignal = wf.defineSignal<[LeadEvent]>('leadEvent');
@@ -159,7 +162,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   const carried = input.carried;
   // Since engine version 2 a lead's send window opens a few minutes after the hour (its own
   // deterministic offset), so a time zone's leads do not all wake at 09:00:00.000.
-  let state = carried?.state ?? initialState(campaign, input.lead, Date.now(), { windowJitter: engineVersion >= 2 });
+  let state = carried?.state ?? initialState(campaign, input.lead, Date.now(), { windowJitter: engineVersion >= 2, salesDesk: engineVersion >= 3 });
   const inbox: InboxItem[] = carried ? [...carried.inbox] : [{ type: 'start' }];
   let wakeAt = carried?.wakeAt;
   const assignments = carried ? carriedAssignments(carried) : {};
@@ -197,7 +200,13 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   wf.setHandler(
     salesResponseUpdate,
     (response) => {
-      inbox.push({ type: 'sales_response', handoffKey: handoffKeyOf(response.handoffId)!, outcome: response.outcome, note: response.note });
+      inbox.push({
+        type: 'sales_response',
+        handoffKey: handoffKeyOf(response.handoffId)!,
+        outcome: response.outcome,
+        note: response.note,
+        ...(response.recycleAt !== undefined && { recycleAt: response.recycleAt }),
+      });
       return { accepted: true as const };
     },
     {
@@ -420,6 +429,15 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       outcomeDue: command.outcomeDue,
       assign: command.config.assign,
       at: Date.now(),
+      ...(command.route && {
+        desk: {
+          route: command.route,
+          sla: command.config.sla,
+          template: command.config.notify.template,
+          from: campaign.from,
+          campaign: { id: campaign.id, version: campaignVersion, name: campaign.name },
+        },
+      }),
     });
     if (opened.leadErased) {
       inbox.unshift({ type: 'exit', reason: 'erased' });
@@ -434,7 +452,9 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       owner: opened.owner,
     };
     const handoff = { id: handoffId, deadline: command.firstContactDue, timezone: campaign.timezone };
-    if (opened.owner) {
+    if (command.route) {
+      // The sales desk told the owner (or the manager) in the same transaction.
+    } else if (opened.owner) {
       await sendSalesMail(
         emailRequest({
           idempotencyKey: `${keyBase()}:${command.handoffKey}:notice`,
@@ -471,7 +491,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
           lead: { id: input.lead.id, ...opened.lead },
           ...notice,
           ...(opened.unassignedReason && { unassigned_reason: opened.unassignedReason }),
-          first_contact_due: new Date(command.firstContactDue).toISOString(),
+          first_contact_due: new Date(command.route ? opened.firstContactDue! : command.firstContactDue).toISOString(),
         },
       };
       if (webhookOffDecisionPath()) postWebhookBeside(handoffId, delivery);

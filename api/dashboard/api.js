@@ -50,5 +50,14 @@ export function createApi(key, { onUnauthorized } = {}) {
     timeline: (leadId, limit = 100) => request('GET', `/leads/${id(leadId)}/timeline${query({ limit })}`),
     enrolment: (workflowId) => request('GET', `/enrolments/${id(workflowId)}`),
     handoffs: (status) => request('GET', `/handoffs${query({ status, limit: 200 })}`),
+    salesPools: () => request('GET', '/sales/pools'),
+    savePool: (name, body) => request('PUT', `/sales/pools/${id(name)}`, body),
+    salesReps: (pool) => request('GET', `/sales/reps${query({ pool })}`),
+    addRep: (body) => request('POST', '/sales/reps', body),
+    changeRep: (rep, body) => request('PATCH', `/sales/reps/${id(rep)}`, body),
+    repAway: (rep, body) => request('POST', `/sales/reps/${id(rep)}/absences`, body),
+    repBack: (rep) => request('POST', `/sales/reps/${id(rep)}/back`),
+    repLink: (rep) => request('POST', `/sales/reps/${id(rep)}/link`),
+    salesDesk: () => request('GET', '/sales/desk'),
   };
 }

@@ -8,6 +8,7 @@ import { campaignsView } from './campaigns.js';
 import { card, clear, el } from './dom.js';
 import { handoffsView } from './handoffs.js';
 import { leadsView, leadView } from './leads.js';
+import { salesView } from './sales.js';
 
 const KEY_STORAGE = 'nurture.apiKey';
 const KEY_FORMAT = /^nk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/;
@@ -45,6 +46,7 @@ const VIEWS = {
   campaigns: campaignsView,
   leads: (context) => (context.route.id ? leadView(context) : leadsView(context)),
   handoffs: handoffsView,
+  sales: salesView,
 };
 
 function keyForm(message) {

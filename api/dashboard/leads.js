@@ -1,6 +1,7 @@
 // Leads: search by address, and a lead's page — profile, stage and score with its breakdown,
 // each enrolment's live state (current step, next wake-up) and the timeline.
 import { badge, card, el, empty, facts, fmtDate, fmtDuration, fmtInt, table } from './dom.js';
+import { readable } from './sales.js';
 
 const leadLink = (lead) => el('a', { href: `#/leads/${encodeURIComponent(lead.id)}` }, lead.email ?? '(erased)');
 
@@ -44,6 +45,7 @@ export async function leadView({ api, route }) {
       enrolment.ended_at ? null : api.enrolment(enrolment.workflow_id).then((answer) => answer.state, (error) => ({ unavailable: error.message })),
     ),
   );
+  const handoff = profile.latest_handoff;
   const lead = profile.lead;
   return el(
     'div',
@@ -58,7 +60,7 @@ export async function leadView({ api, route }) {
     ),
     el('div', { class: 'grid-2' }, profileCard(profile), scoreCard(profile)),
     enrolmentsCard(profile.enrolments, states),
-    profile.latest_handoff ? handoffCard(profile.latest_handoff) : null,
+    handoff ? handoffCard(handoff) : null,
     timelineCard(timeline),
   );
 }
@@ -148,6 +150,53 @@ function handoffCard(handoff) {
       ['First contact due', fmtDate(handoff.first_contact_due)],
       ['Answered', fmtDate(handoff.responded_at)],
     ]),
+    handoff.routing_log?.length ? routingSection(handoff.routing_log) : null,
+  );
+}
+
+const ROUTING_TONES = { assigned: 'green', reassigned: 'amber', waiting: 'red', kept: 'grey' };
+
+/**
+ * Why the handoff has its owner: the decision that gave it (or, while nobody has it, the latest),
+ * the rule and group it came from, and every rep passed over with the reason; earlier decisions
+ * (reassignments, waits) as a history.
+ */
+function routingSection(log) {
+  const entries = log.filter((entry) => entry && typeof entry === 'object');
+  if (!entries.length) return null;
+  const latest = entries[entries.length - 1];
+  const deciding = latest.outcome === 'kept' ? [...entries].reverse().find((entry) => entry.outcome === 'assigned' || entry.outcome === 'reassigned') ?? latest : latest;
+  const skipped = Array.isArray(deciding.skipped) ? deciding.skipped : [];
+  return el(
+    'div',
+    { class: 'routing', id: 'routing-log' },
+    el('h3', null, deciding.owner ? 'Why this owner' : 'Why nobody owns it yet'),
+    facts([
+      ['Owner', deciding.owner ? [el('strong', { 'data-field': 'routing-owner' }, deciding.owner), ' ', badge(deciding.outcome ?? 'assigned', ROUTING_TONES[deciding.outcome] ?? 'grey')] : badge('waiting', 'red')],
+      ['Why', el('span', { 'data-field': 'routing-why' }, deciding.why ?? '–')],
+      ['Pool', [deciding.pool ?? '–', deciding.rule ? el('span', { class: 'muted' }, ` · ${deciding.rule}`) : null]],
+      deciding.group ? ['Chosen among', deciding.group] : null,
+      ['Decided', fmtDate(deciding.at)],
+      [
+        'Passed over',
+        skipped.length
+          ? el('ul', { class: 'skipped' }, skipped.map((item) => el('li', { 'data-rep': item.rep }, el('strong', null, item.rep), ` — ${readable(item.reason ?? '')}`)))
+          : el('span', { class: 'muted' }, 'nobody'),
+      ],
+    ]),
+    entries.length > 1
+      ? [
+          el('h4', null, 'Routing history'),
+          table(
+            [{ label: 'When', nowrap: true }, { label: 'Outcome' }, { label: 'Owner' }, { label: 'Why' }],
+            entries.map((entry) => ({
+              props: { 'data-outcome': entry.outcome },
+              cells: [fmtDate(entry.at), badge(entry.outcome ?? '–', ROUTING_TONES[entry.outcome] ?? 'grey'), entry.owner ?? '–', entry.why ?? '–'],
+            })),
+            { id: 'routing-history' },
+          ),
+        ]
+      : null,
   );
 }
 

@@ -10,12 +10,30 @@ import { verifyLink, type HandoffAction } from '../../mail/link-tokens';
 import { verifyingSecrets } from '../../mail/links';
 import { escapeHtml } from '../../runtime/html';
 import type { ApiContext } from '../context';
-import { conflict, notFound, responses } from '../errors';
+import { badRequest, conflict, notFound, responses } from '../errors';
 import { confirmForm, htmlPageSchema, sendPage } from '../pages';
 
 const OUTCOME_OF_ACTION: Record<HandoffAction, SalesOutcome> = { accept: 'accepted', not_ready: 'not_ready', disqualify: 'disqualified' };
 
 const answerRefusal = (handoff: HandoffView, outcome: SalesOutcome) => refusalOf(handoff.id, handoff.status, outcome);
+
+/** Why each owner was chosen (or nobody could be) and why the others were skipped. */
+export const routingLogSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      at: { type: 'string', format: 'date-time' },
+      outcome: { type: 'string', enum: ['assigned', 'waiting', 'reassigned', 'kept'] },
+      pool: { type: 'string' },
+      rule: { type: 'string' },
+      group: { type: 'string' },
+      owner: { type: ['string', 'null'] },
+      why: { type: 'string' },
+      skipped: { type: 'array', items: { type: 'object', properties: { rep: { type: 'string' }, reason: { type: 'string' } } } },
+    },
+  },
+} as const;
 
 const handoffSchema = {
   type: 'object',
@@ -38,6 +56,7 @@ const handoffSchema = {
     created_at: { type: 'string', format: 'date-time' },
     responded_at: { type: ['string', 'null'], format: 'date-time' },
     response_note: { type: ['string', 'null'] },
+    routing_log: routingLogSchema,
   },
 };
 
@@ -58,6 +77,7 @@ const toJson = (h: HandoffView) => ({
   created_at: h.createdAt,
   responded_at: h.respondedAt,
   response_note: h.responseNote,
+  routing_log: h.routingLog,
 });
 
 const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', minLength: 1, maxLength: 200 } } };
@@ -98,7 +118,7 @@ export const handoffRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool,
     },
   );
 
-  app.post<{ Params: { id: string }; Body: { outcome: SalesOutcome; note?: string } }>(
+  app.post<{ Params: { id: string }; Body: { outcome: SalesOutcome; note?: string; recycle_at?: string } }>(
     '/handoffs/:id/response',
     {
       schema: {
@@ -108,7 +128,11 @@ export const handoffRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool,
           type: 'object',
           additionalProperties: false,
           required: ['outcome'],
-          properties: { outcome: { type: 'string', enum: SALES_OUTCOMES }, note: { type: 'string', maxLength: 5000 } },
+          properties: {
+            outcome: { type: 'string', enum: SALES_OUTCOMES },
+            note: { type: 'string', maxLength: 5000 },
+            recycle_at: { type: 'string', format: 'date-time', description: 'not_ready only: when the lead returns to nurture (instead of the campaign\'s on_not_ready.after)' },
+          },
         },
         response: responses({ 202: { type: 'object', properties: { handoff_id: { type: 'string' }, outcome: { type: 'string' } } } }),
       },
@@ -116,9 +140,12 @@ export const handoffRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool,
     async (request, reply) => {
       const handoff = await getHandoff(pool, request.params.id);
       if (!handoff) throw notFound(`handoff ${request.params.id}`);
+      const recycleAt = request.body.recycle_at === undefined ? undefined : new Date(request.body.recycle_at);
+      if (recycleAt && request.body.outcome !== 'not_ready') throw badRequest('body.recycle_at goes only with the outcome not_ready');
+      if (recycleAt && recycleAt.getTime() <= Date.now()) throw badRequest('body.recycle_at must be in the future');
       const refusal = answerRefusal(handoff, request.body.outcome);
       if (refusal) throw conflict(refusal, { status: handoff.status });
-      await engine.salesResponse(handoff.id, request.body.outcome, request.body.note);
+      await engine.salesResponse(handoff.id, request.body.outcome, request.body.note, recycleAt);
       return reply.status(202).send({ handoff_id: handoff.id, outcome: request.body.outcome });
     },
   );

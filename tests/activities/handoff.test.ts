@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandoffActivities, type OpenHandoffRequest } from '../../activities/handoff';
 import { upsertLead } from '../../db/leads';
+import { Links } from '../../mail/links';
+import { TemplateLibrary } from '../../mail/renderer';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 
 let db: TestDatabase;
@@ -12,7 +14,13 @@ const OPERATOR = { email: 'ops@acme.example', name: 'Operator' };
 
 beforeAll(async () => {
   db = await createTestDatabase();
-  activities = createHandoffActivities({ pool: db.pool, operator: OPERATOR });
+  activities = createHandoffActivities({
+    pool: db.pool,
+    operator: OPERATOR,
+    templates: new TemplateLibrary(),
+    links: new Links({ baseUrl: 'http://localhost', secret: 'a-link-secret-of-at-least-32-characters' }),
+    mailDomain: 'nurture.test',
+  });
   await db.pool.query(`INSERT INTO campaigns (id, name) VALUES ('c', 'C')`);
   await db.pool.query(`INSERT INTO sales_pools (name, manager_email) VALUES ('east', 'boss@acme.example')`);
   await db.pool.query(

@@ -77,6 +77,9 @@ describe('public routes and documents', () => {
       'post /v1/campaigns', 'post /v1/campaigns/validate', 'get /v1/campaigns', 'get /v1/campaigns/{id}', 'post /v1/campaigns/{id}/launch',
       'post /v1/campaigns/{id}/pause', 'post /v1/campaigns/{id}/resume', 'post /v1/campaigns/{id}/archive', 'post /v1/campaigns/{id}/enrolments',
       'get /v1/enrolments/{workflowId}', 'delete /v1/enrolments/{workflowId}', 'get /v1/campaigns/{id}/stats', 'get /healthz', 'get /metrics',
+      'get /v1/sales/pools', 'put /v1/sales/pools/{name}', 'get /v1/sales/reps', 'post /v1/sales/reps', 'patch /v1/sales/reps/{rep}',
+      'post /v1/sales/reps/{rep}/absences', 'post /v1/sales/reps/{rep}/back', 'post /v1/sales/reps/{rep}/link', 'post /v1/sales/import', 'get /v1/sales/desk',
+      'get /r/{token}', 'post /r/{token}',
     ];
     const documented = Object.entries(document.paths as Record<string, Record<string, { responses?: object; security?: unknown[] }>>).flatMap(([path, operations]) =>
       Object.entries(operations).map(([method, operation]) => ({ key: `${method} ${path}`, operation })),

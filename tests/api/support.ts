@@ -13,7 +13,7 @@ export type EngineCall =
   | { method: 'terminateEnrolment'; workflowId: string; reason: string }
   | { method: 'enrolmentState'; workflowId: string }
   | { method: 'consentChanged'; leadId: string; purpose: string; granted: boolean }
-  | { method: 'salesResponse'; handoffId: string; outcome: SalesOutcome; note?: string }
+  | { method: 'salesResponse'; handoffId: string; outcome: SalesOutcome; note?: string; recycleAt?: Date }
   | { method: 'campaignStatusChanged'; campaignId: string; status: string; statusSeq: number }
   | { method: 'migrateCampaign'; campaignId: string; toVersion: number; fromVersion?: number }
   | { method: 'migrateEnrolment'; workflowId: string; version?: number };
@@ -48,8 +48,8 @@ export class RecordingEngine implements Engine {
   async consentChanged(leadId: string, purpose: string, granted: boolean) {
     this.calls.push({ method: 'consentChanged', leadId, purpose, granted });
   }
-  async salesResponse(handoffId: string, outcome: SalesOutcome, note?: string) {
-    this.calls.push({ method: 'salesResponse', handoffId, outcome, note });
+  async salesResponse(handoffId: string, outcome: SalesOutcome, note?: string, recycleAt?: Date) {
+    this.calls.push({ method: 'salesResponse', handoffId, outcome, note, ...(recycleAt && { recycleAt }) });
   }
   async campaignStatusChanged(campaignId: string, status: 'active' | 'paused' | 'archived', statusSeq: number) {
     this.calls.push({ method: 'campaignStatusChanged', campaignId, status, statusSeq });

@@ -305,6 +305,17 @@ describe('handoff links', () => {
     expect(readOnly.statusCode).toBe(403);
     expect((await api.call({ method: 'POST', url: '/v1/handoffs/nope/response', payload: { outcome: 'accepted' } })).statusCode).toBe(404);
     expect((await api.call({ method: 'POST', url: `/v1/handoffs/${handoffId}/response`, payload: { outcome: 'maybe' } })).statusCode).toBe(400);
+    // A recycle date goes with not_ready only, and in the future.
+    const recycled = await api.call({ method: 'POST', url: `/v1/handoffs/${handoffId}/response`, payload: { outcome: 'not_ready', recycle_at: '2099-01-01T00:00:00Z' } });
+    expect(recycled.statusCode).toBe(202);
+    expect(api.engine.of('salesResponse').at(-1)).toMatchObject({ outcome: 'not_ready', recycleAt: new Date('2099-01-01T00:00:00Z') });
+    const calls = api.engine.of('salesResponse').length;
+    for (const payload of [{ outcome: 'accepted', recycle_at: '2099-01-01T00:00:00Z' }, { outcome: 'not_ready', recycle_at: '2001-01-01T00:00:00Z' }]) {
+      const refused = await api.call({ method: 'POST', url: `/v1/handoffs/${handoffId}/response`, payload });
+      expect(refused.statusCode).toBe(400);
+      expect(refused.json().error.message).toMatch(/body\.recycle_at/);
+    }
+    expect(api.engine.of('salesResponse')).toHaveLength(calls);
     const list = await api.call({ method: 'GET', url: '/v1/handoffs?status=pending', key: api.readKey });
     expect(list.statusCode).toBe(200);
     expect(list.json().handoffs.map((h: { id: string }) => h.id)).toContain(handoffId);

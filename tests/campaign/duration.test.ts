@@ -1,7 +1,7 @@
 // Durations as written in campaigns, business time, and the content hash of a compiled campaign.
 import { describe, expect, it } from 'vitest';
 import { campaignHash, formatDuration, parseDuration, validateCampaign } from '../../campaign';
-import { parseBusinessDuration } from '../../campaign/duration';
+import { parseSlaDuration } from '../../campaign/duration';
 import { loadCampaign, DAY, HOUR } from './support';
 
 describe('durations', () => {
@@ -18,11 +18,12 @@ describe('durations', () => {
     for (const bad of ['soon', '', '5', '5 days', 'd', '-3d', 5, null, undefined]) expect(parseDuration(bad), String(bad)).toBeUndefined();
   });
 
-  it('business time counts working hours; a business day is one window long', () => {
-    expect(parseBusinessDuration('3 business days', 9 * HOUR)).toBe(27 * HOUR);
-    expect(parseBusinessDuration('1 business day', 8 * HOUR)).toBe(8 * HOUR);
-    expect(parseBusinessDuration('24 business hours', 9 * HOUR)).toBe(24 * HOUR);
-    expect(parseBusinessDuration('3 days', 9 * HOUR)).toBeUndefined();
+  it('reads SLA durations as business days and hours, or calendar time', () => {
+    expect(parseSlaDuration('3 business days')).toEqual({ business: true, days: 3, hours: 0 });
+    expect(parseSlaDuration('1 business day 4 business hours')).toEqual({ business: true, days: 1, hours: 4 });
+    expect(parseSlaDuration('24 Business Hours')).toEqual({ business: true, days: 0, hours: 24 });
+    expect(parseSlaDuration('24h')).toEqual({ business: false, ms: 24 * HOUR });
+    for (const bad of ['3 days', 'business', '0h', 'tomorrow', 3, undefined]) expect(parseSlaDuration(bad), String(bad)).toBeUndefined();
   });
 
   it('formats back to the largest whole unit', () => {

@@ -277,6 +277,34 @@ describe('seed 002: hot-lead conditions', () => {
   });
 });
 
+describe('handoffs kept by the sales desk (engine version 3)', () => {
+  const seedLead = () => lead({ attributes: { company: { employees: 300 }, role: 'director', authority: true, timeline_months: 2, region: 'Kansai' } });
+
+  function handedOff() {
+    const s = initialState(seed002, seedLead(), TUESDAY_10_JST, { salesDesk: true });
+    const all = [...run(s, { type: 'start' }, TUESDAY_10_JST, seed002)];
+    all.push(...run(s, event('b', 'asset.downloaded', TUESDAY_10_JST, { asset: 'product-brochure' }), TUESDAY_10_JST, seed002));
+    for (let i = 0; i < 3; i++) all.push(...run(s, event(`v${i}`, 'page.viewed', TUESDAY_10_JST, { section: 'product' }), TUESDAY_10_JST, seed002));
+    return { s, handoff: all.find((c) => c.type === 'handoff') as Extract<Command, { type: 'handoff' }> };
+  }
+
+  it('routes the handoff and sets no SLA timers of its own', () => {
+    const { s, handoff } = handedOff();
+    expect(handoff.route).toEqual({ pool: 'sales-japan', match: {}, rule: 'default' });
+    const later = [...run(s, { type: 'wake' }, TUESDAY_10_JST + 10 * DAY, seed002)];
+    expect(later.filter((c) => c.type === 'sales_reminder' || c.type === 'sales_escalation')).toEqual([]);
+    run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'accepted' }, TUESDAY_10_JST + 10 * DAY, seed002);
+    expect(run(s, { type: 'wake' }, TUESDAY_10_JST + 20 * DAY, seed002).filter((c) => c.type === 'sales_escalation')).toEqual([]);
+  });
+
+  it("recycles a not-ready lead on the rep's date when they give one", () => {
+    const { s } = handedOff();
+    const recycleAt = TUESDAY_10_JST + 45 * DAY;
+    const answered = run(s, { type: 'sales_response', handoffKey: 'handoff-1', outcome: 'not_ready', recycleAt }, TUESDAY_10_JST + HOUR, seed002);
+    expect(answered.at(-1)).toEqual({ type: 'wake_at', at: recycleAt });
+  });
+});
+
 describe('goto a stage', () => {
   const result = validateCampaign({
     id: 'jump',

@@ -49,7 +49,13 @@ describe('broken campaigns', () => {
     { name: 'bad hours', text: broken('"09:00-18:00"', '"18:00-09:00"'), path: 'send_window.hours', message: /expected a range/ },
     { name: 'unknown step', text: broken('- wait: 5d', '- sleep: 5d'), path: 'tracks.hot[1]', message: /expected a step/ },
     { name: 'unknown field', text: broken('frequency_cap:', 'frequency_kap:'), path: 'frequency_kap', message: /unknown field/ },
-    { name: 'bad SLA', text: broken('first_contact: 1 business day', 'first_contact: tomorrow'), path: 'handoff.sla.first_contact', message: /business time/ },
+    { name: 'bad SLA', text: broken('first_contact: 1 business day', 'first_contact: tomorrow'), path: 'handoff.sla.first_contact', message: /business time like "3 business days".*or calendar time like "24h"/ },
+    { name: 'escalation to nobody', text: broken('escalate_to: manager', 'escalate_to: the boss'), path: 'handoff.sla.escalate_to', message: /expected 'manager', an email address or 'pool:<name>', got "the boss"/ },
+    { name: 'unknown reassignment', text: broken('escalate_to: manager', 'escalate_to: manager, reassign: [when_bored]'), path: 'handoff.sla.reassign[0]', message: /expected missed_first_contact or owner_away/ },
+    { name: 'match on a non-attribute', text: broken('territory_by: region }', 'territory_by: region, match: { territory: "lead region" } }'), path: 'handoff.assign.match.territory', message: /a lead attribute such as lead.region/ },
+    { name: 'unknown match field', text: broken('territory_by: region }', 'territory_by: region, match: { shoe_size: lead.size } }'), path: 'handoff.assign.match.shoe_size', message: /unknown field; expected one of territory, product, language/ },
+    { name: 'routing rule with a broken condition', text: broken('territory_by: region }', 'territory_by: region, rules: [{ when: "score >", pool: enterprise }] }'), path: 'handoff.assign.rules[0].when', message: /invalid condition/ },
+    { name: 'routing rule choosing nothing', text: broken('territory_by: region }', 'territory_by: region, rules: [{ when: "score > 90" }] }'), path: 'handoff.assign.rules[0]', message: /a rule chooses a pool, a match or reps/ },
     { name: 'bad recycle stage', text: broken('recycle_to: warm', 'recycle_to: lukewarm'), path: 'handoff.on_not_ready.recycle_to', message: /expected one of cold, warm, hot/ },
     { name: 'bad event type', text: broken('on: asset.downloaded, where', 'on: "Asset Downloaded", where'), path: 'entry.on', message: /an event type like page.viewed/ },
     { name: 'multi-line subject', text: broken('"Plans and pricing, explained in one page"', '"Plans\\nBcc: everyone@example.com"'), path: 'tracks.warm[4].email.subject', message: /one line/ },
@@ -117,9 +123,9 @@ describe('closed validation gaps', () => {
     { mapping: 'frequency_cap', find: '{ max: 3, per: 7d }', replace: '{ max: 3, period: 7d, per: 7d }', problem: 'frequency_cap.period: unknown field; expected one of max, per' },
     { mapping: 'goto: { stage }', find: '    - wait: 5d\n', replace: '    - goto: { stage: warm, restart: true }\n', problem: 'tracks.hot[1].goto.restart: unknown field; expected one of stage' },
     { mapping: 'branch: { if }', find: '    - wait: 5d\n', replace: '    - branch: { if: "score > 90", unless: "score > 99" }\n', problem: 'tracks.hot[1].branch.unless: unknown field; expected one of if' },
-    { mapping: 'handoff.assign', find: 'territory_by: region }', replace: 'territory_by: region, team: east }', problem: 'handoff.assign.team: unknown field; expected one of strategy, pool, territory_by' },
+    { mapping: 'handoff.assign', find: 'territory_by: region }', replace: 'territory_by: region, team: east }', problem: 'handoff.assign.team: unknown field; expected one of strategy, pool, territory_by, match, rules' },
     { mapping: 'handoff.notify', find: 'webhook: true }', replace: 'webhook: true, slack: true }', problem: 'handoff.notify.slack: unknown field; expected one of template, webhook' },
-    { mapping: 'handoff.sla', find: 'outcome: 48h,', replace: 'outcome_logged: 48h,', problem: 'handoff.sla.outcome_logged: unknown field; expected one of first_contact, remind_before, outcome, escalate_to' },
+    { mapping: 'handoff.sla', find: 'outcome: 48h,', replace: 'outcome_logged: 48h,', problem: 'handoff.sla.outcome_logged: unknown field; expected one of first_contact, remind_before, outcome, escalate_to, reassign' },
     { mapping: 'handoff.on_not_ready', find: 'reset_score: true }', replace: 'reset: true }', problem: 'handoff.on_not_ready.reset: unknown field; expected one of recycle_to, after, reset_score' },
   ];
   for (const c of misspelt) {
@@ -154,5 +160,44 @@ describe('closed validation gaps', () => {
     expect(problems(broken(qualify, 'qualify: []\n'))).toEqual(['qualify: expected at least one condition']);
     expect(problems(broken(qualify, 'qualify: { all: ["score >= 75"], any: [] }\n'))).toEqual(['qualify.any: expected at least one condition']);
     expect(problems(broken(qualify, 'qualify: { all: [], any: ["score >= 75"] }\n'))).toEqual([]);
+  });
+});
+
+describe('handoff routing and SLA on the sales calendar', () => {
+  it('compiles routing rules, a match, a calendar SLA, reassignment and an escalation target', () => {
+    const text = broken(
+      'assign: { strategy: territory, pool: sales-japan, territory_by: region }',
+      `assign:
+    pool: sales-japan
+    match: { territory: lead.region, language: lead.language }
+    rules:
+      - { when: "score >= 90 && lead.company.employees >= 500", pool: enterprise }
+      - { when: "lead.product == 'analytics'", match: { product: lead.product } }
+      - { when: "lead.vip == true", reps: [Kenji@Acme.example] }`,
+    ).replace('sla: { first_contact: 1 business day, remind_before: 2h, outcome: 48h, escalate_to: manager }', 'sla: { first_contact: 24h, outcome: 48h, escalate_to: "pool:enterprise", reassign: [missed_first_contact, owner_away] }');
+    const result = parseCampaign(text);
+    expect(result.ok ? [] : result.errors.map(formatCampaignError)).toEqual([]);
+    if (!result.ok) return;
+    expect(result.campaign.handoff!.assign).toEqual({
+      strategy: 'round_robin',
+      pool: 'sales-japan',
+      match: { territory: 'lead.region', language: 'lead.language' },
+      rules: [
+        { when: 'score >= 90 && lead.company.employees >= 500', pool: 'enterprise' },
+        { when: "lead.product == 'analytics'", match: { product: 'lead.product' } },
+        { when: 'lead.vip == true', reps: ['Kenji@Acme.example'] },
+      ],
+    });
+    expect(result.campaign.handoff!.sla).toMatchObject({ firstContact: { business: false, ms: 86_400_000 }, escalateTo: 'pool:enterprise', reassign: { missedFirstContact: true, ownerAway: true } });
+  });
+
+  it.each([
+    ['3 business days', { business: true, days: 3, hours: 0 }],
+    ['24 business hours', { business: true, days: 0, hours: 24 }],
+    ['1 business day 4 business hours', { business: true, days: 1, hours: 4 }],
+    ['2d', { business: false, ms: 2 * 86_400_000 }],
+  ])('reads first_contact %s', (value, expected) => {
+    const result = parseCampaign(broken('first_contact: 1 business day', `first_contact: ${value}`));
+    expect(result.ok && result.campaign.handoff!.sla.firstContact).toEqual(expected);
   });
 });

@@ -100,8 +100,8 @@ export async function startHarness(
     config?: Partial<typeof TEST_CONFIG & { operatorEmail: string }>;
     /** Arguments for Temporal's dev server, run instead of the time-skipping server (real time then). */
     devServerArgs?: string[];
-    /** Tuning of the worker runtime's dispatcher and launcher. */
-    runtime?: Pick<WorkerRuntimeOptions, 'dispatcher' | 'launcher'>;
+    /** Tuning of the worker runtime's dispatcher, launcher and sales desk. */
+    runtime?: Pick<WorkerRuntimeOptions, 'dispatcher' | 'launcher' | 'salesDesk'>;
   } = {},
 ): Promise<Harness> {
   const taskQueue = options.taskQueue ?? `e2e-${Math.random().toString(36).slice(2)}`;
@@ -119,6 +119,8 @@ export async function startHarness(
     workflowBundle: workflowBundleBuilt,
     mailerPollMs: 200,
     ...options.runtime,
+    // The desk keeps SLAs on the server's clock: virtual time on the time-skipping server.
+    salesDesk: { everyMs: 250, clock: async () => new Date(env.supportsTimeSkipping ? await env.currentTimeMs() : Date.now()), ...options.runtime?.salesDesk },
   });
   const { worker, mailer, dispatcher } = runtime;
   // The runtime's client: the API's engine and the tests read and write payloads through the codec.
@@ -185,6 +187,7 @@ export async function startHarness(
       // Workflow tasks and activities run in real time while the test server holds its clock.
       for (let quiet = 0; quiet < 3; ) {
         await new Promise((resolve) => setTimeout(resolve, 100));
+        await runtime.salesDesk.runNow();
         await mailer.idle();
         quiet = (await outboxBacklog(db.pool)) === 0 ? quiet + 1 : 0;
       }

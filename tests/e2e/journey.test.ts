@@ -63,7 +63,7 @@ describe('whitepaper → warm → hot → sales → recycled → accepted', () =
     const handoffs = await h.db.pool.query('SELECT id, status, score, first_contact_due, owner_id FROM handoffs');
     expect(handoffs.rows).toHaveLength(1);
     expect(handoffs.rows[0].score).toBeGreaterThanOrEqual(75);
-    // One business day (9 working hours) after qualifying, in the campaign's calendar.
+    // One business day (9 working hours) after qualifying, on the sales pool's calendar (Tokyo, 09:00–18:00).
     expect(handoffs.rows[0].first_contact_due.getTime()).toBeGreaterThan(await h.now());
     expect(notice.html).toContain('(Asia/Tokyo)');
   });
