@@ -6,7 +6,7 @@
 // once after a team change.
 import type { Person, SalesOutcome } from '../campaign';
 import { publicHolidayDates } from '../campaign/holidays';
-import { chooseOwner, refineByPoolRules, type RoutingDecision } from '../campaign/sales-routing';
+import { chooseOwner, refineByPoolRules, unavailability, type RoutingDecision } from '../campaign/sales-routing';
 import { deskActions, firstContactSla, nextDeskDue, slaDeadline, type DeskAction, type WorkingHours } from '../campaign/sales-sla';
 import {
   addHandoffEvent,
@@ -20,7 +20,7 @@ import {
 } from '../db/handoffs';
 import { getLead } from '../db/leads';
 import { inTransaction, type Db, type Pool } from '../db/pool';
-import { getSalesRep, lockPoolForRouting, poolManager, recordTurn, repUnavailability, routingReps, workingHoursOf } from '../db/sales-team';
+import { getSalesRep, lockPoolForRouting, poolManager, recordTurn, repPresence, routingReps, workingHoursOf } from '../db/sales-team';
 import { queueSalesMail, type SendDependencies, type SendEmailRequest } from './send';
 
 export interface SalesDeskDependencies extends SendDependencies {
@@ -186,7 +186,8 @@ export function createSalesDesk(deps: SalesDeskDependencies) {
 
   /** Carries out what is due on one locked handoff. */
   async function work(tx: Db, h: DeskHandoff, now: Date): Promise<void> {
-    const unavailable = h.ownerId ? await repUnavailability(tx, h.ownerId, now) : null;
+    // Capacity does not take a lead from its owner: only being inactive or away does.
+    const unavailable = h.ownerId ? (unavailability({ ...(await repPresence(tx, h.ownerId, now)), capacity: null, open: 0 }) ?? null) : null;
     const actions: DeskAction[] = deskActions(viewOf(h, unavailable), now.getTime());
     let current = h;
     for (const action of actions) {

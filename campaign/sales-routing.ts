@@ -31,8 +31,8 @@ export interface RoutingRep {
   languages: string[];
 }
 
-/** Why a rep cannot take a lead now, or undefined when they can. */
-export function unavailability(rep: RoutingRep): string | undefined {
+/** Why a rep cannot take a lead now, or undefined when they can (the one rule routing, the desk and the API share). */
+export function unavailability(rep: Pick<RoutingRep, 'active' | 'awayUntil' | 'capacity' | 'open'>): string | undefined {
   if (!rep.active) return 'inactive';
   if (rep.awayUntil !== null) return `out of office until ${new Date(rep.awayUntil).toISOString()}`;
   if (rep.capacity !== null && rep.open >= rep.capacity) return `at capacity (${rep.open} of ${rep.capacity} open handoffs)`;

@@ -3,6 +3,7 @@
 // API reads them.
 import type { HandoffConfig, HandoffRoute, HandoffStatus, SalesOutcome } from '../campaign';
 import type { Db } from './pool';
+import { AWAY_UNTIL } from './sales-team';
 
 export interface NewHandoff {
   id: string;
@@ -417,7 +418,7 @@ export async function salesDeskOverview(db: Db, now: Date, since: Date): Promise
   const [reps, unassigned, overdue] = await Promise.all([
     db.query(
       `SELECT r.id, r.name, r.email, r.pool, r.active, r.weight, r.capacity,
-              (SELECT max(a.ends_at) FROM sales_rep_absences a WHERE a.rep_id = r.id AND a.starts_at <= $1 AND a.ends_at > $1) AS away_until,
+              ${AWAY_UNTIL('$1')} AS away_until,
               count(h.id) FILTER (WHERE h.status IN ('pending', 'accepted'))::int AS open,
               count(h.id) FILTER (WHERE h.status = 'pending' AND h.first_contact_due < $1)::int AS overdue,
               count(h.id) FILTER (WHERE h.responded_at >= $2)::int AS answered,

@@ -199,6 +199,11 @@ export async function endAbsences(db: Db, repId: string, now: Date): Promise<num
   return rowCount ?? 0;
 }
 
+/** SQL: the end of rep `r`'s absence under way at the instant parameter `now` (null when at work). */
+export const AWAY_UNTIL = (now: string) => `(SELECT max(a.ends_at) FROM sales_rep_absences a WHERE a.rep_id = r.id AND a.starts_at <= ${now} AND a.ends_at > ${now})`;
+/** SQL: the open handoffs (pending or accepted) rep `r` owns. */
+const OPEN_HANDOFFS = `(SELECT count(*) FROM handoffs h WHERE h.owner_id = r.id AND h.status IN ('pending', 'accepted'))::int`;
+
 const absenceOf = (row: Record<string, any>): Absence => ({ id: Number(row.id), repId: row.rep_id, startsAt: row.starts_at, endsAt: row.ends_at, note: row.note });
 
 /** The pool's manager, or undefined when there is no such pool. */
@@ -221,8 +226,7 @@ export async function routingReps(db: Db, pool: string, now: Date): Promise<Rout
   const { rows } = await db.query(
     `SELECT r.id, r.name, r.email, r.active, r.weight, r.capacity, r.pass, r.assigned_total, r.last_assigned_at,
             r.territories, r.products, r.languages,
-            (SELECT count(*) FROM handoffs h WHERE h.owner_id = r.id AND h.status IN ('pending', 'accepted'))::int AS open,
-            (SELECT max(a.ends_at) FROM sales_rep_absences a WHERE a.rep_id = r.id AND a.starts_at <= $2 AND a.ends_at > $2) AS away_until
+            ${OPEN_HANDOFFS} AS open, ${AWAY_UNTIL('$2')} AS away_until
      FROM sales_reps r WHERE r.pool = $1 ORDER BY r.created_at, r.email`,
     [pool, now],
   );
@@ -272,16 +276,11 @@ export async function workingHoursOf(db: Db, pool: string, repId: string | null)
   );
 }
 
-/** Why the rep cannot work leads at `now` (inactive, away), or null. */
-export async function repUnavailability(db: Db, repId: string, now: Date): Promise<string | null> {
-  const { rows } = await db.query(
-    `SELECT r.active, (SELECT max(a.ends_at) FROM sales_rep_absences a WHERE a.rep_id = r.id AND a.starts_at <= $2 AND a.ends_at > $2) AS away_until
-     FROM sales_reps r WHERE r.id = $1`,
-    [repId, now],
-  );
+/** Whether the rep is active and the end of the absence under way at `now` (ms); a rep who no longer exists is inactive. */
+export async function repPresence(db: Db, repId: string, now: Date): Promise<{ active: boolean; awayUntil: number | null }> {
+  const { rows } = await db.query(`SELECT r.active, ${AWAY_UNTIL('$2')} AS away_until FROM sales_reps r WHERE r.id = $1`, [repId, now]);
   const row = rows[0];
-  if (!row || !row.active) return 'inactive';
-  return row.away_until ? `out of office until ${row.away_until.toISOString()}` : null;
+  return { active: Boolean(row?.active), awayUntil: row?.away_until ? row.away_until.getTime() : null };
 }
 
 // ——— enrolments before the sales desk (engine version 2 and earlier) ———
@@ -316,8 +315,7 @@ export async function takeTurn(db: Db, pool: string, territory: string): Promise
 export async function repLoads(db: Db, now: Date, repIds?: string[]): Promise<Map<string, { open: number; awayUntil: Date | null }>> {
   const { rows } = await db.query(
     `SELECT r.id,
-            (SELECT count(*) FROM handoffs h WHERE h.owner_id = r.id AND h.status IN ('pending', 'accepted'))::int AS open,
-            (SELECT max(a.ends_at) FROM sales_rep_absences a WHERE a.rep_id = r.id AND a.starts_at <= $1 AND a.ends_at > $1) AS away_until
+            ${OPEN_HANDOFFS} AS open, ${AWAY_UNTIL('$1')} AS away_until
      FROM sales_reps r WHERE $2::uuid[] IS NULL OR r.id = ANY ($2::uuid[])`,
     [now, repIds ?? null],
   );

@@ -5,6 +5,7 @@
 // handoffs waiting for someone at once.
 import { parse } from 'csv-parse/sync';
 import type { FastifyPluginAsync } from 'fastify';
+import { unavailability } from '../../campaign/sales-routing';
 import { inTransaction } from '../../db/pool';
 import { notifySalesDesk, salesDeskOverview, type HandoffView } from '../../db/handoffs';
 import {
@@ -127,13 +128,7 @@ export const salesTeamRoutes: FastifyPluginAsync<ApiContext> = async (app, { poo
     return Promise.all(
       reps.map(async (rep) => {
         const load = loads.get(rep.id) ?? { open: 0, awayUntil: null };
-        const reason = !rep.active
-          ? 'inactive'
-          : load.awayUntil
-            ? `out of office until ${load.awayUntil.toISOString()}`
-            : rep.capacity !== null && load.open >= rep.capacity
-              ? `at capacity (${load.open} of ${rep.capacity} open handoffs)`
-              : null;
+        const reason = unavailability({ active: rep.active, awayUntil: load.awayUntil?.getTime() ?? null, capacity: rep.capacity, open: load.open }) ?? null;
         const ownHours = rep.workDays !== null || rep.workStart !== null;
         return {
           id: rep.id,
