@@ -311,8 +311,7 @@ export async function claimDeskHandoffs(db: Db, now: Date, limit: number, option
        h.desk_due <= $1
        OR (h.owner_id IS NULL AND h.status = 'pending')
        OR (h.status = 'pending' AND (h.desk -> 'sla' -> 'reassign' ->> 'ownerAway')::boolean AND EXISTS (
-             SELECT 1 FROM sales_reps r WHERE r.id = h.owner_id AND (NOT r.active OR EXISTS (
-               SELECT 1 FROM sales_rep_absences a WHERE a.rep_id = r.id AND a.starts_at <= $1 AND a.ends_at > $1)))))
+             SELECT 1 FROM sales_reps r WHERE r.id = h.owner_id AND (NOT r.active OR ${AWAY_UNTIL('$1')} IS NOT NULL))))
      ORDER BY (h.owner_id IS NULL) DESC, h.created_at
      LIMIT $2
      FOR UPDATE OF h SKIP LOCKED`,
