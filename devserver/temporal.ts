@@ -38,6 +38,17 @@ export async function connectToExternal(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createFromExistingServer({ address, namespace, connectionOptions });
 }
 
+/**
+ * One partition per task queue, as suits a single-process server: with the default four, a task
+ * that cannot be forwarded at once (the forwarder's 10 per second) waits in a partition's backlog
+ * until one of the worker's few pollers happens to poll that partition, which under a burst held
+ * some activities for tens of seconds. Partitions spread load across a cluster's matching hosts.
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = [
+  '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=1',
+  '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+];
+
 export interface DevServerOptions {
   /** SQLite file that keeps workflows across restarts; in memory when absent. */
   dbFilename?: string;
@@ -72,7 +83,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Te
       ui: options.uiPort !== undefined,
       uiPort: options.uiPort,
       log: { format: 'json', level: 'error' },
-      extraArgs: options.extraArgs,
+      extraArgs: [...DEV_SERVER_DYNAMIC_CONFIG, ...(options.extraArgs ?? [])],
     },
   }));
 }
