@@ -11,18 +11,26 @@ import type { ThreadReply, ThreadRequest } from './threads';
 /** Problems sent back at most (a broken 256 KB campaign can have thousands). */
 export const MAX_REPORTED_PROBLEMS = 100;
 
-/** A text (YAML or JSON) or a parsed JSON body; the names of the email templates there are; whether to hash the result. */
-export type CompileInput = ({ text: string; value?: undefined } | { text?: undefined; value: unknown }) & { templates: string[]; hash: boolean };
-/** The campaign (with its campaignHash when asked: 20 ms for the largest), or its first problems and their number. */
-export type CompileOutput = { ok: true; campaign: Campaign; hash?: string } | { ok: false; errors: CampaignError[]; total: number };
+/**
+ * A text (YAML or JSON) or a parsed JSON body; the names of the email templates there are, and
+ * of the event types and lead attributes the database has seen (for warnings); whether to hash the result.
+ */
+export type CompileInput = ({ text: string; value?: undefined } | { text?: undefined; value: unknown }) & {
+  templates: string[];
+  knownEventTypes?: string[];
+  knownAttributes?: string[];
+  hash: boolean;
+};
+/** The campaign (with its campaignHash when asked: 20 ms for the largest) and its warnings, or its first problems and their number. */
+export type CompileOutput = { ok: true; campaign: Campaign; warnings: CampaignError[]; hash?: string } | { ok: false; errors: CampaignError[]; total: number };
 export type SimulateInput = { definition: Campaign; leads: number; days: number; seed: number };
 export type SimulateOutput = SimulationResult;
 
-function compile({ text, value, templates, hash }: CompileInput): CompileOutput {
+function compile({ text, value, templates, knownEventTypes, knownAttributes, hash }: CompileInput): CompileOutput {
   const names = new Set(templates);
-  const checks = { templateExists: (name: string) => names.has(name) };
+  const checks = { templateExists: (name: string) => names.has(name), knownEventTypes, knownAttributes };
   const result = text !== undefined ? parseCampaign(text, checks) : validateCampaign(value, checks);
-  if (result.ok) return { ok: true, campaign: result.campaign, hash: hash ? campaignHash(result.campaign) : undefined };
+  if (result.ok) return { ok: true, campaign: result.campaign, warnings: result.warnings.slice(0, MAX_REPORTED_PROBLEMS), hash: hash ? campaignHash(result.campaign) : undefined };
   return { ok: false, errors: result.errors.slice(0, MAX_REPORTED_PROBLEMS), total: result.errors.length };
 }
 

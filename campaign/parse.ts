@@ -12,7 +12,8 @@ import { fnv1a } from './ab';
 import { compileCampaign, type CompileOptions } from './schema';
 import type { Campaign, CampaignError } from './types';
 
-export type CampaignResult = { ok: true; campaign: Campaign } | { ok: false; errors: CampaignError[] };
+/** A campaign that compiles may still carry warnings (campaign/lint.ts): mistakes that would not fail, but would not work. */
+export type CampaignResult = { ok: true; campaign: Campaign; warnings: CampaignError[] } | { ok: false; errors: CampaignError[] };
 
 export function validateCampaign(input: unknown, options: CompileOptions = {}): CampaignResult {
   return compileCampaign(input, options);
@@ -81,8 +82,9 @@ export function parseCampaign(text: string, options: { format?: 'yaml' | 'json';
     return refuse(`the aliases of the campaign${where} expand it beyond ${L.maxExpandedSize.toLocaleString('en-US')} characters`, read.firstAliasLine);
   }
   const result = compileCampaign(value, options);
-  if (result.ok) return result;
-  return { ok: false, errors: result.errors.map((error) => ({ ...error, ...positionOf(document, lines, error.path) })) };
+  const located = (error: CampaignError) => ({ ...error, ...positionOf(document, lines, error.path) });
+  if (result.ok) return { ...result, warnings: result.warnings.map(located) };
+  return { ok: false, errors: result.errors.map(located) };
 }
 
 /** Syntax errors the parser may report before reading stops. */
@@ -256,7 +258,7 @@ function positionOf(document: Document, lines: LineCounter, path: string): { lin
 }
 
 export function formatCampaignError(error: CampaignError): string {
-  return `${error.path}${error.line ? ` (line ${error.line})` : ''}: ${error.message}`;
+  return `${error.path}${error.line ? ` (line ${error.line})` : ''}: ${error.message}${error.suggestion ? `; did you mean ${error.suggestion}?` : ''}`;
 }
 
 /** A stable content hash of the compiled campaign (keys sorted), naming a version. */

@@ -8,6 +8,10 @@ import { formatDuration, parseDuration, parseSlaDuration } from './duration';
 import { knownHolidayCountry, publicHolidayDates } from './holidays';
 import type { AbSettings, AssignmentRule, Campaign, CampaignError, HandoffConfig, RepMatch, RoutingRule, SendWindow, SlaDuration, Stage, Step, Trigger, Variant } from './types';
 import { STAGES } from './types';
+import Handlebars from 'handlebars';
+import { closest } from './suggest';
+import { loopsWithoutWait } from './step-graph';
+import { campaignWarnings, DEFAULT_EXIT_ON } from './lint';
 
 type Raw = Record<string, unknown>;
 
@@ -19,16 +23,30 @@ const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
 export interface CompileOptions {
   /** Whether an email template of this name exists; unchecked when absent. */
   templateExists?: (name: string) => boolean;
+  /** Event types received so far (the database's), for warnings about misspelt types. */
+  knownEventTypes?: readonly string[];
+  /** Lead attributes seen so far (dotted paths, e.g. company.name), for warnings about misspelt attributes. */
+  knownAttributes?: readonly string[];
 }
+
+/** The longest duration a campaign may name: anything longer is a typo, not a plan. */
+const MAX_DURATION_MS = 10 * 365 * 86_400_000;
 
 class Checker {
   readonly errors: CampaignError[] = [];
 
   constructor(private readonly options: CompileOptions = {}) {}
 
-  fail(path: string, message: string): undefined {
-    this.errors.push({ path, message });
+  fail(path: string, message: string, suggestion?: string): undefined {
+    this.errors.push({ path, message, ...(suggestion && { suggestion }) });
     return undefined;
+  }
+
+  /** true or false, nothing else: "no" or "false" in quotes would otherwise read as true. */
+  boolean(path: string, value: unknown, fallback: boolean): boolean | undefined {
+    if (value === undefined) return fallback;
+    if (typeof value !== 'boolean') return this.fail(path, `expected true or false, got ${JSON.stringify(value)}`);
+    return value;
   }
 
   object(path: string, value: unknown, required = true): Raw | undefined {
@@ -63,6 +81,7 @@ class Checker {
     if (value === undefined && !required) return undefined;
     const ms = parseDuration(value);
     if (ms === undefined || ms <= 0) return this.fail(path, `expected a duration like 5d, 12h or 30m${value === undefined ? '' : `, got ${JSON.stringify(value)}`}`);
+    if (ms > MAX_DURATION_MS) return this.fail(path, `${JSON.stringify(value)} is longer than 10 years`);
     return ms;
   }
 
@@ -85,19 +104,21 @@ class Checker {
 
   unknownKeys(path: string, raw: Raw, allowed: string[]) {
     for (const key of Object.keys(raw)) {
-      if (!allowed.includes(key)) this.fail(path ? `${path}.${key}` : key, `unknown field; expected one of ${allowed.join(', ')}`);
+      if (!allowed.includes(key)) this.fail(path ? `${path}.${key}` : key, `unknown field; expected one of ${allowed.join(', ')}`, closest(key, allowed));
     }
   }
 }
 
-export function compileCampaign(input: unknown, options: CompileOptions = {}): { ok: true; campaign: Campaign } | { ok: false; errors: CampaignError[] } {
+export function compileCampaign(input: unknown, options: CompileOptions = {}): { ok: true; campaign: Campaign; warnings: CampaignError[] } | { ok: false; errors: CampaignError[] } {
   const check = new Checker(options);
   const raw = check.object('', input);
   if (!raw) return { ok: false, errors: [{ path: '(root)', message: 'expected a campaign mapping' }] };
   check.unknownKeys('', raw, [
     'id', 'name', 'description', 'from', 'timezone', 'entry', 'consent', 'scoring', 'stages', 'triggers', 'tracks',
-    'send_window', 'frequency_cap', 'qualify', 'handoff', 'exit_on', 'ab',
+    'send_window', 'frequency_cap', 'qualify', 'handoff', 'exit_on', 'ab', 'events',
   ]);
+  // The event types this campaign expects (optional): any other type it names is warned about.
+  (check.list('events', raw.events, false) ?? []).forEach((type, i) => check.eventType(`events[${i}]`, type));
 
   const id = check.text('id', raw.id, true, NAME, 'lower-case letters, digits, - and _');
   const name = check.text('name', raw.name);
@@ -131,34 +152,35 @@ export function compileCampaign(input: unknown, options: CompileOptions = {}): {
   };
   const qualify = qualifyOf(check, raw.qualify);
   const handoff = raw.handoff === undefined ? undefined : handoffOf(check, raw.handoff, sendWindow);
-  if (qualify && !handoff) check.fail('handoff', 'is required when qualify is given');
-  const exitOn = (check.list('exit_on', raw.exit_on, false) ?? ['unsubscribed', 'bounced', 'converted']).map((type, i) => check.eventType(`exit_on[${i}]`, type));
+  if (qualify && raw.handoff === undefined) check.fail('handoff', 'is required when qualify is given');
+  const exitOn = (check.list('exit_on', raw.exit_on, false) ?? [...DEFAULT_EXIT_ON]).map((type, i) => check.eventType(`exit_on[${i}]`, type));
   const ab = abOf(check, raw.ab);
 
-  if (tracks) checkStepReferences(check, tracks, raw.handoff !== undefined);
+  if (tracks) {
+    checkStepReferences(check, tracks, raw.handoff !== undefined);
+    if (!check.errors.length) for (const path of loopsWithoutWait(tracks)) check.fail(path, 'this goto loops back without a wait or wait_for: every lead would go round at once until the step limit and exit; put a wait in the loop');
+  }
 
   if (check.errors.length) return { ok: false, errors: check.errors };
-  return {
-    ok: true,
-    campaign: {
-      id: id!,
-      name: name!,
-      from: fromName ? { name: fromName, email: fromEmail! } : { email: fromEmail! },
-      entry: entry!,
-      consent: consent!,
-      scoring: scoring!,
-      stages: stages!,
-      triggers: triggers as Trigger[],
-      tracks: tracks!,
-      sendWindow: sendWindow!,
-      timezone: timezone!,
-      ...(frequencyCap && { frequencyCap: frequencyCap as { max: number; windowMs: number } }),
-      ...(qualify && { qualify }),
-      ...(handoff && { handoff }),
-      exitOn: exitOn as string[],
-      ab: ab!,
-    },
+  const campaign: Campaign = {
+    id: id!,
+    name: name!,
+    from: fromName ? { name: fromName, email: fromEmail! } : { email: fromEmail! },
+    entry: entry!,
+    consent: consent!,
+    scoring: scoring!,
+    stages: stages!,
+    triggers: triggers as Trigger[],
+    tracks: tracks!,
+    sendWindow: sendWindow!,
+    timezone: timezone!,
+    ...(frequencyCap && { frequencyCap: frequencyCap as { max: number; windowMs: number } }),
+    ...(qualify && { qualify }),
+    ...(handoff && { handoff }),
+    exitOn: exitOn as string[],
+    ab: ab!,
   };
+  return { ok: true, campaign, warnings: campaignWarnings(campaign, raw, options) };
 }
 
 function zone(check: Checker, path: string, value: unknown): string | undefined {
@@ -300,7 +322,26 @@ function triggerOf(check: Checker, path: string, value: unknown): Trigger | unde
 function subjectText(check: Checker, path: string, value: unknown): string | undefined {
   const subject = check.text(path, value);
   if (subject && /[\r\n]/.test(subject)) return check.fail(path, 'must be one line');
+  const problem = subject && templateProblem(subject);
+  if (problem) return check.fail(path, `does not compile as a template: ${problem}`);
   return subject;
+}
+
+/** Handlebars' own parser on a subject: `{{lead.last_name}様` would fail at every send. */
+function templateProblem(text: string): string | undefined {
+  try {
+    Handlebars.parse(text);
+    return undefined;
+  } catch (error) {
+    // Its message: "Parse error on line 1:", the text, a caret under the place, "Expecting …, got …".
+    const lines = (error as Error).message.split('\n');
+    const caret = lines.findIndex((line) => /^-*\^$/.test(line));
+    const expecting = lines.at(-1) ?? '';
+    const what = /'CLOSE'/.test(expecting) ? 'a {{ is not closed with }}' : /OPEN_ENDBLOCK', got 'EOF'/.test(expecting) ? 'a {{#block}} is not closed with {{/block}}' : /got 'OPEN_ENDBLOCK'/.test(expecting) ? 'a {{/block}} closes no block' : expecting;
+    if (caret < 0) return what;
+    const at = lines[caret]!.length - 1;
+    return `${what} (at character ${at + 1}: "${text.slice(Math.max(0, at - 12), at + 8)}")`;
+  }
 }
 
 function tracksOf(check: Checker, value: unknown): Record<Stage, Step[]> | undefined {
@@ -331,7 +372,8 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
   if (!raw) return undefined;
   const kinds = Object.keys(raw).filter((key) => STEP_KINDS.includes(key) || key === 'if');
   if (kinds.length !== 1) {
-    return check.fail(path, kinds.length ? `one step per item, found ${kinds.join(' and ')}` : `expected a step: one of ${STEP_KINDS.join(', ')}`);
+    const misspelt = kinds.length ? undefined : Object.keys(raw).map((key) => closest(key, STEP_KINDS)).find(Boolean);
+    return check.fail(path, kinds.length ? `one step per item, found ${kinds.join(' and ')}` : `expected a step: one of ${STEP_KINDS.join(', ')}`, misspelt);
   }
   const kind = kinds[0] === 'if' ? 'branch' : kinds[0]!;
   const label = check.text(`${path}.label`, raw.label, false, NAME, 'a label of lower-case letters, digits, - and _');
@@ -363,7 +405,7 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
         subject ??= variants[0]?.subject;
       }
       if (!template) return undefined; // reported at .template
-      if (!subject) return check.fail(`${path}.email`, 'needs a template and a subject');
+      if (!subject) return email.subject === undefined && !variants ? check.fail(`${path}.email`, 'needs a template and a subject') : undefined; // else reported at the subject
       return { kind: 'email', ...base, template, subject, ...(variants && { variants }) };
     }
     case 'wait': {
@@ -374,6 +416,8 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
       const wait = check.object(`${path}.wait`, body);
       if (!wait) return undefined;
       check.unknownKeys(`${path}.wait`, wait, ['for', 'until', 'until_time']);
+      const given = ['for', 'until', 'until_time'].filter((key) => wait[key] !== undefined);
+      if (given.length > 1) return check.fail(`${path}.wait`, `give one of for, until or until_time, not ${given.join(' and ')}: only one would be used`);
       if (wait.for !== undefined) {
         const durationMs = check.duration(`${path}.wait.for`, wait.for);
         return durationMs === undefined ? undefined : { kind: 'wait', ...base, durationMs };
@@ -382,6 +426,10 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
       if (wait.until !== undefined) {
         const date = typeof wait.until === 'string' ? DateTime.fromISO(wait.until, { zone: 'UTC' }) : undefined;
         if (!date?.isValid) return check.fail(`${path}.wait.until`, 'expected next_window or an ISO date-time like 2026-12-01T09:00:00+09:00');
+        // Without an offset the time would be read as UTC, nine hours off in Tokyo: say which zone.
+        if (!/(?:Z|[+-]\d\d(?::?\d\d)?)$/i.test(wait.until as string)) {
+          return check.fail(`${path}.wait.until`, `${JSON.stringify(wait.until)} has no UTC offset: write it like 2026-12-01T09:00:00+09:00 or end it with Z for UTC`);
+        }
         return { kind: 'wait', ...base, untilDate: date.toMillis() };
       }
       if (wait.until_time !== undefined) {
@@ -400,7 +448,9 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
       const then = stepsOf(check, `${path}.then`, raw.then ?? []);
       const otherwise = stepsOf(check, `${path}.else`, raw.else ?? []);
       if (!event || timeoutMs === undefined || !then || !otherwise) return undefined;
-      return { kind: 'wait_for', ...base, event, timeoutMs, includeMachine: w.include_machine === true, then, else: otherwise, ...(where && { where }) };
+      const includeMachine = check.boolean(`${path}.wait_for.include_machine`, w.include_machine, false);
+      if (includeMachine === undefined) return undefined;
+      return { kind: 'wait_for', ...base, event, timeoutMs, includeMachine, then, else: otherwise, ...(where && { where }) };
     }
     case 'branch': {
       let condition: string | undefined;
@@ -534,10 +584,12 @@ function handoffOf(check: Checker, value: unknown, window: SendWindow | undefine
     const stage = r && check.text('handoff.on_not_ready.recycle_to', r.recycle_to);
     if (stage && !STAGES.includes(stage as Stage)) check.fail('handoff.on_not_ready.recycle_to', `expected one of ${STAGES.join(', ')}`);
     const afterMs = r && check.duration('handoff.on_not_ready.after', r.after);
-    onNotReady = stage && afterMs ? { action: 'recycle', stage: stage as Stage, afterMs, resetScore: r!.reset_score !== false } : undefined;
+    const resetScore = r && check.boolean('handoff.on_not_ready.reset_score', r.reset_score, true);
+    onNotReady = stage && afterMs && resetScore !== undefined ? { action: 'recycle', stage: stage as Stage, afterMs, resetScore } : undefined;
   }
   if (raw.on_disqualified !== undefined && raw.on_disqualified !== 'exit') check.fail('handoff.on_disqualified', 'expected exit');
-  if (!pool || !strategy || !template || !firstContact || firstContactBusinessMs === undefined || remindBeforeMs === undefined || !onNotReady) return undefined;
+  const webhook = check.boolean('handoff.notify.webhook', notify.webhook, false);
+  if (!pool || !strategy || !template || !firstContact || firstContactBusinessMs === undefined || remindBeforeMs === undefined || !onNotReady || webhook === undefined) return undefined;
   return {
     assign: {
       strategy: strategy as AssignmentRule['strategy'],
@@ -546,7 +598,7 @@ function handoffOf(check: Checker, value: unknown, window: SendWindow | undefine
       ...(match && { match }),
       ...(rules && { rules }),
     },
-    notify: { template, webhook: notify.webhook === true },
+    notify: { template, webhook },
     sla: {
       firstContactBusinessMs,
       firstContact,

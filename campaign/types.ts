@@ -6,11 +6,14 @@ import type { SalesOutcome } from './sales-answers';
 export type Stage = 'cold' | 'warm' | 'hot';
 export const STAGES: readonly Stage[] = ['cold', 'warm', 'hot'];
 
+/** A problem (or, from campaign/lint.ts, a warning) at a path of the campaign as written. */
 export interface CampaignError {
   path: string;
   message: string;
   line?: number;
   column?: number;
+  /** What was probably meant ("did you mean …?"). */
+  suggestion?: string;
 }
 
 export interface Variant {

@@ -62,10 +62,11 @@ const program = new Command()
 
 program
   .command('validate')
-  .description('check a campaign file (YAML or JSON) and list every problem with its line')
+  .description('check a campaign file (YAML or JSON) and list every problem and warning with its line')
   .argument('<file>', 'campaign file')
-  .action(async (file: string) => {
-    process.exitCode = await validateCommand(file, consoleOutput);
+  .option('--strict', 'fail (exit 1) on warnings too')
+  .action(async (file: string, options: { strict?: boolean }) => {
+    process.exitCode = await validateCommand(file, consoleOutput, { strict: options.strict === true });
   });
 
 program

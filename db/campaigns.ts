@@ -18,6 +18,8 @@ export interface CampaignVersion {
   version: number;
   contentHash: string;
   definition: Campaign;
+  /** The text it was written in (YAML or JSON), when it was submitted as text. */
+  source?: string;
   createdAt: Date;
 }
 
@@ -109,5 +111,5 @@ export async function campaignsGeneration(db: Db): Promise<string> {
 }
 
 function toVersion(row: Record<string, any>): CampaignVersion {
-  return { campaignId: row.campaign_id, version: row.version, contentHash: row.content_hash, definition: row.definition, createdAt: row.created_at };
+  return { campaignId: row.campaign_id, version: row.version, contentHash: row.content_hash, definition: row.definition, ...(row.source !== null && { source: row.source }), createdAt: row.created_at };
 }

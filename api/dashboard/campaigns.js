@@ -59,7 +59,7 @@ function campaignList(campaigns, selectedId) {
   );
 }
 
-function campaignDetail(api, { campaign, definition }, stats, launches) {
+function campaignDetail(api, { campaign, definition, warnings }, stats, launches) {
   return el(
     'div',
     { class: 'stack', id: 'campaign-detail', 'data-campaign-id': campaign.id },
@@ -70,6 +70,7 @@ function campaignDetail(api, { campaign, definition }, stats, launches) {
       badge(campaign.status),
       el('span', { class: 'muted' }, `${campaign.id} · version ${campaign.current_version ?? '–'}`),
     ),
+    warnings?.length ? warningsCard(warnings) : null,
     el('div', { class: 'grid-2' }, funnelCard(stats.funnel), slaCard(stats.sla, stats.funnel)),
     stepsCard(stats.steps),
     abCard(stats, definition.ab),
@@ -205,6 +206,28 @@ function slaCard(sla, funnel) {
 }
 
 // ——— steps ———
+
+/** What the campaign's text probably gets wrong (a misspelt event type, a stage no score reaches), as `nurture validate` lists it. */
+function warningsCard(warnings) {
+  return card(
+    'Warnings',
+    { id: 'campaign-warnings' },
+    el('p', { class: 'hint' }, 'The campaign runs, but these parts probably do not do what was meant.'),
+    el(
+      'ul',
+      { class: 'warnings' },
+      warnings.map((w) =>
+        el(
+          'li',
+          { 'data-path': w.path },
+          el('code', null, w.line ? `${w.path} (line ${w.line})` : w.path),
+          ` ${w.message}`,
+          w.suggestion ? el('span', { class: 'suggestion' }, ` — did you mean `, el('code', null, w.suggestion), '?') : null,
+        ),
+      ),
+    ),
+  );
+}
 
 function stepsCard(steps) {
   if (!steps.length) return card('Emails per step', { id: 'steps' }, empty('No email sent yet.'));

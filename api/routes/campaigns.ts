@@ -12,11 +12,12 @@
 // by the body limit (MAX_CAMPAIGN_BODY, 413 above it) and by the campaign core's limits
 // (CAMPAIGN_TEXT_LIMITS: nesting, aliases; 422 naming the problem and its line).
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { CAMPAIGN_ACTIONS, CAMPAIGN_TEXT_LIMITS, type Campaign } from '../../campaign';
+import { CAMPAIGN_ACTIONS, CAMPAIGN_TEXT_LIMITS, type Campaign, type CampaignError } from '../../campaign';
 import { getCampaign, getCampaignVersion, listCampaigns, listCampaignVersions, saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
 import { enrolmentRecorded, openEnrolment } from '../../db/enrolments';
 import { getFanOut, listFanOuts, type FanOut } from '../../db/fanouts';
 import { getLead } from '../../db/leads';
+import { seenEventTypes, seenLeadAttributes } from '../../db/vocabulary';
 import { TemplateLibrary } from '../../mail/renderer';
 import type { CompileInput, CompileOutput } from '../campaign-thread';
 import type { ApiContext } from '../context';
@@ -30,9 +31,17 @@ const campaignBody = {
   description: 'the campaign definition: a JSON object, or YAML/JSON text sent as application/yaml',
 };
 
+/** What would not fail but probably does not do what was meant (a misspelt event type, a stage no score reaches): campaigns/README.md, "Warnings". */
+const warningsSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: { path: { type: 'string' }, message: { type: 'string' }, line: { type: 'integer' }, column: { type: 'integer' }, suggestion: { type: 'string' } },
+  },
+};
 const versionSchema = {
   type: 'object',
-  properties: { id: { type: 'string' }, version: { type: 'integer' }, content_hash: { type: 'string' }, created: { type: 'boolean' }, status: { type: 'string' } },
+  properties: { id: { type: 'string' }, version: { type: 'integer' }, content_hash: { type: 'string' }, created: { type: 'boolean' }, status: { type: 'string' }, warnings: warningsSchema },
 };
 const summarySchema = {
   type: 'object',
@@ -131,15 +140,21 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
   // The campaign routes' own body limit, never above the API's (ApiOptions.bodyLimit).
   const bodyLimit = Math.min(app.initialConfig.bodyLimit ?? MAX_CAMPAIGN_BODY, MAX_CAMPAIGN_BODY);
 
+  /** The names the data has used, for the warnings about misspelt ones (bounded samples: db/vocabulary.ts). */
+  const knownNames = async () => {
+    const [knownEventTypes, knownAttributes] = await Promise.all([seenEventTypes(pool), seenLeadAttributes(pool)]);
+    return { knownEventTypes, knownAttributes };
+  };
+
   /** The request's body (YAML/JSON text, or a JSON object) read into a campaign off the event loop. */
-  async function compile(request: FastifyRequest, reply: FastifyReply, hash = false): Promise<{ campaign: Campaign; hash?: string; source?: string }> {
-    const { body } = request;
+  async function compile(request: FastifyRequest, reply: FastifyReply, hash = false, body = request.body): Promise<{ campaign: Campaign; warnings: CampaignError[]; hash?: string; source?: string }> {
     const keyId = request.apiKey?.id ?? request.ip;
     const busy = () => {
       reply.header('retry-after', '5');
       return new ApiError(429, 'busy', 'too many campaigns are being read at once; retry in a few seconds');
     };
-    const input: CompileInput = typeof body === 'string' ? { text: body, templates: templates.names(), hash } : { value: body, templates: templates.names(), hash };
+    const checks = { templates: templates.names(), ...(await knownNames()), hash };
+    const input: CompileInput = typeof body === 'string' ? { text: body, ...checks } : { value: body, ...checks };
     if ((reading.get(keyId) ?? 0) >= PER_KEY) throw busy();
     reading.set(keyId, (reading.get(keyId) ?? 0) + 1);
     let output: CompileOutput;
@@ -156,7 +171,7 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
       else reading.delete(keyId);
     }
     if (!output.ok) throw invalid(output);
-    return { campaign: output.campaign, hash: output.hash, source: typeof body === 'string' ? body : undefined };
+    return { campaign: output.campaign, warnings: output.warnings, hash: output.hash, source: typeof body === 'string' ? body : undefined };
   }
 
   const summary = (id: string) => getCampaign(pool, id);
@@ -179,7 +194,7 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
       const row = (await summary(result.campaign.id))!;
       return reply
         .status(saved.created ? 201 : 200)
-        .send({ id: result.campaign.id, version: saved.version, content_hash: version.contentHash, created: saved.created, status: row.status });
+        .send({ id: result.campaign.id, version: saved.version, content_hash: version.contentHash, created: saved.created, status: row.status, warnings: result.warnings });
     },
   );
 
@@ -192,13 +207,13 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
         tags: ['campaigns'],
         summary: 'Validate a campaign without saving it (a read key is enough)',
         body: campaignBody,
-        response: responses({ 200: { type: 'object', properties: { ok: { type: 'boolean' }, id: { type: 'string' } } }, ...campaignResponses }),
+        response: responses({ 200: { type: 'object', properties: { ok: { type: 'boolean' }, id: { type: 'string' }, warnings: warningsSchema } }, ...campaignResponses }),
       },
       bodyLimit,
     },
     async (request, reply) => {
       const result = await compile(request, reply);
-      return { ok: true, id: result.campaign.id };
+      return { ok: true, id: result.campaign.id, warnings: result.warnings };
     },
   );
 
@@ -218,17 +233,20 @@ export const campaignRoutes: FastifyPluginAsync<ApiContext> = async (app, { pool
             properties: {
               campaign: summarySchema,
               definition: anyObject,
+              warnings: { ...warningsSchema, description: 'Warnings about the current version as written (its text read again with the names the data has used by now)' },
               versions: { type: 'array', items: { type: 'object', properties: { version: { type: 'integer' }, content_hash: { type: 'string' }, created_at: { type: 'string', format: 'date-time' } } } },
             },
           },
         }),
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const row = await summary(request.params.id);
       if (!row) throw notFound(`campaign ${request.params.id}`);
       const [current, versions] = await Promise.all([getCampaignVersion(pool, row.id), listCampaignVersions(pool, row.id)]);
-      return { campaign: row, definition: current?.definition ?? {}, versions };
+      // The source was valid when saved; the names known since may add or remove warnings.
+      const warnings = current?.source === undefined ? [] : await compile(request, reply, false, current.source).then((result) => result.warnings, () => []);
+      return { campaign: row, definition: current?.definition ?? {}, versions, warnings };
     },
   );
 

@@ -4,7 +4,7 @@ import { CAMPAIGN_TEXT_LIMITS, formatCampaignError, parseCampaign } from '../../
 import { TemplateLibrary } from '../../mail/renderer';
 import { EXIT, type CommandOutput } from '../exit-codes';
 
-export async function validateCommand(file: string, out: CommandOutput): Promise<number> {
+export async function validateCommand(file: string, out: CommandOutput, options: { strict?: boolean } = {}): Promise<number> {
   let text: string;
   try {
     // Not read at all when even its bytes are too many (a character is at most 4 bytes in UTF-8);
@@ -28,8 +28,15 @@ export async function validateCommand(file: string, out: CommandOutput): Promise
     return EXIT.invalid;
   }
   const c = result.campaign;
+  const { warnings } = result;
+  for (const warning of warnings) out.error(`${file}: warning: ${formatCampaignError(warning)}`);
+  const warned = `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
+  if (options.strict && warnings.length) {
+    out.error(`${warned}; --strict fails on warnings`);
+    return EXIT.invalid;
+  }
   const steps = Object.values(c.tracks).reduce((n, track) => n + track.length, 0);
-  out.log(`${file}: valid — campaign "${c.id}" (${c.name}): ${steps} top-level steps, ${c.triggers.length} triggers, ` +
+  out.log(`${file}: valid${warnings.length ? ` with ${warned}` : ''} — campaign "${c.id}" (${c.name}): ${steps} top-level steps, ${c.triggers.length} triggers, ` +
     `stages warm ≥ ${c.stages.warm}, hot ≥ ${c.stages.hot}${c.handoff ? `, hands off to pool ${c.handoff.assign.pool}` : ''}`);
   return EXIT.ok;
 }

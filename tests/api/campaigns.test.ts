@@ -35,12 +35,34 @@ describe('campaigns', () => {
 
   it('accepts the definition as a JSON object too', async () => {
     const validated = await postYaml('/v1/campaigns/validate', yaml);
-    expect(validated.json()).toEqual({ ok: true, id: 'saas-whitepaper-nurture' });
+    expect(validated.json()).toEqual({ ok: true, id: 'saas-whitepaper-nurture', warnings: [] });
     const { parse } = await import('yaml');
     const json = { ...parse(yaml), id: 'json-campaign' };
     const response = await api.call({ method: 'POST', url: '/v1/campaigns', payload: json });
     expect(response.statusCode).toBe(201);
     expect(response.json().id).toBe('json-campaign');
+  });
+
+  it('warns of names the data has never used, with the ones it has: on validate, on create and on the campaign', async () => {
+    await createLead(api, 'warned@example.com', { company: { name: 'Globex', employees: 250 }, region: 'kanto' });
+    const posted = await api.call({ method: 'POST', url: '/v1/events', payload: { id: 'warned-1', lead: { email: 'warned@example.com' }, type: 'asset.downloaded', data: { asset: 'whitepaper' } } });
+    expect(posted.statusCode).toBe(202);
+    const misspelt = yaml
+      .replace('id: saas-whitepaper-nurture', 'id: warned-campaign')
+      .replace('entry: { on: asset.downloaded,', 'entry: { on: asset.donwloaded,')
+      .replace('"lead.company.employees >= 100", points: 15', '"lead.company.employee >= 100", points: 15');
+    const lineOf = (fragment: string) => misspelt.split('\n').findIndex((line) => line.includes(fragment)) + 1;
+    const expected = [
+      { path: 'entry.on', line: lineOf('entry:'), column: 14, message: 'unknown event type "asset.donwloaded"', suggestion: 'asset.downloaded' },
+      { path: 'scoring.fit[0].if', line: lineOf('lead.company.employee '), column: 13, message: 'unknown lead attribute lead.company.employee', suggestion: 'lead.company.employees' },
+    ];
+    const validated = await postYaml('/v1/campaigns/validate', misspelt);
+    expect(validated.json()).toEqual({ ok: true, id: 'warned-campaign', warnings: expected });
+    const created = await postYaml('/v1/campaigns', misspelt);
+    expect(created.statusCode).toBe(201);
+    expect(created.json().warnings).toEqual(expected);
+    const detail = await api.call({ method: 'GET', url: '/v1/campaigns/warned-campaign', key: api.readKey });
+    expect(detail.json().warnings).toEqual(expected);
   });
 
   it('answers an invalid campaign with 422 listing path, message and line, and stores nothing', async () => {

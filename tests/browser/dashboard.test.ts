@@ -4,7 +4,7 @@
 // dashboard and the page is checked against the API's own answers.
 //
 // Screenshots go to tests/artifacts/ (not committed) for a person to look at.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
@@ -199,6 +199,21 @@ describe('the dashboard, signed in with a read key from the URL fragment', () =>
     expect(await row.locator('.sla').getAttribute('data-sla')).toBe(Date.parse(handoffs[0].first_contact_due) > Date.now() ? 'on time' : 'overdue');
     expect(await text(page, `#handoff-table tr[data-handoff-id="${handoffs[0].id}"] .sla .badge`)).toMatch(/^(on time|overdue)$/);
     await page.screenshot({ path: `${ARTIFACTS}dashboard-handoffs.png`, fullPage: true });
+  });
+
+  it('shows the warnings of a campaign whose text misspells an event type the data has used', async () => {
+    const writeKey = (await createApiKey(h.db.pool, 'dashboard warnings test', ['read', 'write'])).key;
+    const yaml = readFileSync(fileURLToPath(new URL('../../campaigns/saas-whitepaper-nurture.yaml', import.meta.url)), 'utf8')
+      .replace('id: saas-whitepaper-nurture', 'id: misspelt')
+      .replace('entry: { on: asset.downloaded,', 'entry: { on: asset.donwloaded,');
+    const created = await api.inject({ method: 'POST', url: '/v1/campaigns', headers: { authorization: `Bearer ${writeKey}`, 'content-type': 'application/yaml' }, payload: yaml });
+    expect(created.statusCode).toBe(201);
+    await page.goto(`${baseUrl}/dashboard#/campaigns/misspelt`);
+    const warning = page.locator('#campaign-warnings li[data-path="entry.on"]');
+    await warning.waitFor();
+    const line = yaml.split('\n').findIndex((l) => l.startsWith('entry:')) + 1;
+    expect(await warning.textContent()).toBe(`entry.on (line ${line}) unknown event type "asset.donwloaded" — did you mean asset.downloaded?`);
+    expect(await page.locator('#campaign-warnings li').count()).toBe(1);
   });
 
   it('logged no console error', () => {

@@ -63,6 +63,8 @@ const anyStep = fc.oneof(
   { weight: 1, arbitrary: fc.record({ if: fc.constantFrom('score >= 30', "count('page.viewed', '7d') >= 2", "opened('welcome')", 'lead.authority == true'), then: block, else: block }) },
 );
 const track = (stage: string) => fc.array(anyStep, { minLength: 2, maxLength: 6 }).map((steps) => steps.map((s, i) => ({ ...s, label: `${stage}${i}` })));
+const isLoopWithoutWait = (error: { message: string }) => error.message.includes('loops back without a wait');
+
 const randomCampaigns = fc
   .record({
     coldTrack: track('cold'),
@@ -111,6 +113,11 @@ const randomCampaigns = fc
       qualify: { all: [`score >= ${r.qualifyAt}`] },
       handoff: { assign: { pool: 'sales' }, sla: { first_contact: '2 business days', remind_before: '2h', outcome: '48h' }, on_not_ready: r.recycle },
     });
+    return result;
+  })
+  // Validation refuses a goto loop without a wait (campaign/step-graph.ts): such draws are left out.
+  .filter((result) => result.ok || !result.errors.every(isLoopWithoutWait))
+  .map((result) => {
     if (!result.ok) throw new Error(`test generator made an invalid campaign: ${JSON.stringify(result.errors)}`);
     return result.campaign;
   });

@@ -338,9 +338,14 @@ const jitterCampaigns = fc.record({ window: windows, cold: fc.array(step, { minL
       ...(window.spread !== undefined && { spread: window.spread }),
     },
   });
-  if (!result.ok) throw new Error(`test generator made an invalid campaign: ${JSON.stringify(result.errors)}`);
-  return result.campaign;
-});
+  return result;
+})
+  // Validation refuses a goto loop without a wait (campaign/step-graph.ts): such draws are left out.
+  .filter((result) => result.ok || !result.errors.every((error) => error.message.includes('loops back without a wait')))
+  .map((result) => {
+    if (!result.ok) throw new Error(`test generator made an invalid campaign: ${JSON.stringify(result.errors)}`);
+    return result.campaign;
+  });
 const jitterLeads = fc.record({
   id: fc.oneof(fc.uuid(), fc.string({ minLength: 1, maxLength: 12 })),
   email: fc.constant('lead@example.com'),
@@ -478,7 +483,7 @@ describe('send_window.spread in the campaign language', () => {
 
   it('is a known key of send_window', () => {
     const result = validateCampaign({ ...minimal(), send_window: { spred: '30m' } });
-    expect(!result.ok && result.errors).toEqual([{ path: 'send_window.spred', message: 'unknown field; expected one of days, hours, timezone, holidays, spread' }]);
+    expect(!result.ok && result.errors).toEqual([{ path: 'send_window.spred', message: 'unknown field; expected one of days, hours, timezone, holidays, spread', suggestion: 'spread' }]);
   });
 });
 

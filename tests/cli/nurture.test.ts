@@ -55,6 +55,24 @@ describe('nurture validate', () => {
     expect(`${exploded.stderr}${nested.stderr}`).not.toMatch(/\n\s+at /);
   });
 
+  it('lists warnings with their lines and suggestions; --strict fails on them, and passes a clean file', async () => {
+    const file = join(tmpdir(), `warned-${process.pid}.yaml`);
+    await writeFile(
+      file,
+      'id: x\nname: X\nfrom: { email: a@b.c }\nentry: { on: form.submited }\nconsent: marketing_email\n' +
+        'scoring: { fit: [], behaviour: [{ on: form.submitted, points: 10, label: forms }] }\nstages: { warm: 10, hot: 20 }\n' +
+        'tracks:\n  cold:\n    - email: { template: welcome, subject: "Hi {{lead.frist_name}}" }\n    - wait: 3d\n',
+    );
+    const [lenient, strict, clean] = await Promise.all([run('validate', file), run('validate', '--strict', file), run('validate', '--strict', 'campaigns/saas-whitepaper-nurture.yaml')]);
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toMatch(/valid with 2 warnings — campaign "x"/);
+    expect(lenient.stderr).toContain('warning: entry.on (line 4): unknown event type "form.submited", close to form.submitted at scoring.behaviour[0].on: one of them is probably misspelt');
+    expect(lenient.stderr).toContain('warning: tracks.cold[0].email.subject (line 10): unknown lead attribute lead.frist_name; did you mean lead.first_name?');
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toContain('2 warnings; --strict fails on warnings');
+    expect(clean.code).toBe(0);
+  });
+
   it('exits 2 on a usage error', async () => {
     expect((await run('validate')).code).toBe(2);
   });
