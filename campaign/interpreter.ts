@@ -9,7 +9,8 @@ import { eventPoints, fitPoints, pruneBehaviour, scoreBreakdown, type BehaviourP
 import { acceptsAnswer, type HandoffStatus, type SalesOutcome } from './sales-answers';
 import { routeHandoff } from './sales-routing';
 import { nextStage, stageThreshold } from './stages';
-import type { Campaign, Command, Input, LeadEvent, LeadSnapshot, ScoreItem, SendOutcome, Stage, Step } from './types';
+import type { Campaign, Command, Input, LeadEvent, LeadSnapshot, ScoreItem, SendOutcome, Stage, Step, TrackReentry } from './types';
+import { DEFAULT_TRACK_REENTRY, LEAD_UPDATED } from './types';
 import { unreachable } from './unreachable';
 
 /** A position in a track: indexes into nested blocks, e.g. [2, 'then', 0]. */
@@ -74,6 +75,13 @@ export interface EnrolmentState {
   windowOffsetMs?: number;
   /** Handoffs are routed here and their SLA kept by the sales desk (absent: enrolments before it). */
   salesDesk?: true;
+  /**
+   * A stage the score brings the lead back to resumes, restarts or skips what was sent, as the
+   * campaign's `trackReentry` says (absent: enrolments before it, whose tracks always restart).
+   */
+  trackReentry?: true;
+  /** Where the lead left each track the score moved it away from, for `resume`. */
+  trackPositions?: Partial<Record<Stage, { path: StepPath | null; waiting?: Waiting }>>;
 }
 
 export interface InitialStateOptions {
@@ -81,6 +89,8 @@ export interface InitialStateOptions {
   windowJitter?: boolean;
   /** Leave handoffs' SLA to the sales desk, and route them here (`EnrolmentState.salesDesk`). */
   salesDesk?: boolean;
+  /** Re-enter tracks as the campaign's `trackReentry` says (`EnrolmentState.trackReentry`). */
+  trackReentry?: boolean;
 }
 
 export const LIMITS = { events: 200, seen: 400, sends: 50, history: 30, pendingTriggers: 20, stepsPerInput: 500 };
@@ -108,6 +118,7 @@ export function initialState(campaign: Campaign, lead: LeadSnapshot, now: number
     history: [],
     ...(options.windowJitter && { windowOffsetMs: windowOffsetMs(campaign.sendWindow, lead.id) }),
     ...(options.salesDesk && { salesDesk: true as const }),
+    ...(options.trackReentry && { trackReentry: true as const }),
   };
 }
 
@@ -264,7 +275,8 @@ class Run {
     const s = this.s;
     if (s.seen.includes(event.id)) return false;
     pushBounded(s.seen, event.id, LIMITS.seen);
-    pushBounded(s.events, event, LIMITS.events);
+    // Kept for conditions without the attributes it carries (they are the lead's, just below).
+    pushBounded(s.events, event.type === LEAD_UPDATED ? this.updateAttributes(event) : event, LIMITS.events);
     if (event.type === 'unsubscribed') s.lead.consent[this.c.consent] = false;
     if (this.c.exitOn.includes(event.type)) {
       this.exit(event.type);
@@ -325,6 +337,30 @@ class Run {
       this.note(`handoff ${h.key}: outcome overdue, escalated`);
     }
     if (h.status === 'not_ready' && h.recycleAt !== undefined && this.now >= h.recycleAt) this.recycle();
+  }
+
+  /**
+   * The lead's attributes changed (a lead.updated event): conditions see the new ones from now on,
+   * fit is scored again, and the timeline says what the change did to the score. Returns the
+   * event as kept for conditions: the keys that changed, not the attributes.
+   */
+  private updateAttributes(event: LeadEvent): LeadEvent {
+    const s = this.s;
+    const data = event.data ?? {};
+    const changed = Array.isArray(data.changed) ? data.changed.map(String) : [];
+    const attributes = data.attributes;
+    if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
+      // email_domain is derived from the address, which an attribute change does not touch.
+      s.lead.attributes = { ...(attributes as Record<string, unknown>), email_domain: s.lead.attributes.email_domain };
+      const before = s.fit;
+      s.fit = fitPoints(this.c, s.lead.attributes);
+      const labels = (items: ScoreItem[]) => new Set(items.map((item) => item.label));
+      const gained = s.fit.filter((item) => !labels(before).has(item.label)).map((item) => `+${item.points} ${item.label}`);
+      const lost = before.filter((item) => !labels(s.fit).has(item.label)).map((item) => `${-item.points} ${item.label}`);
+      const total = (items: ScoreItem[]) => items.reduce((sum, item) => sum + item.points, 0);
+      this.note(`attributes changed (${changed.join(', ') || 'none named'}): fit ${total(before)} → ${total(s.fit)}${[...gained, ...lost].length ? ` (${[...gained, ...lost].join(', ')})` : ''}`);
+    }
+    return { ...event, data: { changed } };
   }
 
   private sendResult(sendKey: string, status: SendOutcome, variant?: string) {
@@ -400,7 +436,7 @@ class Run {
     if (stage !== s.stage && !this.recycling()) {
       this.commands.push({ type: 'stage_changed', from: s.stage, to: stage, score });
       this.note(`${s.stage} → ${stage} at score ${score}`);
-      this.moveTo(stage);
+      this.reenter(stage);
     }
     if (this.c.qualify && this.c.handoff && !s.handoff && this.qualifies()) this.startHandoff(score, breakdown, this.qualifyReasons());
   }
@@ -409,12 +445,47 @@ class Run {
     return this.s.handoff?.status === 'not_ready';
   }
 
+  /** Starts the stage's track from the top (an explicit move: goto a stage, recycled by sales). */
   private moveTo(stage: Stage) {
     const s = this.s;
+    // A track left this way starts from the top when the lead comes back to it.
+    if (s.trackPositions) delete s.trackPositions[s.track];
     s.stage = stage;
     s.track = stage;
     s.path = this.c.tracks[stage].length ? [0] : null;
     s.waiting = undefined;
+  }
+
+  /** The score moved the lead into `stage`: its track resumes, restarts or skips what was sent. */
+  private reenter(stage: Stage) {
+    const s = this.s;
+    if (!s.trackReentry) return this.moveTo(stage);
+    // Where the track being left stands, wait included, in case the lead comes back to it.
+    s.trackPositions ??= {};
+    s.trackPositions[s.track] = { path: s.path, ...(s.waiting && { waiting: s.waiting }) };
+    const saved = s.trackPositions[stage];
+    delete s.trackPositions[stage];
+    s.stage = stage;
+    s.track = stage;
+    if (this.reentryOf(stage) === 'resume' && saved) {
+      s.path = saved.path;
+      s.waiting = saved.waiting;
+      this.note(saved.path ? `tracks.${stage} resumes at ${pathString(stage, saved.path)}` : `tracks.${stage} was finished: nothing more to send`);
+    } else {
+      s.path = this.c.tracks[stage].length ? [0] : null;
+      s.waiting = undefined;
+    }
+  }
+
+  private reentryOf(track: Stage): TrackReentry {
+    return this.c.trackReentry?.[track] ?? DEFAULT_TRACK_REENTRY;
+  }
+
+  /** An email step that must not go again: marked `once`, or in a skip_sent track. */
+  private sentBefore(step: Extract<Step, { kind: 'email' }>, path: string): boolean {
+    const s = this.s;
+    if (!s.visits[path]) return false;
+    return Boolean(step.once) || (Boolean(s.trackReentry) && this.reentryOf(s.track) === 'skip_sent');
   }
 
   private qualifies(): boolean {
@@ -480,6 +551,11 @@ class Run {
       const path = pathString(s.track, here);
       switch (current.kind) {
         case 'email': {
+          if (this.sentBefore(current, path)) {
+            this.note(`${path}: skipped, sent before in this enrolment`);
+            s.path = pathAfter(steps, here);
+            break;
+          }
           if (!this.consented()) {
             this.note(`${path}: skipped, no consent`);
             s.path = pathAfter(steps, here);

@@ -3,12 +3,13 @@
 // defaults dropped without a word. Each names its path and, where one fits, a suggestion;
 // `nurture validate --strict` fails on them.
 import type { Campaign, CampaignError, Step } from './types';
+import { LEAD_UPDATED } from './types';
 import { closest } from './suggest';
 
 type Raw = Record<string, unknown>;
 
 /** What the engine itself produces or reads by default: never unknown. */
-export const BUILT_IN_EVENT_TYPES = ['email.opened', 'email.clicked', 'unsubscribed', 'bounced', 'converted'] as const;
+export const BUILT_IN_EVENT_TYPES = ['email.opened', 'email.clicked', 'unsubscribed', 'bounced', 'converted', LEAD_UPDATED] as const;
 export const DEFAULT_EXIT_ON = ['unsubscribed', 'bounced', 'converted'] as const;
 /** Lead attributes every lead has (email_domain is derived from the address). */
 const BUILT_IN_ATTRIBUTES = ['email', 'email_domain', 'first_name', 'last_name'];
@@ -91,10 +92,11 @@ function spellingWarnings(uses: Use[], knownNames: string[], messages: SpellingM
       warnings.push(warning(path, messages.unknown(value), messages.quote(suggestion)));
       continue;
     }
-    const twin = uses.find((use) => use.value !== value && !known.has(use.value) && closest(value, [use.value]));
+    const twin = [...unknown].find((other) => other !== value && closest(value, [other]));
     if (twin) {
-      warned.add(twin.value);
-      warnings.push(warning(path, `${messages.unknown(value)}, close to ${messages.quote(twin.value)} at ${twin.path}: one of them is probably misspelt`));
+      warned.add(twin);
+      const at = uses.find((use) => use.value === twin)!.path;
+      warnings.push(warning(path, `${messages.unknown(value)}, close to ${messages.quote(twin)} at ${at}: one of them is probably misspelt`));
     }
   }
   return warnings;

@@ -53,6 +53,14 @@ export function migrateState(from: Campaign, to: Campaign, state: EnrolmentState
     }
   }
 
+  // A saved position (track_reentry: resume) whose step changed kind or went away starts its track from the top.
+  for (const [track, saved] of Object.entries(s.trackPositions ?? {}) as [keyof typeof to.tracks, { path: (number | 'then' | 'else')[] | null }][]) {
+    if (!saved.path) continue;
+    const before = stepAt(from.tracks[track], saved.path);
+    const after = stepAt(to.tracks[track], saved.path);
+    if (!before || !after || before.kind !== after.kind) delete s.trackPositions![track];
+  }
+
   // Triggers are referred to by index; one that now means another trigger must not fire or cool down.
   const sameTrigger = (index: number) => {
     const old = from.triggers[index];

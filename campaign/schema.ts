@@ -7,7 +7,7 @@ import { businessDayMs } from './calendar';
 import { formatDuration, parseDuration, parseSlaDuration } from './duration';
 import { knownHolidayCountry, publicHolidayDates } from './holidays';
 import type { AbSettings, AssignmentRule, Campaign, CampaignError, HandoffConfig, RepMatch, RoutingRule, SendWindow, SlaDuration, Stage, Step, Trigger, Variant } from './types';
-import { STAGES } from './types';
+import { STAGES, TRACK_REENTRY, type TrackReentry } from './types';
 import Handlebars from 'handlebars';
 import { closest } from './suggest';
 import { loopsWithoutWait } from './step-graph';
@@ -115,7 +115,7 @@ export function compileCampaign(input: unknown, options: CompileOptions = {}): {
   if (!raw) return { ok: false, errors: [{ path: '(root)', message: 'expected a campaign mapping' }] };
   check.unknownKeys('', raw, [
     'id', 'name', 'description', 'from', 'timezone', 'entry', 'consent', 'scoring', 'stages', 'triggers', 'tracks',
-    'send_window', 'frequency_cap', 'qualify', 'handoff', 'exit_on', 'ab', 'events',
+    'send_window', 'frequency_cap', 'qualify', 'handoff', 'exit_on', 'ab', 'events', 'track_reentry',
   ]);
   // The event types this campaign expects (optional): any other type it names is warned about.
   (check.list('events', raw.events, false) ?? []).forEach((type, i) => check.eventType(`events[${i}]`, type));
@@ -144,6 +144,7 @@ export function compileCampaign(input: unknown, options: CompileOptions = {}): {
   const sendWindow = sendWindowOf(check, raw.send_window, timezone ?? 'UTC');
   const triggers = (check.list('triggers', raw.triggers, false) ?? []).map((t, i) => triggerOf(check, `triggers[${i}]`, t));
   const tracks = tracksOf(check, raw.tracks);
+  const trackReentry = raw.track_reentry === undefined ? undefined : trackReentryOf(check, raw.track_reentry);
   const capRaw = check.object('frequency_cap', raw.frequency_cap, false);
   if (capRaw) check.unknownKeys('frequency_cap', capRaw, ['max', 'per']);
   const frequencyCap = capRaw && {
@@ -172,6 +173,8 @@ export function compileCampaign(input: unknown, options: CompileOptions = {}): {
     stages: stages!,
     triggers: triggers as Trigger[],
     tracks: tracks!,
+    // Only when written, so that a campaign that does not say keeps its content hash.
+    ...(trackReentry && { trackReentry }),
     sendWindow: sendWindow!,
     timezone: timezone!,
     ...(frequencyCap && { frequencyCap: frequencyCap as { max: number; windowMs: number } }),
@@ -181,6 +184,26 @@ export function compileCampaign(input: unknown, options: CompileOptions = {}): {
     ab: ab!,
   };
   return { ok: true, campaign, warnings: campaignWarnings(campaign, raw, options) };
+}
+
+/** `track_reentry: skip_sent` for every track, or per stage: `{ cold: resume, warm: restart }`. */
+function trackReentryOf(check: Checker, value: unknown): Partial<Record<Stage, TrackReentry>> | undefined {
+  const mode = (path: string, item: unknown) =>
+    (TRACK_REENTRY as readonly unknown[]).includes(item) ? (item as TrackReentry) : check.fail(path, `expected ${TRACK_REENTRY.join(', ')}, got ${JSON.stringify(item)}`, typeof item === 'string' ? closest(item, TRACK_REENTRY) : undefined);
+  if (typeof value === 'string') {
+    const all = mode('track_reentry', value);
+    return all && { cold: all, warm: all, hot: all };
+  }
+  const raw = check.object('track_reentry', value);
+  if (!raw) return undefined;
+  check.unknownKeys('track_reentry', raw, [...STAGES]);
+  const modes: Partial<Record<Stage, TrackReentry>> = {};
+  for (const stage of STAGES) {
+    if (raw[stage] === undefined) continue;
+    const chosen = mode(`track_reentry.${stage}`, raw[stage]);
+    if (chosen) modes[stage] = chosen;
+  }
+  return modes;
 }
 
 function zone(check: Checker, path: string, value: unknown): string | undefined {
@@ -385,7 +408,8 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
     case 'email': {
       const email = check.object(`${path}.email`, body);
       if (!email) return undefined;
-      check.unknownKeys(`${path}.email`, email, ['template', 'subject', 'variants']);
+      check.unknownKeys(`${path}.email`, email, ['template', 'subject', 'variants', 'once']);
+      const once = check.boolean(`${path}.email.once`, email.once, false);
       const template = check.template(`${path}.email.template`, email.template);
       let variants: Variant[] | undefined;
       let subject: string | undefined;
@@ -406,7 +430,7 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
       }
       if (!template) return undefined; // reported at .template
       if (!subject) return email.subject === undefined && !variants ? check.fail(`${path}.email`, 'needs a template and a subject') : undefined; // else reported at the subject
-      return { kind: 'email', ...base, template, subject, ...(variants && { variants }) };
+      return { kind: 'email', ...base, template, subject, ...(variants && { variants }), ...(once && { once: true as const }) };
     }
     case 'wait': {
       if (typeof body === 'string') {

@@ -123,7 +123,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
       consent: { [campaign.consent]: random() < profile.consentRate },
     };
     // As a new enrolment: with its offset on the send window's openings.
-    const state: EnrolmentState = initialState(campaign, lead, enrolAt, { windowJitter: true });
+    const state: EnrolmentState = initialState(campaign, lead, enrolAt, { windowJitter: true, trackReentry: true });
     result.funnel.enrolled++;
     let reachedWarm = false;
     let reachedHot = false;

@@ -28,6 +28,8 @@ export interface EmailStep {
   label?: string;
   template: string;
   subject: string;
+  /** Sent at most once in an enrolment, whatever brings the lead back to it (a goto, a restarted track). */
+  once?: true;
   /** An A/B test: the lead's variant replaces template and/or subject. */
   variants?: Variant[];
 }
@@ -227,6 +229,8 @@ export interface Campaign {
   stages: { warm: number; hot: number; hysteresis: number };
   triggers: Trigger[];
   tracks: Record<Stage, Step[]>;
+  /** What a lead finds when the score brings it back into a stage (absent: resume, in every track). */
+  trackReentry?: Partial<Record<Stage, TrackReentry>>;
   sendWindow: SendWindow;
   /** The campaign's own time zone (SLA, reports). */
   timezone: string;
@@ -237,6 +241,15 @@ export interface Campaign {
   ab: AbSettings;
 }
 
+/**
+ * Re-entering a stage's track after the score moved the lead away and back: `resume` where it
+ * left off (a wait under way included), `restart` from the top, or `skip_sent`: from the top,
+ * but no email step of the track is sent twice in the enrolment.
+ */
+export const TRACK_REENTRY = ['resume', 'restart', 'skip_sent'] as const;
+export type TrackReentry = (typeof TRACK_REENTRY)[number];
+export const DEFAULT_TRACK_REENTRY: TrackReentry = 'resume';
+
 export interface LeadSnapshot {
   id: string;
   email: string;
@@ -244,6 +257,13 @@ export interface LeadSnapshot {
   timezone?: string;
   consent: Record<string, boolean>;
 }
+
+/**
+ * The event the database stores when a lead's attributes change (API upsert, lead_attributes on an
+ * event, CSV import): its data holds the new attributes and the keys that changed. Running
+ * enrolments take the new attributes from it, in order with the lead's other events.
+ */
+export const LEAD_UPDATED = 'lead.updated';
 
 export interface LeadEvent {
   id: string;

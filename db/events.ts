@@ -61,7 +61,8 @@ function wakeDispatchers(pool: Pool): void {
 }
 
 /** After storing through `db`: a pool is woken as above; a transaction notifies at its commit. */
-async function stored(db: Db): Promise<void> {
+/** Wakes the dispatchers after events were stored (at commit when `db` is a transaction). */
+export async function eventsStored(db: Db): Promise<void> {
   if (db instanceof pg.Pool) wakeDispatchers(db);
   else await db.query(`NOTIFY ${EVENTS_CHANNEL}`);
 }
@@ -104,7 +105,7 @@ export async function storeEvents(db: Db, events: EventInput[]): Promise<StoredE
      RETURNING ${EVENT_COLUMNS}`,
     [JSON.stringify(records)],
   );
-  if (rows.length) await stored(db);
+  if (rows.length) await eventsStored(db);
   return rows.map(toEvent);
 }
 
@@ -117,13 +118,14 @@ export async function leadsOfEvents(db: Db, externalIds: string[]): Promise<Map<
   return new Map(rows.map((row) => [row.external_id, row.lead_id]));
 }
 
-/** Who a single event is about: an existing lead by id, or an address (created if unknown, attributes merged). */
-export type EventLead = { id: string } | { email: string; attributes: Record<string, unknown> };
+/** Who a single event is about: an existing lead by id, or an address (created if unknown). */
+export type EventLead = { id: string } | { email: string };
 
 /**
  * Accepts one event in one statement (one round trip): resolves or creates its lead, stores the
  * event unless its id is known. `leadId` is undefined when a lead named by id does not exist
- * or was erased (nothing is stored then). A known address without new attributes is only read.
+ * or was erased (nothing is stored then). A known address is only read. Attributes to merge go
+ * through upsertLead (db/leads.ts), which stores their change as an event of its own.
  */
 export async function acceptEvent(
   db: Db,
@@ -136,18 +138,17 @@ export async function acceptEvent(
       ? { sql: `lead AS (SELECT id FROM leads WHERE id = $6 AND erased_at IS NULL)`, params: [lead.id] }
       : {
           sql: `found AS (
-             SELECT id FROM leads WHERE email_hash = $7 AND erased_at IS NULL AND $8::jsonb = '{}'::jsonb
+             SELECT id FROM leads WHERE email_hash = $7 AND erased_at IS NULL
            ), upserted AS (
-             INSERT INTO leads (email, email_hash, attributes)
-             SELECT $6, $7, jsonb_strip_nulls($8::jsonb) WHERE NOT EXISTS (SELECT 1 FROM found)
+             INSERT INTO leads (email, email_hash)
+             SELECT $6, $7 WHERE NOT EXISTS (SELECT 1 FROM found)
              ON CONFLICT (email_hash) DO UPDATE SET
                email = EXCLUDED.email,
-               attributes = jsonb_strip_nulls(leads.attributes || $8::jsonb),
                updated_at = now(),
                erased_at = NULL
              RETURNING id
            ), lead AS (SELECT id FROM found UNION ALL SELECT id FROM upserted)`,
-          params: [normaliseAddress(lead.email), addressHash(lead.email), JSON.stringify(lead.attributes)],
+          params: [normaliseAddress(lead.email), addressHash(lead.email)],
         };
   const { rows } = await db.query<{ lead_id: string | null; inserted: boolean; earlier_lead: string | null }>(
     `WITH ${resolve.sql},
@@ -163,7 +164,7 @@ export async function acceptEvent(
   );
   const row = rows[0]!;
   if (!row.lead_id) return { leadId: undefined, duplicate: false };
-  if (row.inserted) await stored(db);
+  if (row.inserted) await eventsStored(db);
   // A duplicate answers with the lead its first copy was stored for.
   return { leadId: row.inserted ? row.lead_id : (row.earlier_lead ?? row.lead_id), duplicate: !row.inserted };
 }

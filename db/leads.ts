@@ -1,7 +1,8 @@
 // Leads: one row per address (by its hash), attributes as JSON, erasable.
-import type { LeadSnapshot } from '../campaign';
+import { LEAD_UPDATED, type LeadSnapshot } from '../campaign';
 import { addressHash, normaliseAddress } from './addresses';
 import { currentConsent } from './consent';
+import { eventsStored } from './events';
 import type { Db } from './pool';
 
 export interface Lead {
@@ -50,20 +51,36 @@ export interface LeadInput {
  * the stored one.
  */
 export async function upsertLead(db: Db, input: LeadInput): Promise<{ lead: Lead; created: boolean }> {
-  const { rows } = await db.query<LeadRow & { created: boolean }>(
-    `INSERT INTO leads (email, email_hash, attributes, timezone, external_id)
-     VALUES ($1, $2, jsonb_strip_nulls($3::jsonb), $4, $5)
-     ON CONFLICT (email_hash) DO UPDATE SET
-       email = EXCLUDED.email,
-       attributes = jsonb_strip_nulls(leads.attributes || $3::jsonb),
-       timezone = COALESCE($4, leads.timezone),
-       external_id = COALESCE($5, leads.external_id),
-       updated_at = now(),
-       erased_at = NULL
-     RETURNING *, (xmax = 0) AS created`,
+  // A change to an existing lead's attributes is stored as a lead.updated event in the same
+  // statement, so that the dispatcher takes it to the lead's running enrolments in order with
+  // its other events (the row lock of the update orders two concurrent changes).
+  const { rows } = await db.query<LeadRow & { created: boolean; attributes_changed: boolean }>(
+    `WITH before AS (SELECT attributes FROM leads WHERE email_hash = $2 AND erased_at IS NULL),
+     upserted AS (
+       INSERT INTO leads (email, email_hash, attributes, timezone, external_id)
+       VALUES ($1, $2, jsonb_strip_nulls($3::jsonb), $4, $5)
+       ON CONFLICT (email_hash) DO UPDATE SET
+         email = EXCLUDED.email,
+         attributes = jsonb_strip_nulls(leads.attributes || $3::jsonb),
+         timezone = COALESCE($4, leads.timezone),
+         external_id = COALESCE($5, leads.external_id),
+         updated_at = now(),
+         erased_at = NULL
+       RETURNING *, (xmax = 0) AS created),
+     changed AS (
+       INSERT INTO events (external_id, lead_id, type, occurred_at, data)
+       SELECT 'attributes:' || gen_random_uuid(), u.id, '${LEAD_UPDATED}', now(),
+              jsonb_build_object('attributes', u.attributes,
+                                 'changed', (SELECT coalesce(jsonb_agg(given.key ORDER BY given.key), '[]'::jsonb)
+                                             FROM jsonb_each($3::jsonb) AS given WHERE b.attributes -> given.key IS DISTINCT FROM u.attributes -> given.key))
+       FROM upserted u, before b
+       WHERE NOT u.created AND b.attributes IS DISTINCT FROM u.attributes
+       RETURNING 1)
+     SELECT upserted.*, EXISTS (SELECT 1 FROM changed) AS attributes_changed FROM upserted`,
     [normaliseAddress(input.email), addressHash(input.email), JSON.stringify(input.attributes ?? {}), input.timezone ?? null, input.externalId ?? null],
   );
   const row = rows[0]!;
+  if (row.attributes_changed) await eventsStored(db);
   return { lead: toLead(row), created: row.created };
 }
 

@@ -22,8 +22,10 @@ import type { SendEmailRequest } from '../activities/send';
  * enrolment's own id; campaign status and erasure checked when the workflow starts; the lead's
  * own offset on send-window openings. 3: handoffs routed by the campaign's rules and kept by the
  * sales desk (assignment, notices, SLA on the sales calendar); the workflow no longer times them.
+ * 4: a stage the score brings the lead back to resumes its track where it was left (or restarts,
+ * or skips what was sent: the campaign's track_reentry) instead of always restarting.
  */
-export const ENGINE_VERSION = 3;
+export const ENGINE_VERSION = 4;
 
 export interface NurtureInput {
   campaign: Campaign;
@@ -162,7 +164,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   const carried = input.carried;
   // Since engine version 2 a lead's send window opens a few minutes after the hour (its own
   // deterministic offset), so a time zone's leads do not all wake at 09:00:00.000.
-  let state = carried?.state ?? initialState(campaign, input.lead, Date.now(), { windowJitter: engineVersion >= 2, salesDesk: engineVersion >= 3 });
+  let state = carried?.state ?? initialState(campaign, input.lead, Date.now(), { windowJitter: engineVersion >= 2, salesDesk: engineVersion >= 3, trackReentry: engineVersion >= 4 });
   const inbox: InboxItem[] = carried ? [...carried.inbox] : [{ type: 'start' }];
   let wakeAt = carried?.wakeAt;
   const assignments = carried ? carriedAssignments(carried) : {};

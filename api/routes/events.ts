@@ -4,6 +4,7 @@
 // again). A lead named by email is created if unknown — websites send events for new visitors —
 // while a lead named by id must exist (404).
 import type { FastifyPluginAsync } from 'fastify';
+import { LEAD_UPDATED } from '../../campaign';
 import { addressHash } from '../../db/addresses';
 import { acceptEvent, deliveryBacklog, leadsOfEvents, storeEvents, type EventInput } from '../../db/events';
 import { unerasedLeadIds, unerasedLeadIdsByHash, upsertLead } from '../../db/leads';
@@ -69,13 +70,16 @@ export async function ingestEvents(pool: Pool, bodies: EventBody[], now = Date.n
     const where = bodies.length > 1 ? `events[${index}]` : 'event';
     if (Number.isNaN(at)) throw badRequest(`${where}.at is not a valid time`);
     if (at > now + MAX_FUTURE_MS) throw badRequest(`${where}.at is more than a day in the future`);
+    if (body.type === LEAD_UPDATED) throw badRequest(`${where}.type ${LEAD_UPDATED} is the engine's own: change attributes with PUT /v1/leads or lead_attributes`);
     return at;
   });
   const eventOf = (body: EventBody, index: number) => ({ externalId: body.id, type: body.type, occurredAt: new Date(times[index]!), data: body.data ?? {} });
 
-  if (bodies.length === 1) {
+  // One event without attributes to merge: one statement. Attributes go through the lead upsert
+  // below, which stores their change as a lead.updated event ahead of the event itself.
+  if (bodies.length === 1 && Object.keys(bodies[0]!.lead_attributes ?? {}).length === 0) {
     const body = bodies[0]!;
-    const lead = body.lead.id ? { id: body.lead.id } : { email: body.lead.email!, attributes: body.lead_attributes ?? {} };
+    const lead = body.lead.id ? { id: body.lead.id } : { email: body.lead.email! };
     const { leadId, duplicate } = await acceptEvent(pool, lead, eventOf(body, 0));
     if (!leadId) throw new ApiError(404, 'not_found', `lead ${body.lead.id} does not exist`, { missing_leads: [body.lead.id] });
     return [{ id: body.id, lead_id: leadId, duplicate }];

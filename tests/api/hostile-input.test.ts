@@ -101,7 +101,7 @@ describe('campaign uploads', () => {
   it('validates with a read key: it stores nothing', async () => {
     const answer = await validate('validate, read key', DEMO);
     expect(answer.status).toBe(200);
-    expect(answer.body).toEqual({ ok: true, id: 'saas-whitepaper-nurture' });
+    expect(answer.body).toEqual({ ok: true, id: 'saas-whitepaper-nurture', warnings: [] });
   });
 
   it('refuses an alias bomb (billion laughs) with 422 naming it, on validate and on create, storing nothing', async () => {

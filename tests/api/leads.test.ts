@@ -18,6 +18,30 @@ describe('PUT /v1/leads', () => {
     expect(second.json().lead).toMatchObject({ id: first.json().lead.id, attributes: { role: 'cto', company: { employees: 250 } }, timezone: 'Asia/Tokyo' });
   });
 
+  it('stores a lead.updated event when an existing lead\'s attributes change, whichever way they come, and only then', async () => {
+    const updates = async (leadId: string) =>
+      (await api.db.pool.query(`SELECT data FROM events WHERE lead_id = $1 AND type = 'lead.updated' ORDER BY id`, [leadId])).rows.map((row) => row.data);
+    const created = await api.call({ method: 'PUT', url: '/v1/leads', payload: { email: 'bant@example.com', attributes: { role: 'manager', company: { employees: 250 } } } });
+    const leadId = created.json().lead.id;
+    expect(await updates(leadId)).toEqual([]); // a new lead: its enrolments start with these attributes
+    await api.call({ method: 'PUT', url: '/v1/leads', payload: { email: 'bant@example.com', attributes: { role: 'manager' } } });
+    expect(await updates(leadId)).toEqual([]); // nothing changed
+    await api.call({ method: 'PUT', url: '/v1/leads', payload: { email: 'bant@example.com', attributes: { authority: true, timeline_months: 2, role: 'manager' } } });
+    const posted = await api.call({ method: 'POST', url: '/v1/events', payload: { id: 'bant-view', lead: { email: 'bant@example.com' }, lead_attributes: { timeline_months: null }, type: 'page.viewed' } });
+    expect(posted.statusCode).toBe(202);
+    expect(await updates(leadId)).toEqual([
+      { attributes: { role: 'manager', company: { employees: 250 }, authority: true, timeline_months: 2 }, changed: ['authority', 'timeline_months'] },
+      { attributes: { role: 'manager', company: { employees: 250 }, authority: true }, changed: ['timeline_months'] },
+    ]);
+    // The attribute change is stored before the event that carried it, so enrolments see it first.
+    const { rows } = await api.db.pool.query(`SELECT type FROM events WHERE lead_id = $1 ORDER BY id`, [leadId]);
+    expect(rows.map((row) => row.type)).toEqual(['lead.updated', 'lead.updated', 'page.viewed']);
+    // The type is the engine's own.
+    const forged = await api.call({ method: 'POST', url: '/v1/events', payload: { id: 'forged', lead: { id: leadId }, type: 'lead.updated', data: { attributes: { authority: false } } } });
+    expect(forged.statusCode).toBe(400);
+    expect(forged.json().error.message).toBe('event.type lead.updated is the engine\'s own: change attributes with PUT /v1/leads or lead_attributes');
+  });
+
   it.each([
     ['no email', { attributes: {} }],
     ['a bad email', { email: 'not an email' }],

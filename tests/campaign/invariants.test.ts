@@ -41,7 +41,7 @@ const shippedVariations = fc
 // … and random campaigns: random tracks of every step kind (nested one level), windows, zones,
 // holidays, decay, caps, triggers, qualification and handoff, compiled by the real validator.
 const leafStep = fc.oneof(
-  fc.record({ email: fc.record({ template: fc.constantFrom('welcome', 'case-study', 'pricing'), subject: fc.constantFrom('Hello', 'News') }) }),
+  fc.record({ email: fc.record({ template: fc.constantFrom('welcome', 'case-study', 'pricing'), subject: fc.constantFrom('Hello', 'News'), once: fc.constantFrom(undefined, true) }) }),
   fc.constant({ email: { template: 'welcome', subject: { A: 'Variant A', B: 'Variant B' } } }),
   fc.record({ wait: fc.constantFrom('30m', '5h', '1d', '3d', '9d') }),
   fc.constantFrom({ wait: { until: 'next_window' } }, { wait: { until_time: '10:30' } }, { wait: { until_time: '23:45' } }),
@@ -81,6 +81,7 @@ const randomCampaigns = fc
     gap: fc.integer({ min: 5, max: 40 }),
     qualifyAt: fc.integer({ min: 30, max: 120 }),
     recycle: fc.constantFrom<Record<string, unknown> | string>('exit', { recycle_to: 'warm', after: '10d' }, { recycle_to: 'cold', after: '3d', reset_score: false }),
+    trackReentry: fc.constantFrom<unknown>(undefined, 'resume', 'restart', 'skip_sent', { cold: 'skip_sent', warm: 'restart' }),
   })
   .map((r) => {
     const end = Math.min(24, r.startHour + r.length);
@@ -91,6 +92,7 @@ const randomCampaigns = fc
       timezone: 'Asia/Tokyo',
       entry: { on: 'form.submitted' },
       consent: 'marketing_email',
+      ...(r.trackReentry !== undefined && { track_reentry: r.trackReentry }),
       scoring: {
         fit: [{ if: 'lead.company.employees >= 100', points: 20 }],
         behaviour: [
@@ -158,7 +160,8 @@ type Step = { input: Input; now: number; commands: Command[]; consentBefore: boo
 type Interpreter = Pick<typeof import('../../campaign/interpreter'), 'initialState' | 'step' | 'stepInPlace'>;
 
 function drive(campaign: Campaign, lead: LeadSnapshot, stream: Stream, pure = false, interpreter: Interpreter = { initialState, step, stepInPlace }): Step[] {
-  let state = interpreter.initialState(campaign, lead, TUESDAY_10_JST);
+  // Half the leads as enrolments since engine version 4 (tracks re-entered as the campaign says), half as before.
+  let state = interpreter.initialState(campaign, lead, TUESDAY_10_JST, { trackReentry: lead.id < '8' });
   let now = TUESDAY_10_JST;
   const log: Step[] = [];
   const apply = (input: Input) => {
@@ -218,6 +221,28 @@ describe('interpreter invariants', () => {
       fc.property(campaigns, leads, inputs, (campaign, lead, stream) => {
         const keys = sendsOf(drive(campaign, lead, stream)).map((s) => s.send.sendKey);
         expect(new Set(keys).size).toBe(keys.length);
+      }),
+      RUNS,
+    );
+  });
+
+  it('an email step marked once, or in a skip_sent track, is sent at most once in the enrolment', () => {
+    fc.assert(
+      fc.property(campaigns, leads, inputs, (campaign, lead, stream) => {
+        const onceOnly = new Set<string>();
+        const reentrySemantics = lead.id < '8'; // as drive() starts the enrolment
+        const walk = (steps: Campaign['tracks']['cold'], base: string, track: keyof Campaign['tracks']) =>
+          steps.forEach((step, i) => {
+            const path = `${base}[${i}]`;
+            if (step.kind === 'email' && (step.once || (reentrySemantics && campaign.trackReentry?.[track] === 'skip_sent'))) onceOnly.add(path);
+            if (step.kind === 'branch' || step.kind === 'wait_for') {
+              walk(step.then, `${path}.then`, track);
+              walk(step.else, `${path}.else`, track);
+            }
+          });
+        for (const track of ['cold', 'warm', 'hot'] as const) walk(campaign.tracks[track], `tracks.${track}`, track);
+        const paths = sendsOf(drive(campaign, lead, stream)).map((s) => s.send.stepPath).filter((path) => onceOnly.has(path!));
+        expect(new Set(paths).size).toBe(paths.length);
       }),
       RUNS,
     );
