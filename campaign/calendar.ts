@@ -209,6 +209,18 @@ export function businessDayMs(window: SendWindow): number {
   return (window.end - window.start) * MINUTE;
 }
 
+/** The instant at which the local clock shows `hhmm` on the local date of `t`. */
+export function atTimeOfDay(zone: string, t: number, hhmm: string): number {
+  const [hours, minutes] = hhmm.split(':').map(Number) as [number, number];
+  const w = wall(zone, t);
+  return instant(zone, w - (((w % DAY) + DAY) % DAY) + (hours * 60 + minutes) * MINUTE);
+}
+
+/** The instant a local date (YYYY-MM-DD) begins in the zone. */
+export function startOfLocalDate(zone: string, date: string): number {
+  return instant(zone, Date.parse(`${date}T00:00:00Z`));
+}
+
 /** The next time the local clock shows `hhmm` (strictly after `t`). */
 export function nextTimeOfDay(zone: string, t: number, hhmm: string): number {
   const [hours, minutes] = hhmm.split(':').map(Number) as [number, number];

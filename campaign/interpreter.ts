@@ -3,13 +3,13 @@
 // wake, when to hand off — and does no I/O, so the same code runs in a Temporal workflow, in
 // the simulator and in tests, and a replay always decides the same.
 import { assignVariant } from './ab';
-import { addBusinessTime, isWindowOpen, nextTimeOfDay, nextWindowOpening, windowOffsetMs, windowZone } from './calendar';
+import { addBusinessTime, atTimeOfDay, isWindowOpen, nextTimeOfDay, nextWindowOpening, startOfLocalDate, windowOffsetMs, windowZone } from './calendar';
 import { holds } from './conditions';
 import { eventPoints, fitPoints, pruneBehaviour, scoreBreakdown, type BehaviourPoints } from './scoring';
 import { acceptsAnswer, type HandoffStatus, type SalesOutcome } from './sales-answers';
 import { routeHandoff } from './sales-routing';
 import { nextStage, stageThreshold } from './stages';
-import type { Campaign, Command, Input, LeadEvent, LeadSnapshot, ScoreItem, SendOutcome, Stage, Step, TrackReentry } from './types';
+import type { Campaign, Command, DateRef, Input, LeadEvent, LeadSnapshot, ScoreItem, SendOutcome, SendWindow, Stage, Step, TrackReentry } from './types';
 import { DEFAULT_TRACK_REENTRY, LEAD_UPDATED } from './types';
 import { unreachable } from './unreachable';
 
@@ -82,6 +82,8 @@ export interface EnrolmentState {
   trackReentry?: true;
   /** Where the lead left each track the score moved it away from, for `resume`. */
   trackPositions?: Partial<Record<Stage, { path: StepPath | null; waiting?: Waiting }>>;
+  /** The data of the event that enrolled the lead, for dates taken from it (`event.data.…`). */
+  entryData?: Record<string, unknown>;
 }
 
 export interface InitialStateOptions {
@@ -91,6 +93,8 @@ export interface InitialStateOptions {
   salesDesk?: boolean;
   /** Re-enter tracks as the campaign's `trackReentry` says (`EnrolmentState.trackReentry`). */
   trackReentry?: boolean;
+  /** The data of the event that enrols the lead (`EnrolmentState.entryData`). */
+  entryData?: Record<string, unknown>;
 }
 
 export const LIMITS = { events: 200, seen: 400, sends: 50, history: 30, pendingTriggers: 20, stepsPerInput: 500 };
@@ -119,6 +123,7 @@ export function initialState(campaign: Campaign, lead: LeadSnapshot, now: number
     ...(options.windowJitter && { windowOffsetMs: windowOffsetMs(campaign.sendWindow, lead.id) }),
     ...(options.salesDesk && { salesDesk: true as const }),
     ...(options.trackReentry && { trackReentry: true as const }),
+    ...(options.entryData && { entryData: options.entryData }),
   };
 }
 
@@ -561,7 +566,13 @@ class Run {
             s.path = pathAfter(steps, here);
             break;
           }
-          const blockedUntil = this.sendBlockedUntil();
+          const blockedUntil = this.sendBlockedUntil(current.sendWindow);
+          const deadline = current.sendBy && this.resolveDate(current.sendBy);
+          if (deadline !== undefined && Math.max(this.now, blockedUntil?.until ?? this.now) > deadline) {
+            this.note(`${path}: skipped, it could not go by ${current.sendBy!.text} (${new Date(deadline).toISOString()})`);
+            s.path = pathAfter(steps, here);
+            break;
+          }
           if (blockedUntil !== undefined) {
             s.waiting = { kind: blockedUntil.kind, until: blockedUntil.until };
             return;
@@ -643,6 +654,11 @@ class Run {
 
   private waitUntil(wait: Extract<Step, { kind: 'wait' }>): number {
     if (wait.durationMs !== undefined) return this.now + wait.durationMs;
+    if (wait.untilRef !== undefined) {
+      const until = this.resolveDate(wait.untilRef);
+      if (until === undefined) this.note(`no date for ${wait.untilRef.text}: not waiting`);
+      return until ?? this.now;
+    }
     if (wait.untilDate !== undefined) return wait.untilDate;
     if (wait.untilTime !== undefined) return nextTimeOfDay(this.zone(), this.now, wait.untilTime);
     return nextWindowOpening(this.c.sendWindow, this.zone(), this.now, this.windowOffset());
@@ -680,11 +696,13 @@ class Run {
   }
 
   /** Why a marketing email cannot go now (outside the window, over the cap) and until when. */
-  private sendBlockedUntil(): { kind: 'window' | 'cap'; until: number } | undefined {
-    const zone = this.zone();
-    const offset = this.windowOffset();
-    if (!isWindowOpen(this.c.sendWindow, zone, this.now, offset)) {
-      return { kind: 'window', until: nextWindowOpening(this.c.sendWindow, zone, this.now, offset) };
+  /** When a send may go: the window (the campaign's, or a step's own, which has no spread) and the cap. */
+  private sendBlockedUntil(stepWindow?: SendWindow | 'any'): { kind: 'window' | 'cap'; until: number } | undefined {
+    const window = stepWindow ?? this.c.sendWindow;
+    if (window !== 'any') {
+      const zone = windowZone(window, this.s.lead.timezone);
+      const offset = stepWindow ? 0 : this.windowOffset();
+      if (!isWindowOpen(window, zone, this.now, offset)) return { kind: 'window', until: nextWindowOpening(window, zone, this.now, offset) };
     }
     const cap = this.c.frequencyCap;
     if (cap) {
@@ -751,6 +769,22 @@ class Run {
 
   private zone(): string {
     return windowZone(this.c.sendWindow, this.s.lead.timezone);
+  }
+
+  /** The moment a DateRef names for this lead, or undefined when its field holds no date. */
+  private resolveDate(ref: DateRef): number | undefined {
+    let value: unknown = ref.source === 'event' ? this.s.entryData : this.s.lead.attributes;
+    for (const key of ref.path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    const zone = this.zone();
+    let at: number | undefined;
+    if (typeof value === 'number' && Number.isFinite(value)) at = value;
+    else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value)) at = startOfLocalDate(zone, value);
+    // A date-time in the data without its offset is read on the lead's clock, like a date.
+    else if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value)) at = startOfLocalDate(zone, value.slice(0, 10)) + (Date.parse(`1970-01-01T${value.slice(11)}Z`));
+    else if (typeof value === 'string' && !Number.isNaN(Date.parse(value))) at = Date.parse(value);
+    if (at === undefined) return undefined;
+    at += ref.offsetMs;
+    return ref.timeOfDay ? atTimeOfDay(zone, at, ref.timeOfDay) : at;
   }
 
   /** The lead's offset on the window's openings (marketing sends and `wait: until next_window` only). */

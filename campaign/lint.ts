@@ -28,7 +28,7 @@ export function campaignWarnings(campaign: Campaign, raw: Raw, options: LintOpti
   const conditions = conditionsOf(campaign, raw);
   return [
     ...eventTypeWarnings(eventTypesOf(campaign, conditions), raw, options),
-    ...attributeWarnings(attributesOf(conditions, subjectsOf(campaign)), campaign, options),
+    ...attributeWarnings([...attributesOf(conditions, subjectsOf(campaign)), ...dateAttributesOf(campaign)], campaign, options),
     ...reachWarnings(campaign, raw),
     ...defaultsWarnings(raw),
   ];
@@ -143,6 +143,16 @@ function attributesOf(conditions: Use[], subjects: Use[]): Use[] {
       for (const match of mustache[1]!.matchAll(/(?<![\w.$])lead((?:\.[A-Za-z_]\w*)+)/g)) uses.push({ path, value: match[1]!.slice(1) });
     }
   }
+  return uses;
+}
+
+/** `lead.…` dates of waits and send_by deadlines. */
+function dateAttributesOf(campaign: Campaign): Use[] {
+  const uses: Use[] = [];
+  eachStep(campaign, (step, path) => {
+    if (step.kind === 'wait' && step.untilRef?.source === 'lead') uses.push({ path: `${path}.wait.until`, value: step.untilRef.path.join('.') });
+    if (step.kind === 'email' && step.sendBy?.source === 'lead') uses.push({ path: `${path}.email.send_by`, value: step.sendBy.path.join('.') });
+  });
   return uses;
 }
 

@@ -5,8 +5,8 @@ import { DateTime } from 'luxon';
 import { CONDITION_FUNCTIONS, conditionProblem } from './conditions';
 import { businessDayMs } from './calendar';
 import { formatDuration, parseDuration, parseSlaDuration } from './duration';
-import { knownHolidayCountry, publicHolidayDates } from './holidays';
-import type { AbSettings, AssignmentRule, Campaign, CampaignError, HandoffConfig, RepMatch, RoutingRule, SendWindow, SlaDuration, Stage, Step, Trigger, Variant } from './types';
+import { calendarDates, datesBetween, knownHolidayCountry, publicHolidayDates, SHARED_CALENDARS } from './holidays';
+import type { AbSettings, AssignmentRule, Campaign, CampaignError, DateRef, HandoffConfig, RepMatch, RoutingRule, SendWindow, SlaDuration, Stage, Step, Trigger, Variant } from './types';
 import { STAGES, TRACK_REENTRY, type TrackReentry } from './types';
 import Handlebars from 'handlebars';
 import { closest } from './suggest';
@@ -34,6 +34,8 @@ const MAX_DURATION_MS = 10 * 365 * 86_400_000;
 
 class Checker {
   readonly errors: CampaignError[] = [];
+  /** The campaign's time zone, once read (a step's own send window defaults to it). */
+  campaignZone = 'UTC';
 
   constructor(private readonly options: CompileOptions = {}) {}
 
@@ -127,6 +129,7 @@ export function compileCampaign(input: unknown, options: CompileOptions = {}): {
   const fromEmail = from && check.text('from.email', from.email, true, /^[^\s@<>"]+@[^\s@<>"]+$/, 'an email address');
   const fromName = from && check.text('from.name', from.name, false, /^[^\r\n"<>]*$/, 'a name without quotes, <, > or line breaks');
   const timezone = zone(check, 'timezone', raw.timezone ?? 'UTC');
+  check.campaignZone = timezone ?? 'UTC';
 
   const entryRaw = check.object('entry', raw.entry);
   let entry: Campaign['entry'] | undefined;
@@ -289,44 +292,92 @@ function stagesOf(check: Checker, value: unknown): Campaign['stages'] | undefine
   return warm !== undefined && hot !== undefined && hysteresis !== undefined ? { warm, hot, hysteresis } : undefined;
 }
 
-function sendWindowOf(check: Checker, value: unknown, campaignZone: string): SendWindow | undefined {
-  const raw = check.object('send_window', value ?? {}) ?? {};
-  check.unknownKeys('send_window', raw, ['days', 'hours', 'timezone', 'holidays', 'spread']);
+function sendWindowOf(check: Checker, value: unknown, campaignZone: string, at = 'send_window'): SendWindow | undefined {
+  const raw = check.object(at, value ?? {}) ?? {};
+  check.unknownKeys(at, raw, ['days', 'hours', 'timezone', 'holidays', 'blackout', 'spread']);
   let days: number[] | undefined;
   const d = raw.days ?? 'weekdays';
   if (d === 'weekdays') days = [1, 2, 3, 4, 5];
   else if (d === 'every_day' || d === 'all') days = [1, 2, 3, 4, 5, 6, 7];
   else if (Array.isArray(d) && d.length > 0 && d.every((day) => WEEKDAYS.includes(String(day).toLowerCase())))
     days = d.map((day) => WEEKDAYS.indexOf(String(day).toLowerCase()) + 1);
-  else check.fail('send_window.days', `expected weekdays, every_day or a list of ${WEEKDAYS.join('/')}`);
+  else check.fail(`${at}.days`, `expected weekdays, every_day or a list of ${WEEKDAYS.join('/')}`);
   const hours = raw.hours === undefined ? '00:00-24:00' : raw.hours;
   const match = typeof hours === 'string' ? /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/.exec(hours) : null;
   const start = match ? Number(match[1]) * 60 + Number(match[2]) : NaN;
   const end = match ? Number(match[3]) * 60 + Number(match[4]) : NaN;
   if (typeof hours !== 'string') {
-    check.fail('send_window.hours', `expected hours like "09:00-18:00", got ${JSON.stringify(hours)}`);
+    check.fail(`${at}.hours`, `expected hours like "09:00-18:00", got ${JSON.stringify(hours)}`);
   } else if (!match || start >= end || end > 24 * 60 || Number(match[2]) > 59 || Number(match[4]) > 59) {
-    check.fail('send_window.hours', `expected a range like "09:00-18:00", got ${JSON.stringify(hours)}`);
+    check.fail(`${at}.hours`, `expected a range like "09:00-18:00", got ${JSON.stringify(hours)}`);
   }
   const tz = raw.timezone ?? 'lead';
   const useLeadTimezone = tz === 'lead';
-  const timezone = useLeadTimezone ? campaignZone : zone(check, 'send_window.timezone', tz);
+  const timezone = useLeadTimezone ? campaignZone : zone(check, `${at}.timezone`, tz);
   let holidays: SendWindow['holidays'];
   if (raw.holidays !== undefined) {
-    const country = check.text('send_window.holidays', raw.holidays, true, /^[A-Za-z]{2}$/, 'a country code like JP');
-    if (country && !knownHolidayCountry(country)) check.fail('send_window.holidays', `no holiday calendar for "${country}"`);
-    else if (country) holidays = { country: country.toUpperCase(), dates: publicHolidayDates(country) };
+    const name = check.text(`${at}.holidays`, raw.holidays, true, /^[A-Za-z][A-Za-z-]*$/, `a country code like JP or a shared calendar (${Object.keys(SHARED_CALENDARS).join(', ')})`);
+    const dates = name && calendarDates(name);
+    if (name && !dates) check.fail(`${at}.holidays`, `no holiday calendar for "${name}"`, closest(name.toLowerCase(), Object.keys(SHARED_CALENDARS)));
+    else if (name && dates) holidays = { country: SHARED_CALENDARS[name.toLowerCase()] ? name.toLowerCase() : name.toUpperCase(), dates };
   }
-  const spreadMs = raw.spread === undefined ? undefined : spreadOf(check, raw.spread, match && start < end ? { hours: hours as string, ms: (end - start) * 60_000 } : undefined);
+  if (raw.blackout !== undefined) {
+    const blackout = blackoutDates(check, raw.blackout, `${at}.blackout`);
+    if (blackout) holidays = { country: holidays ? `${holidays.country}+blackout` : 'blackout', dates: [...new Set([...(holidays?.dates ?? []), ...blackout])].sort() };
+  }
+  const spreadMs = raw.spread === undefined ? undefined : spreadOf(check, `${at}.spread`, raw.spread, match && start < end ? { hours: hours as string, ms: (end - start) * 60_000 } : undefined);
   if (!days || !match || !timezone) return undefined;
   return { days, start, end, useLeadTimezone, timezone, ...(holidays && { holidays }), ...(spreadMs !== undefined && { spreadMs }) };
 }
 
+const DATE_REF = /^\s*(event\.data|lead)\.([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*(?:([+-])\s*([0-9][0-9.]*\s*[smhdw](?:\s*[0-9][0-9.]*\s*[smhdw])*))?\s*(?:([01]\d|2[0-3]):([0-5]\d))?\s*$/;
+
+/** A moment from the data: `event.data.seminar_at - 1d 10:00`, `lead.trial_ends_at + 2h` (see DateRef). */
+function dateRefOf(check: Checker, path: string, value: unknown): DateRef | undefined {
+  const text = check.text(path, value);
+  if (text === undefined) return undefined;
+  const match = DATE_REF.exec(text);
+  if (!match) {
+    return check.fail(path, `expected a date from the data like "event.data.seminar_at - 1d 10:00" or "lead.trial_ends_at + 2h", got ${JSON.stringify(text)}`);
+  }
+  const offset = match[4] === undefined ? 0 : parseDuration(match[4])!;
+  if (offset > MAX_DURATION_MS) return check.fail(path, `the offset ${match[4]} is longer than 10 years`);
+  return {
+    text: text.trim(),
+    source: match[1] === 'lead' ? 'lead' : 'event',
+    path: match[2]!.split('.'),
+    offsetMs: match[3] === '-' ? -offset : offset,
+    ...(match[5] !== undefined && { timeOfDay: `${match[5]}:${match[6]}` }),
+  };
+}
+
+/** `send_window.blackout`: dates and ranges ("2026-12-29..2027-01-03") on which nothing is sent. */
+function blackoutDates(check: Checker, value: unknown, at: string): string[] | undefined {
+  const list = check.list(at, value);
+  if (!list) return undefined;
+  const dates: string[] = [];
+  list.forEach((item, i) => {
+    const path = `${at}[${i}]`;
+    const match = typeof item === 'string' ? /^(\d{4}-\d{2}-\d{2})(?:\.\.(\d{4}-\d{2}-\d{2}))?$/.exec(item.trim()) : null;
+    const valid = (date: string) => DateTime.fromISO(date, { zone: 'UTC' }).isValid;
+    if (!match || !valid(match[1]!) || (match[2] !== undefined && !valid(match[2]))) {
+      check.fail(path, `expected a date like 2026-08-13 or a range like 2026-12-29..2027-01-03, got ${JSON.stringify(item)}`);
+      return;
+    }
+    const [from, to = from] = [match[1]!, match[2]];
+    const days = (Date.parse(to) - Date.parse(from)) / 86_400_000;
+    if (days < 0) check.fail(path, `the range ends before it starts: ${item}`);
+    else if (days > 366) check.fail(path, `a range of at most a year, got ${days + 1} days`);
+    else dates.push(...datesBetween(from, to));
+  });
+  return dates;
+}
+
 /** `send_window.spread`: 0 (no jitter) or a duration shorter than the window's hours. */
-function spreadOf(check: Checker, value: unknown, window: { hours: string; ms: number } | undefined): number | undefined {
+function spreadOf(check: Checker, at: string, value: unknown, window: { hours: string; ms: number } | undefined): number | undefined {
   const ms = value === 0 ? 0 : parseDuration(value);
-  if (ms === undefined) return check.fail('send_window.spread', `expected 0 or a duration like 30m or 90s, got ${JSON.stringify(value)}`);
-  if (window && ms >= window.ms) return check.fail('send_window.spread', `must be shorter than the window (${formatDuration(window.ms)} for "${window.hours}"), got ${JSON.stringify(value)}`);
+  if (ms === undefined) return check.fail(at, `expected 0 or a duration like 30m or 90s, got ${JSON.stringify(value)}`);
+  if (window && ms >= window.ms) return check.fail(at, `must be shorter than the window (${formatDuration(window.ms)} for "${window.hours}"), got ${JSON.stringify(value)}`);
   return ms;
 }
 
@@ -408,8 +459,10 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
     case 'email': {
       const email = check.object(`${path}.email`, body);
       if (!email) return undefined;
-      check.unknownKeys(`${path}.email`, email, ['template', 'subject', 'variants', 'once']);
+      check.unknownKeys(`${path}.email`, email, ['template', 'subject', 'variants', 'once', 'send_window', 'send_by']);
       const once = check.boolean(`${path}.email.once`, email.once, false);
+      const sendWindow = email.send_window === undefined ? undefined : email.send_window === 'any' ? ('any' as const) : sendWindowOf(check, email.send_window, check.campaignZone, `${path}.email.send_window`);
+      const sendBy = email.send_by === undefined ? undefined : dateRefOf(check, `${path}.email.send_by`, email.send_by);
       const template = check.template(`${path}.email.template`, email.template);
       let variants: Variant[] | undefined;
       let subject: string | undefined;
@@ -430,7 +483,16 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
       }
       if (!template) return undefined; // reported at .template
       if (!subject) return email.subject === undefined && !variants ? check.fail(`${path}.email`, 'needs a template and a subject') : undefined; // else reported at the subject
-      return { kind: 'email', ...base, template, subject, ...(variants && { variants }), ...(once && { once: true as const }) };
+      return {
+        kind: 'email',
+        ...base,
+        template,
+        subject,
+        ...(variants && { variants }),
+        ...(once && { once: true as const }),
+        ...(sendWindow && { sendWindow }),
+        ...(sendBy && { sendBy }),
+      };
     }
     case 'wait': {
       if (typeof body === 'string') {
@@ -447,6 +509,10 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
         return durationMs === undefined ? undefined : { kind: 'wait', ...base, durationMs };
       }
       if (wait.until === 'next_window') return { kind: 'wait', ...base, untilWindow: true };
+      if (typeof wait.until === 'string' && /^\s*(?:event|lead)\./.test(wait.until)) {
+        const untilRef = dateRefOf(check, `${path}.wait.until`, wait.until);
+        return untilRef && { kind: 'wait', ...base, untilRef };
+      }
       if (wait.until !== undefined) {
         const date = typeof wait.until === 'string' ? DateTime.fromISO(wait.until, { zone: 'UTC' }) : undefined;
         if (!date?.isValid) return check.fail(`${path}.wait.until`, 'expected next_window or an ISO date-time like 2026-12-01T09:00:00+09:00');

@@ -30,6 +30,10 @@ export interface EmailStep {
   subject: string;
   /** Sent at most once in an enrolment, whatever brings the lead back to it (a goto, a restarted track). */
   once?: true;
+  /** This step's own window (`any`: at once, whatever the campaign's window says). */
+  sendWindow?: SendWindow | 'any';
+  /** Not sent after this moment: skipped, with the reason on the timeline. */
+  sendBy?: DateRef;
   /** An A/B test: the lead's variant replaces template and/or subject. */
   variants?: Variant[];
 }
@@ -42,8 +46,27 @@ export interface WaitStep {
   untilWindow?: boolean;
   /** … or until this instant (epoch ms) … */
   untilDate?: number;
-  /** … or until this time of day (HH:MM, the lead's time zone), the next time it comes. */
+  /** … or until this time of day (HH:MM, the lead's time zone), the next time it comes … */
   untilTime?: string;
+  /** … or until a date taken from the entry event or the lead. */
+  untilRef?: DateRef;
+}
+
+/**
+ * A moment taken from the data: `event.data.seminar_at - 1d 10:00` is the day before the date in
+ * the entry event's `seminar_at`, at 10:00 on the lead's clock. An ISO date-time, a date (its
+ * start on the lead's clock) or epoch milliseconds.
+ */
+export interface DateRef {
+  /** The source text, for messages and the timeline. */
+  text: string;
+  /** `event`: the event that enrolled the lead; `lead`: its attributes. */
+  source: 'event' | 'lead';
+  /** The field, as a path into `event.data` or the attributes. */
+  path: string[];
+  offsetMs: number;
+  /** HH:MM on the lead's clock, on the date reached. */
+  timeOfDay?: string;
 }
 export interface WaitForStep {
   kind: 'wait_for';

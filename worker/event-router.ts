@@ -123,7 +123,7 @@ export function createEventRouter(options: { client: Client; pool: Pool; taskQue
   async function enter(route: LeadRoute, version: CampaignVersion, lead: LeadSnapshot, event: LeadEvent | undefined) {
     const row: OpenEnrolment = { workflowId: workflowIdFor(version.campaignId, route.leadId), campaignId: version.campaignId, campaignVersion: version.version, leadId: route.leadId };
     await recordEnrolmentStart(pool, row);
-    const start = { workflowId: row.workflowId, taskQueue, args: [enrolmentInput(version.definition, version.version, lead)] as [NurtureInput] };
+    const start = { workflowId: row.workflowId, taskQueue, args: [enrolmentInput(version.definition, version.version, lead, event)] as [NurtureInput] };
     if (event) {
       // Signal-with-start: a concurrent duplicate only adds a (deduplicated) signal to the same workflow.
       await client.workflow.signalWithStart(nurture, { ...start, signal: leadEventSignal, signalArgs: [event] });

@@ -23,7 +23,9 @@ import type { SendEmailRequest } from '../activities/send';
  * own offset on send-window openings. 3: handoffs routed by the campaign's rules and kept by the
  * sales desk (assignment, notices, SLA on the sales calendar); the workflow no longer times them.
  * 4: a stage the score brings the lead back to resumes its track where it was left (or restarts,
- * or skips what was sent: the campaign's track_reentry) instead of always restarting.
+ * or skips what was sent: the campaign's track_reentry) instead of always restarting; the entering
+ * event's data comes with the start (dates taken from it); score and stage are written once per
+ * burst of inputs.
  */
 export const ENGINE_VERSION = 4;
 
@@ -33,6 +35,8 @@ export interface NurtureInput {
   lead: LeadSnapshot;
   /** See ENGINE_VERSION; absent in enrolments started before it existed. */
   engineVersion?: number;
+  /** The data of the event that enrols the lead, for dates taken from it (`event.data.seminar_at`); absent for a launch. */
+  entryData?: Record<string, unknown>;
   /** Set when the workflow continues as new: everything it had. */
   carried?: CarriedState;
 }
@@ -40,8 +44,8 @@ export interface NurtureInput {
 export { workflowIdFor } from '../campaign/enrolment-id';
 
 /** The input of a new enrolment on `campaignVersion` of `campaign`. */
-export function enrolmentInput(campaign: Campaign, campaignVersion: number, lead: LeadSnapshot): NurtureInput {
-  return { campaign, campaignVersion, lead, engineVersion: ENGINE_VERSION };
+export function enrolmentInput(campaign: Campaign, campaignVersion: number, lead: LeadSnapshot, entry?: LeadEvent): NurtureInput {
+  return { campaign, campaignVersion, lead, engineVersion: ENGINE_VERSION, ...(entry && { entryData: entry.data ?? {} }) };
 }
 
 /**
@@ -164,7 +168,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   const carried = input.carried;
   // Since engine version 2 a lead's send window opens a few minutes after the hour (its own
   // deterministic offset), so a time zone's leads do not all wake at 09:00:00.000.
-  let state = carried?.state ?? initialState(campaign, input.lead, Date.now(), { windowJitter: engineVersion >= 2, salesDesk: engineVersion >= 3, trackReentry: engineVersion >= 4 });
+  let state = carried?.state ?? initialState(campaign, input.lead, Date.now(), { windowJitter: engineVersion >= 2, salesDesk: engineVersion >= 3, trackReentry: engineVersion >= 4, entryData: input.entryData });
   const inbox: InboxItem[] = carried ? [...carried.inbox] : [{ type: 'start' }];
   let wakeAt = carried?.wakeAt;
   const assignments = carried ? carriedAssignments(carried) : {};
@@ -288,7 +292,11 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
         }
       }
       inbox.unshift(...feedback);
-      await recordProgress(result.commands);
+      // Since engine version 4 a burst of inputs costs one write of the score and stage, made once
+      // the inputs waiting have been taken (the last event of the burst waits for no write per
+      // event before it); a stage change, a handoff or an exit is written at once.
+      const decisive = exitReason !== undefined || result.commands.some((command) => command.type === 'stage_changed' || command.type === 'handoff');
+      if (engineVersion < 4 || inbox.length === 0 || decisive) await recordProgress(result.commands);
 
       if (exitReason !== undefined) {
         await records.recordExit({ enrolmentId, reason: exitReason, at: Date.now() });

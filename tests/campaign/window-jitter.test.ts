@@ -483,7 +483,7 @@ describe('send_window.spread in the campaign language', () => {
 
   it('is a known key of send_window', () => {
     const result = validateCampaign({ ...minimal(), send_window: { spred: '30m' } });
-    expect(!result.ok && result.errors).toEqual([{ path: 'send_window.spred', message: 'unknown field; expected one of days, hours, timezone, holidays, spread', suggestion: 'spread' }]);
+    expect(!result.ok && result.errors).toEqual([{ path: 'send_window.spred', message: 'unknown field; expected one of days, hours, timezone, holidays, blackout, spread', suggestion: 'spread' }]);
   });
 });
 

@@ -10,7 +10,7 @@ import { messageIdFor } from '../../mail/identity';
  * the handoff id (`enrolment-<id>-handoff-<n>`) and the number of reassignments before it (0).
  */
 export function predictedMessageIds(campaign: Campaign, lead: LeadSnapshot, keyBase: string, start: number, domain: string): string[] {
-  const state = initialState(campaign, lead, start, { salesDesk: true });
+  const state = initialState(campaign, lead, start, { salesDesk: true, trackReentry: true });
   const keys: string[] = [];
   let now = start;
   const collect = (commands: ReturnType<typeof stepInPlace>) => {
