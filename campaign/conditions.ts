@@ -2,6 +2,7 @@
 // once and cached. They read `lead` (attributes), `score`, `stage` and, in event filters,
 // `event`; functions reach the lead's recent behaviour.
 import { Jexl } from 'jexl';
+import { RE2JS } from 're2js';
 import { parseDuration } from './duration';
 
 export interface BehaviourView {
@@ -9,7 +10,7 @@ export interface BehaviourView {
   events: readonly { type: string; at: number; data?: Record<string, unknown>; machine?: boolean }[];
 }
 
-export const CONDITION_FUNCTIONS = ['count', 'has', 'opened', 'clicked', 'days_since'] as const;
+export const CONDITION_FUNCTIONS = ['count', 'has', 'opened', 'clicked', 'days_since', 'startsWith', 'endsWith', 'lower', 'matches'] as const;
 
 const NO_BEHAVIOUR: BehaviourView = { now: 0, events: [] };
 // Functions read the lead being evaluated from here; evaluation is synchronous, so one slot is enough.
@@ -39,7 +40,35 @@ jexl.addFunctions({
     const latest = humanEvents(type).reduce((max, e) => Math.max(max, e.at), -Infinity);
     return latest === -Infinity ? 1e9 : (current.now - latest) / 86_400_000;
   },
+  /** startsWith(lead.email_domain, 'ac.'), endsWith(lead.email, '.ac.jp'): false unless both are text. */
+  startsWith: (text: unknown, prefix: unknown) => typeof text === 'string' && typeof prefix === 'string' && text.startsWith(prefix),
+  endsWith: (text: unknown, suffix: unknown) => typeof text === 'string' && typeof suffix === 'string' && text.endsWith(suffix),
+  lower: (text: unknown) => (typeof text === 'string' ? text.toLowerCase() : text),
+  /** matches(lead.email_domain, '(?i)[.]ac[.]jp$'): an RE2 pattern, matched in linear time (no catastrophic backtracking). */
+  matches: (text: unknown, pattern: unknown) => typeof text === 'string' && typeof pattern === 'string' && (regexOf(pattern)?.matcher(text).find() ?? false),
 });
+
+// Compiled patterns, kept (bounded) because a condition runs for every lead.
+const patterns = new Map<string, RE2JS | null>();
+function regexOf(pattern: string): RE2JS | null {
+  let compiled = patterns.get(pattern);
+  if (compiled === undefined) {
+    compiled = patternProblem(pattern) === undefined ? RE2JS.compile(pattern) : null;
+    if (patterns.size > 1000) patterns.clear();
+    patterns.set(pattern, compiled);
+  }
+  return compiled;
+}
+
+/** Why RE2 refuses the pattern (backreferences and lookaround included), or undefined. */
+function patternProblem(pattern: string): string | undefined {
+  try {
+    RE2JS.compile(pattern);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
 jexl.addTransforms({
   lower: (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : value),
   upper: (value: unknown) => (typeof value === 'string' ? value.toUpperCase() : value),
@@ -175,6 +204,12 @@ export function conditionProblem(source: string): string | undefined {
     if (window?.length === 1 && window[0]!.kind === 'string') {
       const ms = parseDuration(unquote(window[0]!.text));
       if (ms === undefined || ms <= 0) return `${name}() window ${window[0]!.text} is not a duration like '14d' or '12h'`;
+    }
+    // So is a pattern: at run time one RE2 refuses would never match.
+    const pattern = name === 'matches' ? argument(list, i + 1, 1) : undefined;
+    if (pattern?.length === 1 && pattern[0]!.kind === 'string') {
+      const problem = patternProblem(unquote(pattern[0]!.text));
+      if (problem) return `matches() pattern ${pattern[0]!.text} is not an RE2 regular expression: ${problem}`;
     }
   }
   return undefined;

@@ -5,7 +5,7 @@ import { DateTime } from 'luxon';
 import { CONDITION_FUNCTIONS, conditionProblem } from './conditions';
 import { businessDayMs } from './calendar';
 import { formatDuration, parseDuration, parseSlaDuration } from './duration';
-import { calendarDates, datesBetween, knownHolidayCountry, publicHolidayDates, SHARED_CALENDARS } from './holidays';
+import { calendarDates, datesBetween, SHARED_CALENDARS } from './holidays';
 import type { AbSettings, AssignmentRule, Campaign, CampaignError, DateRef, HandoffConfig, RepMatch, RoutingRule, SendWindow, SlaDuration, Stage, Step, Trigger, Variant } from './types';
 import { STAGES, TRACK_REENTRY, type TrackReentry } from './types';
 import Handlebars from 'handlebars';

@@ -47,11 +47,36 @@ describe('condition functions', () => {
   });
 });
 
+describe('string functions', () => {
+  const student = (domain: string, extra = '') => holds(`endsWith(lower(lead.email_domain), '.ac.jp')${extra}`, { lead: { email_domain: domain } }, behaviour);
+
+  it('startsWith, endsWith and lower read text, and are false on anything else', () => {
+    expect(student('u-tokyo.AC.JP')).toBe(true);
+    expect(student('acme.co.jp')).toBe(false);
+    expect(check("startsWith(lead.region, 'kan') && !startsWith(lead.company, 'kan') && !endsWith(lead.missing, '')")).toBe(true);
+  });
+
+  it('matches takes an RE2 pattern: case flags work, and a pattern that backtracks elsewhere runs in linear time', () => {
+    expect(holds("matches(lead.email_domain, '(?i)[.]ac[.]jp$')", { lead: { email_domain: 'kyoto-u.AC.jp' } }, behaviour)).toBe(true);
+    expect(holds("matches(lead.email_domain, '(?i)\\.ac\\.jp$')", { lead: { email_domain: 'kyoto-u.AC.jp' } }, behaviour)).toBe(true); // one backslash escapes
+    expect(holds("matches(lead.email_domain, '^ac[.]')", { lead: { email_domain: 'kyoto-u.ac.jp' } }, behaviour)).toBe(false);
+    // (a+)+$ on "aaa…a!" takes exponential time in a backtracking engine (JavaScript's own).
+    const started = performance.now();
+    expect(holds("matches(lead.text, '(a+)+$')", { lead: { text: `${'a'.repeat(50_000)}!` } }, behaviour)).toBe(false);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('a quoted pattern RE2 refuses is an error at validation, naming it', () => {
+    expect(conditionProblem("matches(lead.email_domain, '(ac')")).toBe("matches() pattern '(ac' is not an RE2 regular expression: error parsing regexp: missing closing ): `(ac`");
+    expect(conditionProblem("matches(lead.name, '(a)\\\\1')")).toMatch(/^matches\(\) pattern '\(a\)\\\\1' is not an RE2 regular expression: error parsing regexp: invalid escape sequence/);
+  });
+});
+
 describe('condition checking', () => {
   it('accepts the language and names what is wrong', () => {
     expect(conditionProblem("count('page.viewed', '14d') >= 2 && score > 10")).toBeUndefined();
     expect(conditionProblem('score >= ')).toMatch(/./);
-    expect(conditionProblem("fetch('http://x')")).toMatch(/^unknown function fetch\(\); available: count, has, opened, clicked, days_since$/);
+    expect(conditionProblem("fetch('http://x')")).toMatch(/^unknown function fetch\(\); available: count, has, opened, clicked, days_since, startsWith, endsWith, lower, matches$/);
   });
 
   it('a literal window of count() or has() must be a duration', () => {
@@ -71,7 +96,7 @@ describe('condition checking', () => {
     expect(conditionProblem('lead.title == "CEO (founder)"')).toBeUndefined();
     expect(conditionProblem("lead.note == 'it\\'s f(x)' && lead.quote == \"say \\\"g(y)\\\"\"")).toBeUndefined();
     expect(holds("lead.note == 'it\\'s f(x)'", { lead: { note: "it's f(x)" } }, behaviour)).toBe(true); // the same escape as jexl's
-    expect(conditionProblem("lead.title == 'CEO (founder)' && fetch('x(y)')")).toBe('unknown function fetch(); available: count, has, opened, clicked, days_since');
+    expect(conditionProblem("lead.title == 'CEO (founder)' && fetch('x(y)')")).toBe('unknown function fetch(); available: count, has, opened, clicked, days_since, startsWith, endsWith, lower, matches');
   });
 
   it('cannot reach JavaScript: no constructors, no calls on values', () => {
