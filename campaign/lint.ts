@@ -9,7 +9,7 @@ import { closest } from './suggest';
 type Raw = Record<string, unknown>;
 
 /** What the engine itself produces or reads by default: never unknown. */
-export const BUILT_IN_EVENT_TYPES = ['email.opened', 'email.clicked', 'unsubscribed', 'bounced', 'converted', LEAD_UPDATED] as const;
+const BUILT_IN_EVENT_TYPES = ['email.opened', 'email.clicked', 'unsubscribed', 'bounced', 'converted', LEAD_UPDATED] as const;
 export const DEFAULT_EXIT_ON = ['unsubscribed', 'bounced', 'converted'] as const;
 /** Lead attributes every lead has (email_domain is derived from the address). */
 const BUILT_IN_ATTRIBUTES = ['email', 'email_domain', 'first_name', 'last_name'];
