@@ -5,6 +5,7 @@ import type { Links } from '../mail/links';
 import type { TemplateLibrary } from '../mail/renderer';
 import { createEnrolmentActivities } from './enrolments';
 import { createHandoffActivities } from './handoff';
+import { createLeadDataActivities } from './lead-data';
 import { createFanOutActivities, type EnrolmentMessenger } from './fanout';
 import { createSendActivities } from './send';
 import { createWebhookActivity, type WebhookSettings } from './webhook';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createFanOutActivities(deps),
     ...createEnrolmentActivities(deps),
     ...createHandoffActivities(deps),
+    ...createLeadDataActivities(deps),
   };
 }
 

@@ -10,7 +10,7 @@ import { acceptsAnswer, type HandoffStatus, type SalesOutcome } from './sales-an
 import { routeHandoff } from './sales-routing';
 import { nextStage, stageThreshold } from './stages';
 import type { Campaign, Command, DateRef, Input, LeadEvent, LeadSnapshot, ScoreItem, SendOutcome, SendWindow, Stage, Step, TrackReentry } from './types';
-import { DEFAULT_TRACK_REENTRY, LEAD_UPDATED } from './types';
+import { changedAttributes, DEFAULT_TRACK_REENTRY, LEAD_UPDATED } from './types';
 import { unreachable } from './unreachable';
 
 /** A position in a track: indexes into nested blocks, e.g. [2, 'then', 0]. */
@@ -202,6 +202,18 @@ function pushBounded<T>(list: T[], item: T, limit: number) {
   if (list.length > limit) list.splice(0, list.length - limit);
 }
 
+/** JSON with keys sorted: the same data whatever order the database gave its keys in. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /** One input's worth of decisions. */
 class Run {
   readonly commands: Command[] = [];
@@ -345,9 +357,9 @@ class Run {
   }
 
   /**
-   * The lead's attributes changed (a lead.updated event): conditions see the new ones from now on,
-   * fit is scored again, and the timeline says what the change did to the score. Returns the
-   * event as kept for conditions: the keys that changed, not the attributes.
+   * The lead's attributes changed (a lead.updated event): the keys it names take their new values,
+   * conditions see them from now on, fit is scored again, and the timeline says what the change
+   * did to the score. Returns the event as kept for conditions: the keys, not the attributes.
    */
   private updateAttributes(event: LeadEvent): LeadEvent {
     const s = this.s;
@@ -355,17 +367,30 @@ class Run {
     const changed = Array.isArray(data.changed) ? data.changed.map(String) : [];
     const attributes = data.attributes;
     if (attributes && typeof attributes === 'object' && !Array.isArray(attributes)) {
-      // email_domain is derived from the address, which an attribute change does not touch.
-      s.lead.attributes = { ...(attributes as Record<string, unknown>), email_domain: s.lead.attributes.email_domain };
-      const before = s.fit;
-      s.fit = fitPoints(this.c, s.lead.attributes);
-      const labels = (items: ScoreItem[]) => new Set(items.map((item) => item.label));
-      const gained = s.fit.filter((item) => !labels(before).has(item.label)).map((item) => `+${item.points} ${item.label}`);
-      const lost = before.filter((item) => !labels(s.fit).has(item.label)).map((item) => `${-item.points} ${item.label}`);
-      const total = (items: ScoreItem[]) => items.reduce((sum, item) => sum + item.points, 0);
-      this.note(`attributes changed (${changed.join(', ') || 'none named'}): fit ${total(before)} → ${total(s.fit)}${[...gained, ...lost].length ? ` (${[...gained, ...lost].join(', ')})` : ''}`);
+      // Only the keys that changed: the lead's other keys may have moved on since (a step of this
+      // enrolment changed them, and its own event is still on its way).
+      const next = { ...s.lead.attributes };
+      for (const key of changed) {
+        if (key in attributes) next[key] = (attributes as Record<string, unknown>)[key];
+        else delete next[key];
+      }
+      this.changeAttributes(next, `attributes changed (${changed.join(', ') || 'none named'})`);
     }
     return { ...event, data: { changed } };
+  }
+
+  /** New attributes for the lead: fit scored again, and the timeline says what that did (nothing when they are the same). */
+  private changeAttributes(attributes: Record<string, unknown>, why: string) {
+    const s = this.s;
+    if (canonical(attributes) === canonical(s.lead.attributes)) return;
+    s.lead.attributes = attributes;
+    const before = s.fit;
+    s.fit = fitPoints(this.c, attributes);
+    const labels = (items: ScoreItem[]) => new Set(items.map((item) => item.label));
+    const gained = s.fit.filter((item) => !labels(before).has(item.label)).map((item) => `+${item.points} ${item.label}`);
+    const lost = before.filter((item) => !labels(s.fit).has(item.label)).map((item) => `${-item.points} ${item.label}`);
+    const total = (items: ScoreItem[]) => items.reduce((sum, item) => sum + item.points, 0);
+    this.note(`${why}: fit ${total(before)} → ${total(s.fit)}${[...gained, ...lost].length ? ` (${[...gained, ...lost].join(', ')})` : ''}`);
   }
 
   private sendResult(sendKey: string, status: SendOutcome, variant?: string) {
@@ -638,6 +663,17 @@ class Run {
         case 'exit':
           this.exit(current.reason);
           return;
+        case 'lead': {
+          // Seen by the conditions after this step at once; the lead's record (and its other
+          // enrolments) through the command, whose lead.updated comes back with the same data.
+          const names = [...Object.keys(current.set ?? {}), ...(current.tag ?? []).map((tag) => `+${tag}`), ...(current.untag ?? []).map((tag) => `-${tag}`)];
+          this.changeAttributes(changedAttributes(s.lead.attributes, current), `${path} changed the lead (${names.join(', ')})`);
+          this.commands.push({ type: 'update_lead', stepPath: path, ...(current.set && { set: current.set }), ...(current.tag && { tag: current.tag }), ...(current.untag && { untag: current.untag }) });
+          s.path = pathAfter(steps, here);
+          this.rescore();
+          this.evaluate();
+          break;
+        }
         default:
           unreachable(current, 'step');
       }

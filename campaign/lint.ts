@@ -3,7 +3,7 @@
 // defaults dropped without a word. Each names its path and, where one fits, a suggestion;
 // `nurture validate --strict` fails on them.
 import type { Campaign, CampaignError, Step } from './types';
-import { LEAD_UPDATED } from './types';
+import { LEAD_UPDATED, TAGS_ATTRIBUTE } from './types';
 import { closest } from './suggest';
 
 type Raw = Record<string, unknown>;
@@ -159,7 +159,14 @@ function dateAttributesOf(campaign: Campaign): Use[] {
 function attributeWarnings(uses: Use[], campaign: Campaign, options: LintOptions): CampaignError[] {
   const assign = campaign.handoff?.assign;
   const matchAttributes = [...Object.values(assign?.match ?? {}), ...(assign?.territoryBy ? [assign.territoryBy] : [])].map((attribute) => attribute.replace(/^lead\./, ''));
-  const known = new Set([...BUILT_IN_ATTRIBUTES, ...(options.knownAttributes ?? []), ...matchAttributes]);
+  // Attributes the campaign sets or tags are known too.
+  const written: string[] = [];
+  eachStep(campaign, (step) => {
+    if (step.kind !== 'lead') return;
+    written.push(...Object.keys(step.set ?? {}));
+    if (step.tag || step.untag) written.push(TAGS_ATTRIBUTE);
+  });
+  const known = new Set([...BUILT_IN_ATTRIBUTES, ...(options.knownAttributes ?? []), ...matchAttributes, ...written]);
   // "company" is known when "company.name" is.
   for (const attribute of [...known]) for (let i = attribute.indexOf('.'); i > 0; i = attribute.indexOf('.', i + 1)) known.add(attribute.slice(0, i));
   return spellingWarnings(uses, [...known], { unknown: (value) => `unknown lead attribute lead.${value}`, quote: (value) => `lead.${value}` });

@@ -7,7 +7,7 @@ import { businessDayMs } from './calendar';
 import { formatDuration, parseDuration, parseSlaDuration } from './duration';
 import { calendarDates, datesBetween, SHARED_CALENDARS } from './holidays';
 import type { AbSettings, AssignmentRule, Campaign, CampaignError, DateRef, HandoffConfig, RepMatch, RoutingRule, SendWindow, SlaDuration, Stage, Step, Trigger, Variant } from './types';
-import { STAGES, TRACK_REENTRY, type TrackReentry } from './types';
+import { STAGES, TAGS_ATTRIBUTE, TRACK_REENTRY, type TrackReentry } from './types';
 import Handlebars from 'handlebars';
 import { closest } from './suggest';
 import { loopsWithoutWait } from './step-graph';
@@ -432,7 +432,9 @@ function tracksOf(check: Checker, value: unknown): Record<Stage, Step[]> | undef
   return ok ? tracks : undefined;
 }
 
-const STEP_KINDS = ['email', 'wait', 'wait_for', 'branch', 'score', 'goto', 'handoff', 'exit'];
+const STEP_KINDS = ['email', 'wait', 'wait_for', 'branch', 'score', 'goto', 'handoff', 'exit', 'set', 'tag', 'untag'];
+const ATTRIBUTE_NAME = /^[A-Za-z_][\w]*$/;
+const TAG = /^[\w][\w.:-]{0,63}$/;
 
 function stepsOf(check: Checker, path: string, value: unknown): Step[] | undefined {
   const list = check.list(path, value);
@@ -579,6 +581,26 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
     case 'exit': {
       const reason = check.text(`${path}.exit`, body);
       return reason ? { kind: 'exit', ...base, reason } : undefined;
+    }
+    case 'set': {
+      const set = check.object(`${path}.set`, body);
+      if (!set) return undefined;
+      if (Object.keys(set).length === 0) return check.fail(`${path}.set`, 'expected at least one attribute');
+      for (const [key, value] of Object.entries(set)) {
+        if (!ATTRIBUTE_NAME.test(key)) check.fail(`${path}.set.${key}`, 'expected an attribute name of letters, digits and _');
+        else if (key === TAGS_ATTRIBUTE) check.fail(`${path}.set.${key}`, 'tags are changed with tag: and untag:');
+        else if (value !== null && !['string', 'number', 'boolean'].includes(typeof value)) check.fail(`${path}.set.${key}`, 'expected text, a number, true, false or null (clears it)');
+      }
+      return { kind: 'lead', ...base, set: set as Record<string, unknown> };
+    }
+    case 'tag':
+    case 'untag': {
+      const list = typeof body === 'string' ? [body] : check.list(`${path}.${kind}`, body);
+      if (!list) return undefined;
+      if (list.length === 0) return check.fail(`${path}.${kind}`, 'expected at least one tag');
+      const tags = list.map((tag, i) => check.text(`${path}.${kind}${typeof body === 'string' ? '' : `[${i}]`}`, tag, true, TAG, 'a tag of letters, digits, _ . : and -'));
+      if (tags.includes(undefined)) return undefined;
+      return { kind: 'lead', ...base, [kind]: tags as string[] };
     }
   }
   return undefined;

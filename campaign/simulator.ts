@@ -204,6 +204,8 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
           case 'sales_reminder':
           case 'sales_escalation':
             break; // mail to sales: nothing the funnel counts
+          case 'update_lead':
+            break; // the enrolment's state has the change already; there is no lead record here
           default:
             unreachable(command, 'command');
         }

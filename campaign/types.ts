@@ -106,7 +106,38 @@ export interface ExitStep {
   label?: string;
   reason: string;
 }
-export type Step = EmailStep | WaitStep | WaitForStep | BranchStep | ScoreStep | GotoStep | HandoffStep | ExitStep;
+/**
+ * Changes the lead's data (`set:`, `tag:`, `untag:` in a campaign): attributes set (null clears
+ * one) and tags added or removed in the `tags` attribute (a list, usable in conditions as
+ * `'vip' in lead.tags`). Conditions after the step see the change at once; the lead's record
+ * is changed too, and with it every enrolment of the lead.
+ */
+export interface LeadStep {
+  kind: 'lead';
+  label?: string;
+  set?: Record<string, unknown>;
+  tag?: string[];
+  untag?: string[];
+}
+export type Step = EmailStep | WaitStep | WaitForStep | BranchStep | ScoreStep | GotoStep | HandoffStep | ExitStep | LeadStep;
+
+/** The attribute that holds a lead's tags. */
+export const TAGS_ATTRIBUTE = 'tags';
+
+/** The attributes after a LeadStep's change: set (null clears), then tags added and removed (kept sorted, each once). */
+export function changedAttributes(attributes: Record<string, unknown>, change: Pick<LeadStep, 'set' | 'tag' | 'untag'>): Record<string, unknown> {
+  const next: Record<string, unknown> = { ...attributes };
+  for (const [key, value] of Object.entries(change.set ?? {})) {
+    if (value === null) delete next[key];
+    else next[key] = value;
+  }
+  if (change.tag?.length || change.untag?.length) {
+    const current = Array.isArray(next[TAGS_ATTRIBUTE]) ? (next[TAGS_ATTRIBUTE] as unknown[]).filter((tag): tag is string => typeof tag === 'string') : [];
+    const tags = [...new Set([...current, ...(change.tag ?? [])])].filter((tag) => !(change.untag ?? []).includes(tag)).sort();
+    next[TAGS_ATTRIBUTE] = tags;
+  }
+  return next;
+}
 
 export interface FitRule {
   if: string;
@@ -361,6 +392,7 @@ export type Command =
       /** Enrolments whose SLA the sales desk keeps: where the campaign's rules routed the lead. */
       route?: HandoffRoute;
     }
+  | { type: 'update_lead'; stepPath: string; set?: Record<string, unknown>; tag?: string[]; untag?: string[] }
   | { type: 'sales_reminder'; handoffKey: string; due: number }
   | { type: 'sales_escalation'; handoffKey: string; due: number; escalateTo: string }
   | { type: 'exit'; reason: string };

@@ -1,9 +1,9 @@
 // Leads: one row per address (by its hash), attributes as JSON, erasable.
-import { LEAD_UPDATED, type LeadSnapshot } from '../campaign';
+import { changedAttributes, LEAD_UPDATED, type LeadSnapshot, type LeadStep } from '../campaign';
 import { addressHash, normaliseAddress } from './addresses';
 import { currentConsent } from './consent';
 import { eventsStored } from './events';
-import type { Db } from './pool';
+import { inTransaction, type Db, type Pool } from './pool';
 
 export interface Lead {
   id: string;
@@ -82,6 +82,28 @@ export async function upsertLead(db: Db, input: LeadInput): Promise<{ lead: Lead
   const row = rows[0]!;
   if (row.attributes_changed) await eventsStored(db);
   return { lead: toLead(row), created: row.created };
+}
+
+/**
+ * Changes an unerased lead's attributes as a campaign step says (campaign/types.ts
+ * changedAttributes) and, when they change, stores the lead.updated event, in one transaction.
+ */
+export async function changeLeadAttributes(pool: Pool, leadId: string, change: Pick<LeadStep, 'set' | 'tag' | 'untag'>): Promise<boolean> {
+  return inTransaction(pool, async (tx) => {
+    const { rows } = await tx.query<{ attributes: Record<string, unknown> }>('SELECT attributes FROM leads WHERE id = $1 AND erased_at IS NULL FOR UPDATE', [leadId]);
+    if (!rows[0]) return false;
+    const before = rows[0].attributes;
+    const after = changedAttributes(before, change);
+    const changed = Object.keys({ ...before, ...after }).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key])).sort();
+    if (changed.length === 0) return false;
+    await tx.query('UPDATE leads SET attributes = $2, updated_at = now() WHERE id = $1', [leadId, JSON.stringify(after)]);
+    await tx.query(
+      `INSERT INTO events (external_id, lead_id, type, occurred_at, data) VALUES ('attributes:' || gen_random_uuid(), $1, '${LEAD_UPDATED}', now(), $2)`,
+      [leadId, JSON.stringify({ attributes: after, changed })],
+    );
+    await eventsStored(tx);
+    return true;
+  });
 }
 
 export async function getLead(db: Db, id: string): Promise<Lead | undefined> {

@@ -397,6 +397,10 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       case 'handoff':
         await openHandoff(command);
         return undefined;
+      case 'update_lead':
+        // Its lead.updated event comes back as an input; the state has the change already.
+        await records.updateLead({ leadId: input.lead.id, set: command.set, tag: command.tag, untag: command.untag });
+        return undefined;
       case 'sales_reminder':
       case 'sales_escalation': {
         const handoff = assignments[command.handoffKey];

@@ -2,9 +2,28 @@
 // a sales call reaches the running enrolment through the API's upsert, re-scores fit, moves the
 // lead from warm to hot and hands it off to a rep.
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import type { Campaign } from '../../campaign';
+import { parseCampaign, type Campaign } from '../../campaign';
 import { upsertLead } from '../../db/leads';
 import { HOUR, loadCampaign, startHarness, type Harness } from './harness';
+
+/** A webinar follow-up that tags attendees and sets their lifecycle stage, then branches on both. */
+const FOLLOW_UP = `
+id: webinar-follow-up
+name: Webinar follow-up
+from: { email: events@acme.example }
+entry: { on: webinar.attended }
+consent: marketing_email
+scoring: {}
+stages: { warm: 20, hot: 1000 }
+send_window: { days: every_day, spread: 0 }
+tracks:
+  cold:
+    - tag: webinar-attendee
+    - set: { lifecycle: mql }
+    - if: "'webinar-attendee' in lead.tags && lead.lifecycle == 'mql'"
+      then: [ { email: { template: case-study, subject: "Thanks for attending, {{lead.first_name}}" } } ]
+      else: [ { email: { template: reminder, subject: "Not tagged" } } ]
+`;
 
 let h: Harness;
 let bant: Campaign;
@@ -13,6 +32,9 @@ beforeAll(async () => {
   h = await startHarness();
   bant = loadCampaign('hot-lead-seed002');
   await h.launch(bant);
+  const followUp = parseCampaign(FOLLOW_UP);
+  if (!followUp.ok) throw new Error(JSON.stringify(followUp.errors));
+  await h.launch(followUp.campaign);
   await h.startAtCanonicalInstant(bant);
 });
 
@@ -49,6 +71,28 @@ it('an attribute update moves a warm lead to hot and hands it off', async () => 
   const { rows: enrolments } = await h.db.pool.query<{ workflow_id: string }>('SELECT workflow_id FROM enrolments WHERE lead_id = $1', [leadId]);
   const state = await h.client.workflow.getHandle(enrolments[0]!.workflow_id).query<{ history: { what: string }[] }>('state');
   expect(state.history.map((entry) => entry.what)).toContain('attributes changed (authority, timeline_months): fit 30 → 55 (+10 decision authority, +15 adoption within 3 months)');
+});
+
+it('a step tags the lead and sets an attribute: the branch after it sees both, and so does the lead\'s record', async () => {
+  const address = 'emi@globex.example';
+  const leadId = await h.addLead(address, { first_name: 'Emi', tags: ['newsletter'] });
+  await h.event(leadId, 'webinar.attended', { webinar: 'metrics-101' });
+  await h.waitForMail((m) => m.to.includes(address) && m.subject === 'Thanks for attending, Emi');
+  await h.settle();
+  await vi.waitFor(async () => {
+    const { rows } = await h.db.pool.query('SELECT attributes FROM leads WHERE id = $1', [leadId]);
+    expect(rows[0].attributes).toEqual({ first_name: 'Emi', tags: ['newsletter', 'webinar-attendee'], lifecycle: 'mql' });
+  });
+  const { rows: updates } = await h.db.pool.query(`SELECT data->'changed' AS changed FROM events WHERE lead_id = $1 AND type = 'lead.updated' ORDER BY id`, [leadId]);
+  expect(updates.map((row) => row.changed)).toEqual([['tags'], ['lifecycle']]);
+  expect(h.mailTo(address).map((m) => m.subject)).toEqual(['Thanks for attending, Emi']);
+  // The enrolment noted each step once; the lead.updated events that came back changed nothing more.
+  const { rows: enrolments } = await h.db.pool.query<{ workflow_id: string }>(`SELECT workflow_id FROM enrolments WHERE lead_id = $1 AND campaign_id = 'webinar-follow-up'`, [leadId]);
+  const state = await h.client.workflow.getHandle(enrolments[0]!.workflow_id).query<{ history: { what: string }[] }>('state');
+  expect(state.history.map((entry) => entry.what).filter((what) => what.includes('changed'))).toEqual([
+    'tracks.cold[0] changed the lead (+webinar-attendee): fit 0 → 0',
+    'tracks.cold[1] changed the lead (lifecycle): fit 0 → 0',
+  ]);
 });
 
 it('replays every history it produced (and records them as golden histories on request)', async () => {
