@@ -61,7 +61,6 @@ function wakeDispatchers(pool: Pool): void {
 }
 
 /** After storing through `db`: a pool is woken as above; a transaction notifies at its commit. */
-/** Wakes the dispatchers after events were stored (at commit when `db` is a transaction). */
 export async function eventsStored(db: Db): Promise<void> {
   if (db instanceof pg.Pool) wakeDispatchers(db);
   else await db.query(`NOTIFY ${EVENTS_CHANNEL}`);
