@@ -4,6 +4,7 @@
 // the simulator and in tests, and a replay always decides the same.
 import { assignVariant } from './ab';
 import { addBusinessTime, atTimeOfDay, isWindowOpen, nextTimeOfDay, nextWindowOpening, startOfLocalDate, windowOffsetMs, windowZone } from './calendar';
+import { canonicalJson } from './canonical-json';
 import { holds } from './conditions';
 import { eventPoints, fitPoints, pruneBehaviour, scoreBreakdown, type BehaviourPoints } from './scoring';
 import { acceptsAnswer, type HandoffStatus, type SalesOutcome } from './sales-answers';
@@ -202,18 +203,6 @@ function pushBounded<T>(list: T[], item: T, limit: number) {
   if (list.length > limit) list.splice(0, list.length - limit);
 }
 
-/** JSON with keys sorted: the same data whatever order the database gave its keys in. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** One input's worth of decisions. */
 class Run {
   readonly commands: Command[] = [];
@@ -382,7 +371,7 @@ class Run {
   /** New attributes for the lead: fit scored again, and the timeline says what that did (nothing when they are the same). */
   private changeAttributes(attributes: Record<string, unknown>, why: string) {
     const s = this.s;
-    if (canonical(attributes) === canonical(s.lead.attributes)) return;
+    if (canonicalJson(attributes) === canonicalJson(s.lead.attributes)) return;
     s.lead.attributes = attributes;
     const before = s.fit;
     s.fit = fitPoints(this.c, attributes);

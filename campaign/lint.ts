@@ -2,15 +2,15 @@
 // event type nobody will ever send, a lead attribute no lead has, a stage no score can reach,
 // defaults dropped without a word. Each names its path and, where one fits, a suggestion;
 // `nurture validate --strict` fails on them.
-import type { Campaign, CampaignError, Step } from './types';
-import { LEAD_UPDATED, TAGS_ATTRIBUTE } from './types';
+import type { Campaign, CampaignError } from './types';
+import { DEFAULT_EXIT_ON, LEAD_UPDATED, TAGS_ATTRIBUTE } from './types';
+import { eachStep } from './step-graph';
 import { closest } from './suggest';
 
 type Raw = Record<string, unknown>;
 
 /** What the engine itself produces or reads by default: never unknown. */
 const BUILT_IN_EVENT_TYPES = ['email.opened', 'email.clicked', 'unsubscribed', 'bounced', 'converted', LEAD_UPDATED] as const;
-export const DEFAULT_EXIT_ON = ['unsubscribed', 'bounced', 'converted'] as const;
 /** Lead attributes every lead has (email_domain is derived from the address). */
 const BUILT_IN_ATTRIBUTES = ['email', 'email_domain', 'first_name', 'last_name'];
 
@@ -40,7 +40,7 @@ function eventTypesOf(campaign: Campaign, conditions: Use[]): Use[] {
   const uses: Use[] = [{ path: 'entry.on', value: campaign.entry.on }];
   campaign.triggers.forEach((trigger, i) => uses.push({ path: `triggers[${i}].on`, value: trigger.on }));
   campaign.scoring.behaviour.forEach((rule, i) => uses.push({ path: `scoring.behaviour[${i}].on`, value: rule.on }));
-  eachStep(campaign, (step, path) => {
+  eachStep(campaign.tracks, (step, path) => {
     if (step.kind === 'wait_for') uses.push({ path: `${path}.wait_for.event`, value: step.event });
   });
   campaign.exitOn.forEach((type, i) => uses.push({ path: `exit_on[${i}]`, value: type }));
@@ -112,7 +112,7 @@ function conditionsOf(campaign: Campaign, raw: Raw): Use[] {
   campaign.triggers.forEach((trigger, i) => add(`triggers[${i}].where`, trigger.where));
   campaign.scoring.fit.forEach((rule, i) => add(`scoring.fit[${i}].if`, rule.if));
   campaign.scoring.behaviour.forEach((rule, i) => add(`scoring.behaviour[${i}].where`, rule.where));
-  eachStep(campaign, (step, path) => {
+  eachStep(campaign.tracks, (step, path) => {
     if (step.kind === 'branch') add(`${path}.if`, step.if);
     if (step.kind === 'wait_for') add(`${path}.wait_for.where`, step.where);
   });
@@ -123,7 +123,7 @@ function conditionsOf(campaign: Campaign, raw: Raw): Use[] {
 
 function subjectsOf(campaign: Campaign): Use[] {
   const uses: Use[] = campaign.triggers.map((trigger, i) => ({ path: `triggers[${i}].subject`, value: trigger.subject }));
-  eachStep(campaign, (step, path) => {
+  eachStep(campaign.tracks, (step, path) => {
     if (step.kind !== 'email') return;
     if (!step.variants) uses.push({ path: `${path}.email.subject`, value: step.subject });
     step.variants?.forEach((variant, i) => variant.subject && uses.push({ path: `${path}.email.variants[${i}].subject`, value: variant.subject }));
@@ -149,7 +149,7 @@ function attributesOf(conditions: Use[], subjects: Use[]): Use[] {
 /** `lead.…` dates of waits and send_by deadlines. */
 function dateAttributesOf(campaign: Campaign): Use[] {
   const uses: Use[] = [];
-  eachStep(campaign, (step, path) => {
+  eachStep(campaign.tracks, (step, path) => {
     if (step.kind === 'wait' && step.untilRef?.source === 'lead') uses.push({ path: `${path}.wait.until`, value: step.untilRef.path.join('.') });
     if (step.kind === 'email' && step.sendBy?.source === 'lead') uses.push({ path: `${path}.email.send_by`, value: step.sendBy.path.join('.') });
   });
@@ -161,7 +161,7 @@ function attributeWarnings(uses: Use[], campaign: Campaign, options: LintOptions
   const matchAttributes = [...Object.values(assign?.match ?? {}), ...(assign?.territoryBy ? [assign.territoryBy] : [])].map((attribute) => attribute.replace(/^lead\./, ''));
   // Attributes the campaign sets or tags are known too.
   const written: string[] = [];
-  eachStep(campaign, (step) => {
+  eachStep(campaign.tracks, (step) => {
     if (step.kind !== 'lead') return;
     written.push(...Object.keys(step.set ?? {}));
     if (step.tag || step.untag) written.push(TAGS_ATTRIBUTE);
@@ -185,7 +185,7 @@ function highestScore(campaign: Campaign): number {
   }
   let steps = 0;
   let loops = false;
-  eachStep(campaign, (step) => {
+  eachStep(campaign.tracks, (step) => {
     if (step.kind === 'score' && step.points > 0) steps += step.points;
     if (step.kind === 'goto') loops = true;
   });
@@ -243,17 +243,4 @@ function defaultsWarnings(raw: Raw): CampaignError[] {
 
 function warning(path: string, message: string, suggestion?: string): CampaignError {
   return { path, message, ...(suggestion && { suggestion }) };
-}
-
-function eachStep(campaign: Campaign, visit: (step: Step, path: string) => void) {
-  const walk = (steps: Step[], base: string) =>
-    steps.forEach((step, i) => {
-      const path = `${base}[${i}]`;
-      visit(step, path);
-      if (step.kind === 'branch' || step.kind === 'wait_for') {
-        walk(step.then, `${path}.then`);
-        walk(step.else, `${path}.else`);
-      }
-    });
-  for (const [stage, steps] of Object.entries(campaign.tracks)) walk(steps, `tracks.${stage}`);
 }

@@ -25,9 +25,9 @@
 // which applies the new version's stage thresholds and qualification at once (a stage change
 // restarts the new stage's track as usual) and runs the current step.
 import { windowOffsetMs } from './calendar';
-import { LIMITS, pathString, stepAt, type EnrolmentState } from './interpreter';
+import { LIMITS, pathString, stepAt, type EnrolmentState, type StepPath } from './interpreter';
 import { fitPoints } from './scoring';
-import type { Campaign } from './types';
+import type { Campaign, Stage } from './types';
 
 export function migrateState(from: Campaign, to: Campaign, state: EnrolmentState, now: number): EnrolmentState {
   const s = JSON.parse(JSON.stringify(state)) as EnrolmentState;
@@ -41,24 +41,23 @@ export function migrateState(from: Campaign, to: Campaign, state: EnrolmentState
   // An enrolment with window jitter takes its offset within the new version's spread.
   if (s.windowOffsetMs !== undefined) s.windowOffsetMs = windowOffsetMs(to.sendWindow, s.lead.id);
 
-  if (s.path) {
-    const before = stepAt(from.tracks[s.track], s.path);
-    const after = stepAt(to.tracks[s.track], s.path);
-    if (!before || !after || before.kind !== after.kind) {
-      const gone = pathString(s.track, s.path);
-      s.track = s.stage;
-      s.path = to.tracks[s.stage].length ? [0] : null;
-      s.waiting = undefined;
-      note(`${gone} has no counterpart in the new campaign version: restarting tracks.${s.stage}`);
-    }
+  // A position keeps its place when the new version has a step of the same kind there.
+  const kept = (track: Stage, path: StepPath) => {
+    const before = stepAt(from.tracks[track], path);
+    const after = stepAt(to.tracks[track], path);
+    return Boolean(before && after && before.kind === after.kind);
+  };
+  if (s.path && !kept(s.track, s.path)) {
+    const gone = pathString(s.track, s.path);
+    s.track = s.stage;
+    s.path = to.tracks[s.stage].length ? [0] : null;
+    s.waiting = undefined;
+    note(`${gone} has no counterpart in the new campaign version: restarting tracks.${s.stage}`);
   }
 
   // A saved position (track_reentry: resume) whose step changed kind or went away starts its track from the top.
-  for (const [track, saved] of Object.entries(s.trackPositions ?? {}) as [keyof typeof to.tracks, { path: (number | 'then' | 'else')[] | null }][]) {
-    if (!saved.path) continue;
-    const before = stepAt(from.tracks[track], saved.path);
-    const after = stepAt(to.tracks[track], saved.path);
-    if (!before || !after || before.kind !== after.kind) delete s.trackPositions![track];
+  for (const [track, saved] of Object.entries(s.trackPositions ?? {}) as [Stage, { path: StepPath | null }][]) {
+    if (saved.path && !kept(track, saved.path)) delete s.trackPositions![track];
   }
 
   // Triggers are referred to by index; one that now means another trigger must not fire or cool down.

@@ -9,6 +9,7 @@
 // CampaignError on `(file)`, with its line when there is one, never an exception.
 import { Composer, CST, isAlias, isCollection, isNode, isScalar, Lexer, LineCounter, Parser, visit, YAMLParseError, type Document } from 'yaml';
 import { fnv1a } from './ab';
+import { canonicalJson } from './canonical-json';
 import { compileCampaign, type CompileOptions } from './schema';
 import type { Campaign, CampaignError } from './types';
 
@@ -263,16 +264,7 @@ export function formatCampaignError(error: CampaignError): string {
 
 /** A stable content hash of the compiled campaign (keys sorted), naming a version. */
 export function campaignHash(campaign: Campaign): string {
-  const canonical = (value: unknown): string =>
-    Array.isArray(value)
-      ? `[${value.map(canonical).join(',')}]`
-      : value && typeof value === 'object'
-        ? `{${Object.keys(value)
-            .sort()
-            .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
-            .join(',')}}`
-        : JSON.stringify(value);
-  const text = canonical(campaign);
+  const text = canonicalJson(campaign);
   // Two differently seeded 32-bit hashes: plenty to tell versions of one campaign apart.
   return fnv1a(text).toString(16).padStart(8, '0') + fnv1a(`${text.length}:${text}`).toString(16).padStart(8, '0');
 }

@@ -7,11 +7,11 @@ import { businessDayMs } from './calendar';
 import { formatDuration, parseDuration, parseSlaDuration } from './duration';
 import { calendarDates, datesBetween, SHARED_CALENDARS } from './holidays';
 import type { AbSettings, AssignmentRule, Campaign, CampaignError, DateRef, HandoffConfig, RepMatch, RoutingRule, SendWindow, SlaDuration, Stage, Step, Trigger, Variant } from './types';
-import { STAGES, TAGS_ATTRIBUTE, TRACK_REENTRY, type TrackReentry } from './types';
+import { DEFAULT_EXIT_ON, STAGES, TAGS_ATTRIBUTE, TRACK_REENTRY, type TrackReentry } from './types';
 import Handlebars from 'handlebars';
 import { closest } from './suggest';
-import { loopsWithoutWait } from './step-graph';
-import { campaignWarnings, DEFAULT_EXIT_ON } from './lint';
+import { eachStep, loopsWithoutWait } from './step-graph';
+import { campaignWarnings } from './lint';
 
 type Raw = Record<string, unknown>;
 
@@ -622,21 +622,14 @@ function variantOf(check: Checker, path: string, value: unknown): Variant | unde
 function checkStepReferences(check: Checker, tracks: Record<Stage, Step[]>, hasHandoff: boolean) {
   const labels = new Map<string, string>();
   const gotos: [string, string][] = [];
-  const walk = (steps: Step[], path: string) =>
-    steps.forEach((s, i) => {
-      const here = `${path}[${i}]`;
-      if (s.label) {
-        if (labels.has(s.label)) check.fail(`${here}.label`, `label "${s.label}" is already used at ${labels.get(s.label)}`);
-        labels.set(s.label, here);
-      }
-      if (s.kind === 'goto' && 'label' in s.target) gotos.push([`${here}.goto`, s.target.label]);
-      if (s.kind === 'handoff' && !hasHandoff) check.fail(`${here}.handoff`, 'a handoff step needs a handoff section (assign, sla) in the campaign');
-      if (s.kind === 'branch' || s.kind === 'wait_for') {
-        walk(s.then, `${here}.then`);
-        walk(s.else, `${here}.else`);
-      }
-    });
-  for (const stage of STAGES) walk(tracks[stage], `tracks.${stage}`);
+  eachStep(tracks, (s, here) => {
+    if (s.label) {
+      if (labels.has(s.label)) check.fail(`${here}.label`, `label "${s.label}" is already used at ${labels.get(s.label)}`);
+      labels.set(s.label, here);
+    }
+    if (s.kind === 'goto' && 'label' in s.target) gotos.push([`${here}.goto`, s.target.label]);
+    if (s.kind === 'handoff' && !hasHandoff) check.fail(`${here}.handoff`, 'a handoff step needs a handoff section (assign, sla) in the campaign');
+  });
   for (const [path, label] of gotos) if (!labels.has(label)) check.fail(path, `no step is labelled "${label}"`);
 }
 

@@ -4,6 +4,20 @@
 import type { Stage, Step } from './types';
 import { STAGES } from './types';
 
+/** Every step of the tracks with its path (`tracks.cold[2].then[0]`), blocks included, in order. */
+export function eachStep(tracks: Record<Stage, Step[]>, visit: (step: Step, path: string) => void): void {
+  const walk = (steps: Step[], base: string) =>
+    steps.forEach((step, i) => {
+      const path = `${base}[${i}]`;
+      visit(step, path);
+      if (step.kind === 'branch' || step.kind === 'wait_for') {
+        walk(step.then, `${path}.then`);
+        walk(step.else, `${path}.else`);
+      }
+    });
+  for (const stage of STAGES) walk(tracks[stage], `tracks.${stage}`);
+}
+
 interface Node {
   step: Step;
   path: string;

@@ -304,6 +304,9 @@ export const TRACK_REENTRY = ['resume', 'restart', 'skip_sent'] as const;
 export type TrackReentry = (typeof TRACK_REENTRY)[number];
 export const DEFAULT_TRACK_REENTRY: TrackReentry = 'resume';
 
+/** The event types that end an enrolment when a campaign's exit_on does not say. */
+export const DEFAULT_EXIT_ON = ['unsubscribed', 'bounced', 'converted'] as const;
+
 export interface LeadSnapshot {
   id: string;
   email: string;
