@@ -5,9 +5,9 @@ import type { Links } from '../mail/links';
 import type { TemplateLibrary } from '../mail/renderer';
 import { createEnrolmentActivities } from './enrolments';
 import { createHandoffActivities } from './handoff';
-import { createLeadDataActivities } from './lead-data';
 import { createFanOutActivities, type EnrolmentMessenger } from './fanout';
 import { createSendActivities } from './send';
+import { createStepActions } from './step-actions';
 import { createWebhookActivity, type WebhookSettings } from './webhook';
 
 export interface ActivityDependencies {
@@ -23,13 +23,14 @@ export interface ActivityDependencies {
 }
 
 export function createActivities(deps: ActivityDependencies) {
+  const postWebhook = createWebhookActivity(deps.webhook);
   return {
     ...createSendActivities(deps),
-    postWebhook: createWebhookActivity(deps.webhook),
+    postWebhook,
     ...createFanOutActivities(deps),
     ...createEnrolmentActivities(deps),
     ...createHandoffActivities(deps),
-    ...createLeadDataActivities(deps),
+    ...createStepActions({ pool: deps.pool, postWebhook }),
   };
 }
 

@@ -193,7 +193,8 @@ async function queueNew(
       sender: request.from,
     },
     links: {
-      click: (url, index) => deps.links.click(key, url, index),
+      // Only the lead's own clicks count as its engagement: mail to a rep or a colleague is not tracked.
+      click: (url, index) => (request.to ? url : deps.links.click(key, url, index)),
       openPixel: marketing ? deps.links.openPixel(key) : undefined,
       unsubscribe,
       honeypot: marketing ? deps.links.honeypot(key) : undefined,

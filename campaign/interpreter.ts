@@ -10,7 +10,7 @@ import { eventPoints, fitPoints, pruneBehaviour, scoreBreakdown, type BehaviourP
 import { acceptsAnswer, type HandoffStatus, type SalesOutcome } from './sales-answers';
 import { routeHandoff } from './sales-routing';
 import { nextStage, stageThreshold } from './stages';
-import type { Campaign, Command, DateRef, Input, LeadEvent, LeadSnapshot, ScoreItem, SendOutcome, SendWindow, Stage, Step, TrackReentry } from './types';
+import type { Campaign, Command, DateRef, Input, LeadEvent, LeadSnapshot, ScoreItem, SendOutcome, SendWindow, Stage, Step, TrackReentry, WebhookStepOutcome } from './types';
 import { changedAttributes, DEFAULT_TRACK_REENTRY, LEAD_UPDATED } from './types';
 import { unreachable } from './unreachable';
 
@@ -203,6 +203,13 @@ function pushBounded<T>(list: T[], item: T, limit: number) {
   if (list.length > limit) list.splice(0, list.length - limit);
 }
 
+const WEBHOOK_OUTCOMES: Record<WebhookStepOutcome, string> = {
+  delivered: 'delivered',
+  not_configured: 'not posted: no WEBHOOK_URL is configured',
+  lead_erased: 'not posted: the lead was erased',
+  failed: 'failed',
+};
+
 /** One input's worth of decisions. */
 class Run {
   readonly commands: Command[] = [];
@@ -219,7 +226,8 @@ class Run {
 
   apply(input: Input) {
     const s = this.s;
-    if (s.exited) return; // exit is final
+    // Exit is final; only the outcome of a webhook posted before it is still noted.
+    if (s.exited && input.type !== 'webhook_result') return;
     switch (input.type) {
       case 'start':
         this.note('enrolled');
@@ -252,6 +260,9 @@ class Run {
       case 'exit':
         this.exit(input.reason);
         break;
+      case 'webhook_result':
+        this.note(`${input.stepPath}: webhook ${WEBHOOK_OUTCOMES[input.outcome]}${input.error ? `: ${input.error}` : ''}`);
+        return;
       case 'migrated':
         // The state already fits the new version (migrateState); the evaluation below applies its
         // thresholds and qualification at once, and a deadline that passed meanwhile is handled.
@@ -661,6 +672,32 @@ class Run {
           s.path = pathAfter(steps, here);
           this.rescore();
           this.evaluate();
+          break;
+        }
+        case 'withdraw_consent':
+          // Like an unsubscribe: the history records it, and marketing email for the purpose stops here at once.
+          s.lead.consent[current.purpose] = false;
+          this.commands.push({ type: 'withdraw_consent', stepPath: path, purpose: current.purpose });
+          this.note(`${path}: consent ${current.purpose} withdrawn`);
+          s.path = pathAfter(steps, here);
+          break;
+        case 'suppress':
+          this.commands.push({ type: 'suppress', stepPath: path, reason: current.reason });
+          this.exit('suppressed');
+          return;
+        case 'notify':
+        case 'webhook': {
+          const visit = (s.visits[path] ?? 0) + 1;
+          s.visits[path] = visit;
+          const about = { key: `${path}#${visit}`, stepPath: path, step: current.label ?? path, stage: s.stage, score: Math.round(this.score().score) };
+          if (current.kind === 'notify') {
+            this.commands.push({ type: 'notify', ...about, to: current.to, template: current.template, subject: current.subject });
+            this.note(`${path}: notified ${current.to.join(', ')}`);
+          } else {
+            this.commands.push({ type: 'webhook', ...about, event: current.event });
+            this.note(`${path}: webhook ${current.event} queued`);
+          }
+          s.path = pathAfter(steps, here);
           break;
         }
         default:

@@ -124,6 +124,7 @@ function conditionsOf(campaign: Campaign, raw: Raw): Use[] {
 function subjectsOf(campaign: Campaign): Use[] {
   const uses: Use[] = campaign.triggers.map((trigger, i) => ({ path: `triggers[${i}].subject`, value: trigger.subject }));
   eachStep(campaign.tracks, (step, path) => {
+    if (step.kind === 'notify') uses.push({ path: `${path}.notify.subject`, value: step.subject });
     if (step.kind !== 'email') return;
     if (!step.variants) uses.push({ path: `${path}.email.subject`, value: step.subject });
     step.variants?.forEach((variant, i) => variant.subject && uses.push({ path: `${path}.email.variants[${i}].subject`, value: variant.subject }));

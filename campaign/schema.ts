@@ -36,6 +36,8 @@ class Checker {
   readonly errors: CampaignError[] = [];
   /** The campaign's time zone, once read (a step's own send window defaults to it). */
   campaignZone = 'UTC';
+  /** The campaign's consent purpose, once read (what `withdraw_consent: true` withdraws). */
+  campaignConsent = '';
 
   constructor(private readonly options: CompileOptions = {}) {}
 
@@ -141,6 +143,7 @@ export function compileCampaign(input: unknown, options: CompileOptions = {}): {
     if (on && reentry) entry = { on, where, ...reentry };
   }
   const consent = check.text('consent', raw.consent, true, NAME, 'a consent purpose like marketing_email');
+  check.campaignConsent = consent ?? '';
 
   const scoring = scoringOf(check, raw.scoring);
   const stages = stagesOf(check, raw.stages);
@@ -432,7 +435,12 @@ function tracksOf(check: Checker, value: unknown): Record<Stage, Step[]> | undef
   return ok ? tracks : undefined;
 }
 
-const STEP_KINDS = ['email', 'wait', 'wait_for', 'branch', 'score', 'goto', 'handoff', 'exit', 'set', 'tag', 'untag'];
+const STEP_KINDS = ['email', 'wait', 'wait_for', 'branch', 'score', 'goto', 'handoff', 'exit', 'set', 'tag', 'untag', 'withdraw_consent', 'suppress', 'notify', 'webhook'];
+const ADDRESS = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
+/** At most this many addresses per notify step: a notice is for a few people, not a list. */
+const MAX_NOTIFY_ADDRESSES = 10;
+/** The template of a notify step that names none. */
+export const INTERNAL_NOTICE_TEMPLATE = 'internal-notice';
 const ATTRIBUTE_NAME = /^[A-Za-z_][\w]*$/;
 const TAG = /^[\w][\w.:-]{0,63}$/;
 
@@ -601,6 +609,35 @@ function stepOf(check: Checker, path: string, value: unknown): Step | undefined 
       const tags = list.map((tag, i) => check.text(`${path}.${kind}${typeof body === 'string' ? '' : `[${i}]`}`, tag, true, TAG, 'a tag of letters, digits, _ . : and -'));
       if (tags.includes(undefined)) return undefined;
       return { kind: 'lead', ...base, [kind]: tags as string[] };
+    }
+    case 'withdraw_consent': {
+      // true: the campaign's own purpose; a name: another purpose (a newsletter, say).
+      if (body === true) return check.campaignConsent ? { kind: 'withdraw_consent', ...base, purpose: check.campaignConsent } : undefined;
+      const what = 'true (the campaign\'s consent purpose) or a consent purpose like newsletter';
+      if (typeof body !== 'string') return check.fail(`${path}.withdraw_consent`, `expected ${what}, got ${JSON.stringify(body)}`);
+      const purpose = check.text(`${path}.withdraw_consent`, body, true, NAME, what);
+      return purpose ? { kind: 'withdraw_consent', ...base, purpose } : undefined;
+    }
+    case 'suppress': {
+      const reason = check.text(`${path}.suppress`, body, true, /^[^\r\n]{1,200}$/, 'the reason, like "no engagement in 180 days" (one line, at most 200 characters)');
+      return reason ? { kind: 'suppress', ...base, reason } : undefined;
+    }
+    case 'notify': {
+      const n = check.object(`${path}.notify`, body);
+      if (!n) return undefined;
+      check.unknownKeys(`${path}.notify`, n, ['to', 'subject', 'template']);
+      const list = typeof n.to === 'string' ? [n.to] : check.list(`${path}.notify.to`, n.to);
+      if (!list) return undefined;
+      if (list.length === 0 || list.length > MAX_NOTIFY_ADDRESSES) return check.fail(`${path}.notify.to`, `expected 1 to ${MAX_NOTIFY_ADDRESSES} addresses`);
+      const to = list.map((address, i) => check.text(typeof n.to === 'string' ? `${path}.notify.to` : `${path}.notify.to[${i}]`, address, true, ADDRESS, 'an email address like sales-ops@example.com'));
+      const template = n.template === undefined ? INTERNAL_NOTICE_TEMPLATE : check.template(`${path}.notify.template`, n.template);
+      const subject = subjectText(check, `${path}.notify.subject`, n.subject);
+      if (to.includes(undefined) || !template || !subject) return undefined;
+      return { kind: 'notify', ...base, to: [...new Set(to as string[])], template, subject };
+    }
+    case 'webhook': {
+      const event = check.text(`${path}.webhook`, body, true, EVENT_TYPE, 'the event name the receiver gets, like lead.sunset');
+      return event ? { kind: 'webhook', ...base, event } : undefined;
     }
   }
   return undefined;

@@ -205,7 +205,12 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
           case 'sales_escalation':
             break; // mail to sales: nothing the funnel counts
           case 'update_lead':
+          case 'withdraw_consent':
+          case 'suppress':
             break; // the enrolment's state has the change already; there is no lead record here
+          case 'notify':
+          case 'webhook':
+            break; // told to people and systems inside the company: nothing the funnel counts
           default:
             unreachable(command, 'command');
         }

@@ -49,6 +49,7 @@ function successors(node: Node, labels: Map<string, string>, tracks: Record<Stag
     case 'wait':
     case 'wait_for':
     case 'exit':
+    case 'suppress':
       return [];
     case 'branch':
       return [step.then.length ? `${path}.then[0]` : next, step.else.length ? `${path}.else[0]` : next].filter((p): p is string => p !== undefined);

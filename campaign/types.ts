@@ -119,7 +119,53 @@ export interface LeadStep {
   tag?: string[];
   untag?: string[];
 }
-export type Step = EmailStep | WaitStep | WaitForStep | BranchStep | ScoreStep | GotoStep | HandoffStep | ExitStep | LeadStep;
+/**
+ * Withdraws the lead's consent for a purpose (`withdraw_consent:`), recorded in the consent
+ * history like any other withdrawal: no marketing email for that purpose goes to the lead again,
+ * from any campaign, until consent is given anew.
+ */
+export interface WithdrawConsentStep {
+  kind: 'withdraw_consent';
+  label?: string;
+  purpose: string;
+}
+/**
+ * Suppresses the lead's address for good (`suppress:`, a sunset policy): nothing is mailed to it
+ * again from any campaign, and the enrolment ends, as it does whenever an address is suppressed.
+ */
+export interface SuppressStep {
+  kind: 'suppress';
+  label?: string;
+  reason: string;
+}
+/** Tells people inside the company (`notify:`): not marketing email, so no consent, window or cap applies. */
+export interface NotifyStep {
+  kind: 'notify';
+  label?: string;
+  to: string[];
+  template: string;
+  subject: string;
+}
+/** Posts an event of the campaign's choosing to the webhook (`webhook:`), signed as the handoff's is. */
+export interface WebhookStep {
+  kind: 'webhook';
+  label?: string;
+  event: string;
+}
+export type Step =
+  | EmailStep
+  | WaitStep
+  | WaitForStep
+  | BranchStep
+  | ScoreStep
+  | GotoStep
+  | HandoffStep
+  | ExitStep
+  | LeadStep
+  | WithdrawConsentStep
+  | SuppressStep
+  | NotifyStep
+  | WebhookStep;
 
 /** The attribute that holds a lead's tags. */
 export const TAGS_ATTRIBUTE = 'tags';
@@ -336,8 +382,11 @@ export interface LeadEvent {
 export const SEND_OUTCOMES = ['sent', 'bounced', 'failed', 'unconfirmed', 'skipped_no_consent', 'suppressed', 'capped', 'cancelled'] as const;
 export type SendOutcome = (typeof SEND_OUTCOMES)[number];
 
-/** Marketing email (step, trigger) goes to the lead with consent; sales mail goes to reps and managers. */
-export type EmailKind = 'step' | 'trigger' | 'sales_notice' | 'sales_reminder' | 'sales_escalation' | 'sales_alert';
+/**
+ * Marketing email (step, trigger) goes to the lead with consent; sales mail goes to reps and
+ * managers; an internal notice (a campaign's notify step) to the addresses the step names.
+ */
+export type EmailKind = 'step' | 'trigger' | 'sales_notice' | 'sales_reminder' | 'sales_escalation' | 'sales_alert' | 'internal_notice';
 
 /** An enrolment as reports see it. */
 export type EnrolmentStatus = 'active' | 'paused' | 'handed_off' | 'exited';
@@ -357,7 +406,11 @@ export type Input =
    * Given once after `migrateState` moved the enrolment to another campaign version: re-evaluates
    * score, stage and qualification under the new rules and carries on with the current step.
    */
-  | { type: 'migrated'; fromVersion: number; toVersion: number };
+  | { type: 'migrated'; fromVersion: number; toVersion: number }
+  /** What became of a webhook step's delivery (posted beside the decision loop): noted on the timeline. */
+  | { type: 'webhook_result'; stepPath: string; outcome: WebhookStepOutcome; error?: string };
+
+export type WebhookStepOutcome = 'delivered' | 'not_configured' | 'lead_erased' | 'failed';
 
 export interface ScoreItem {
   label: string;
@@ -396,6 +449,11 @@ export type Command =
       route?: HandoffRoute;
     }
   | { type: 'update_lead'; stepPath: string; set?: Record<string, unknown>; tag?: string[]; untag?: string[] }
+  | { type: 'withdraw_consent'; stepPath: string; purpose: string }
+  | { type: 'suppress'; stepPath: string; reason: string }
+  /** `key`: unique per visit of the step in the enrolment (the emails' and the delivery's idempotency); `step`: its label, else its path. */
+  | { type: 'notify'; key: string; stepPath: string; step: string; to: string[]; template: string; subject: string; stage: Stage; score: number }
+  | { type: 'webhook'; key: string; stepPath: string; step: string; event: string; stage: Stage; score: number }
   | { type: 'sales_reminder'; handoffKey: string; due: number }
   | { type: 'sales_escalation'; handoffKey: string; due: number; escalateTo: string }
   | { type: 'exit'; reason: string };

@@ -35,6 +35,21 @@ export async function recordConsent(db: Db, input: ConsentInput): Promise<Consen
   return toRecord(rows[0]);
 }
 
+/**
+ * Records a withdrawal unless the latest decision for the purpose is one already (an activity's
+ * retry records nothing twice); nothing for an erased lead. True when a record was added.
+ */
+export async function withdrawConsentOnce(db: Db, input: Pick<ConsentInput, 'leadId' | 'purpose' | 'source' | 'evidence'>): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO consent_records (lead_id, purpose, granted, source, evidence)
+     SELECT $1, $2, false, $3, $4
+     WHERE EXISTS (SELECT 1 FROM leads WHERE id = $1 AND erased_at IS NULL)
+       AND COALESCE((SELECT granted FROM consent_records WHERE lead_id = $1 AND purpose = $2 ORDER BY id DESC LIMIT 1), true)`,
+    [input.leadId, input.purpose, input.source, JSON.stringify(input.evidence ?? {})],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
 /** The SQL of the latest decision per purpose (`purpose`, `granted`) of the lead `lead` names (a parameter or a column). */
 export const latestConsent = (lead: string) =>
   `SELECT DISTINCT ON (purpose) purpose, granted FROM consent_records WHERE lead_id = ${lead} ORDER BY purpose, id DESC`;

@@ -2,7 +2,8 @@
 import { addressHash, legacyAddressHash } from './addresses';
 import type { Db } from './pool';
 
-export type SuppressionReason = 'unsubscribed' | 'hard_bounce' | 'complaint' | 'erased' | 'manual';
+/** 'sunset': a campaign's suppress step. */
+export type SuppressionReason = 'unsubscribed' | 'hard_bounce' | 'complaint' | 'erased' | 'manual' | 'sunset';
 
 /**
  * SQL: whether the lead row aliased `lead` may not be mailed by suppression — by its keyed hash,
@@ -24,6 +25,17 @@ export async function suppressHash(db: Db, hash: string, reason: SuppressionReas
     `INSERT INTO suppressions (email_hash, reason, detail) VALUES ($1, $2, $3) ON CONFLICT (email_hash) DO NOTHING`,
     [hash, reason, detail ?? null],
   );
+}
+
+/** Suppresses the address of an unerased lead; false when there is none to suppress. */
+export async function suppressLead(db: Db, leadId: string, reason: SuppressionReason, detail: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `INSERT INTO suppressions (email_hash, reason, detail)
+     SELECT email_hash, $2, $3 FROM leads WHERE id = $1 AND erased_at IS NULL AND email_hash IS NOT NULL
+     ON CONFLICT (email_hash) DO NOTHING`,
+    [leadId, reason, detail],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 export async function suppressionOf(db: Db, address: string): Promise<{ reason: SuppressionReason; createdAt: Date } | undefined> {

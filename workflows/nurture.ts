@@ -301,6 +301,8 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       if (exitReason !== undefined) {
         await records.recordExit({ enrolmentId, reason: exitReason, at: Date.now() });
         await wf.condition(() => background === 0 && wf.allHandlersFinished());
+        // A webhook step just before the exit (a sunset's) has its outcome on the timeline too.
+        for (const late of inbox) if (late.type === 'webhook_result') state = step(campaign, state, late, Date.now()).state;
         return view();
       }
       const info = wf.workflowInfo();
@@ -400,6 +402,31 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       case 'update_lead':
         // Its lead.updated event comes back as an input; the state has the change already.
         await records.updateLead({ leadId: input.lead.id, set: command.set, tag: command.tag, untag: command.untag });
+        return undefined;
+      case 'withdraw_consent':
+        await records.withdrawConsent({ leadId: input.lead.id, purpose: command.purpose, ...origin(command.stepPath) });
+        return undefined;
+      case 'suppress':
+        await records.suppressLead({ leadId: input.lead.id, reason: command.reason, ...origin(command.stepPath) });
+        return undefined;
+      case 'notify':
+        // Not marketing email: no consent purpose, so no window, cap or consent applies; one email per address.
+        for (const to of command.to) {
+          await sendSalesMail(
+            emailRequest({
+              idempotencyKey: `${keyBase()}:notify:${command.key}:${to}`,
+              kind: 'internal_notice',
+              template: command.template,
+              subject: command.subject,
+              stepPath: command.stepPath,
+              to: { email: to },
+              data: { step: command.step, stage: command.stage, score: command.score },
+            }),
+          );
+        }
+        return undefined;
+      case 'webhook':
+        postStepWebhook(command);
         return undefined;
       case 'sales_reminder':
       case 'sales_escalation': {
@@ -527,6 +554,37 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
         background--;
       }
     })();
+  }
+
+  /** Posts a webhook step's event beside the decision loop; its outcome comes back as an input for the timeline. */
+  function postStepWebhook(command: Extract<Command, { type: 'webhook' }>) {
+    background++;
+    void (async () => {
+      try {
+        const result: Input = await webhooks
+          .postStepWebhook({
+            leadId: input.lead.id,
+            deliveryId: `${keyBase()}:webhook:${command.key}`,
+            event: command.event,
+            step: command.step,
+            stage: command.stage,
+            score: command.score,
+            ...origin(command.stepPath),
+          })
+          .then(
+            (outcome) => ({ type: 'webhook_result', stepPath: command.stepPath, outcome }),
+            (error: unknown) => ({ type: 'webhook_result', stepPath: command.stepPath, outcome: 'failed', error: failureMessage(error) }),
+          );
+        inbox.push(result);
+      } finally {
+        background--;
+      }
+    })();
+  }
+
+  /** The campaign step an action comes from. */
+  function origin(stepPath: string) {
+    return { campaign: { id: campaign.id, version: campaignVersion, name: campaign.name }, stepPath };
   }
 
   /** Sales mail (notice, reminder, escalation, alert): queued without waiting for SMTP. */

@@ -48,6 +48,12 @@ const leafStep = fc.oneof(
   fc.record({ score: fc.record({ add: fc.integer({ min: -30, max: 40 }), reason: fc.constant('adjusted') }) }),
   fc.constantFrom<Record<string, unknown>>({ goto: 'cold0' }, { goto: 'warm0' }, { goto: 'hot1' }, { goto: { stage: 'warm' } }, { goto: { stage: 'hot' } }),
   fc.constantFrom({ handoff: 'now' }, { exit: 'finished' }),
+  fc.constantFrom<Record<string, unknown>>(
+    { withdraw_consent: true },
+    { suppress: 'sunset' },
+    { notify: { to: 'ops@example.com', subject: 'Lead {{lead.first_name}}' } },
+    { webhook: 'lead.sunset' },
+  ),
 );
 const block = fc.array(leafStep, { maxLength: 3 });
 const anyStep = fc.oneof(
@@ -210,6 +216,25 @@ describe('interpreter invariants', () => {
           expect(consentNow).toBe(true);
           expect(s.exitedBefore).toBe(false);
           expect(s.pausedBefore && s.input.type !== 'resume').toBe(false);
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('a withdraw_consent step holds until consent is given again; nothing is sent after a suppress step', () => {
+    fc.assert(
+      fc.property(campaigns, leads, inputs, (campaign, lead, stream) => {
+        let withdrawn = false;
+        let suppressed = false;
+        for (const s of drive(campaign, lead, stream)) {
+          if (s.input.type === 'consent' && s.input.granted) withdrawn = false;
+          for (const command of s.commands) {
+            if (command.type === 'withdraw_consent') withdrawn = true;
+            if (command.type === 'suppress') suppressed = true;
+            if (command.type === 'send') expect({ withdrawn, suppressed }).toEqual({ withdrawn: false, suppressed: false });
+            if (suppressed) expect(['suppress', 'exit', 'wake_at', 'stage_changed']).toContain(command.type);
+          }
         }
       }),
       RUNS,

@@ -175,10 +175,10 @@ describe('errors', () => {
     ]);
     const text = broken('    - wait: 14d\n', '    - wiat: 14d\n');
     expect(errorsOf(text)).toEqual([
-      { path: 'tracks.cold[4]', line: lineOf(text, 'wiat'), message: 'expected a step: one of email, wait, wait_for, branch, score, goto, handoff, exit, set, tag, untag', suggestion: 'wait' },
+      { path: 'tracks.cold[4]', line: lineOf(text, 'wiat'), message: 'expected a step: one of email, wait, wait_for, branch, score, goto, handoff, exit, set, tag, untag, withdraw_consent, suppress, notify, webhook', suggestion: 'wait' },
     ]);
     expect(formatCampaignError(errorsOf(text)[0]!)).toBe(
-      `tracks.cold[4] (line ${lineOf(text, 'wiat')}): expected a step: one of email, wait, wait_for, branch, score, goto, handoff, exit, set, tag, untag; did you mean wait?`,
+      `tracks.cold[4] (line ${lineOf(text, 'wiat')}): expected a step: one of email, wait, wait_for, branch, score, goto, handoff, exit, set, tag, untag, withdraw_consent, suppress, notify, webhook; did you mean wait?`,
     );
   });
 });

@@ -6,6 +6,7 @@ import { TEMPLATES_DIR, TemplateError, TemplateLibrary, type RenderRequest } fro
 
 const MARKETING = ['welcome', 'case-study', 'reminder', 'webinar-invite', 'webinar-followup', 'pricing', 'demo-invite', 'product-tour'];
 const SALES = ['sales-handoff', 'sales-reminder', 'sales-escalation', 'sales-alert'];
+const INTERNAL = ['internal-notice'];
 
 const HOSTILE = '<script>alert("x")</script> & Bob';
 
@@ -69,7 +70,7 @@ beforeAll(async () => {
 
 describe('the shipped templates', () => {
   it('are all there and compile exactly once each', () => {
-    expect(library.names()).toEqual([...MARKETING, ...SALES].sort());
+    expect(library.names()).toEqual([...MARKETING, ...SALES, ...INTERNAL].sort());
     expect(library.compileCount()).toBe(library.names().length);
   });
 
@@ -97,6 +98,17 @@ describe('the shipped templates', () => {
     expect(email.html).not.toContain('notrack');
     expect(email.text).toContain('[https://nurture.acme.example/h/1/accept?sig=a]');
     expect(email.text).toContain('Yamada');
+    expect(email.headers).toEqual({});
+  });
+
+  it('the internal notice (a notify step) says who, where in the campaign, the stage and the score, with no unsubscribe or pixel', () => {
+    const email = library.render(request('internal-notice', { data: { ...sampleData(), step: 'tell-the-team', stage: 'warm' }, links: { click: (url) => url } }));
+    for (const expected of ['Hanako Yamada reached tell-the-team', 'Globex K.K.', 'hanako+news@globex.example', 'Whitepaper to demo', 'stage warm, score 74']) {
+      expect(email.text).toContain(expected);
+    }
+    expect(email.html).toContain('Hanako Yamada reached tell-the-team');
+    expect(email.html).not.toContain('https://t.acme.example/u/key1');
+    expect(email.html).not.toContain('key1.gif');
     expect(email.headers).toEqual({});
   });
 
