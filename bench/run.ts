@@ -6,6 +6,7 @@
 //   npm run bench -- render smtp   only these
 //
 // Every bench runs with its documented defaults, none of which needs an argument:
+//   ab-sequential    1,000 seeded A/B experiments per figure (BENCH_AB_EXPERIMENTS), about 8 minutes
 //   dispatch-lag     1,000 events/s for 10 s over 500 enrolled leads (--rate, --seconds, --leads)
 //   handoff-latency  200 leads, 10 qualifying events in flight (--leads, --concurrency)
 //   ingest           10,000 single events and 50,000 in batches over 500 leads, 32 clients

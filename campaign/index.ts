@@ -9,7 +9,7 @@ export type { CompileOptions } from './schema';
 export { initialState, step, stepInPlace, describeState, currentScore, type EnrolmentState, type InitialStateOptions, type StateView } from './interpreter';
 export { migrateState } from './migration';
 export { assignVariant } from './ab';
-export { evaluateAbTest, DEFAULT_AB, type AbEvaluationOptions, type AbVerdict, type VariantStats } from './ab-test';
+export { abDecision, abSettings, abTestPlans, describeAbPlan, evaluateAbTest, planAbTest, DEFAULT_AB, DEFAULT_EXPECTED_RATE, type AbEvaluationOptions, type AbPlan, type AbVerdict, type VariantStats } from './ab-test';
 export { addBusinessTime, isWindowOpen, nextWindowOpening, windowOffsetMs, windowSpreadMs, windowZone, DEFAULT_WINDOW_SPREAD_MS } from './calendar';
 export { parseDuration, formatDuration } from './duration';
 export { CONDITION_FUNCTIONS } from './conditions';

@@ -4,6 +4,7 @@
 // `nurture validate --strict` fails on them.
 import type { Campaign, CampaignError } from './types';
 import { DEFAULT_EXIT_ON, LEAD_UPDATED, TAGS_ATTRIBUTE } from './types';
+import { abTestPlans, describeAbPlan, IMPRACTICAL_SENDS_PER_VARIANT } from './ab-test';
 import { eachStep } from './step-graph';
 import { closest } from './suggest';
 
@@ -31,7 +32,19 @@ export function campaignWarnings(campaign: Campaign, raw: Raw, options: LintOpti
     ...attributeWarnings([...attributesOf(conditions, subjectsOf(campaign)), ...dateAttributesOf(campaign)], campaign, options),
     ...reachWarnings(campaign, raw),
     ...defaultsWarnings(raw),
+    ...abWarnings(campaign),
   ];
+}
+
+/** An A/B test whose settings need more sends than any campaign has would never declare a winner. */
+function abWarnings(campaign: Campaign): CampaignError[] {
+  return abTestPlans(campaign)
+    .filter(({ plan }) => plan.sendsPerVariantFor80PercentPower > IMPRACTICAL_SENDS_PER_VARIANT)
+    .map(({ path, plan }) => ({
+      path: `${path}.email`,
+      message: `this A/B test will practically never declare a winner: it ${describeAbPlan(plan)}`,
+      suggestion: 'a lower ab.confidence, a larger ab.min_lift, fewer variants, or metric: opens',
+    }));
 }
 
 // ---- event types -------------------------------------------------------------------------

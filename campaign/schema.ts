@@ -816,12 +816,16 @@ export function parseRoutingRules(value: unknown, path = 'routing'): { rules?: R
 
 function abOf(check: Checker, value: unknown): AbSettings | undefined {
   const raw = check.object('ab', value ?? {}) ?? {};
-  check.unknownKeys('ab', raw, ['metric', 'min_sample', 'confidence']);
+  check.unknownKeys('ab', raw, ['metric', 'min_sample', 'confidence', 'min_lift', 'expected_rate']);
   const metric = raw.metric ?? 'clicks';
   if (metric !== 'opens' && metric !== 'clicks') return check.fail('ab.metric', 'expected opens or clicks');
   const minSample = check.number('ab.min_sample', raw.min_sample ?? 100, true, 1);
   const confidence = check.number('ab.confidence', raw.confidence ?? 0.95, true, 0.5, 0.9999);
-  return minSample !== undefined && confidence !== undefined ? { metric, minSample, confidence } : undefined;
+  // Kept only when given, so that campaigns written before them keep their content hash.
+  const minLift = check.number('ab.min_lift', raw.min_lift, false, 0.01, 10);
+  const expectedRate = check.number('ab.expected_rate', raw.expected_rate, false, 0.0001, 0.9);
+  if (minSample === undefined || confidence === undefined) return undefined;
+  return { metric, minSample, confidence, ...(minLift !== undefined && { minLift }), ...(expectedRate !== undefined && { expectedRate }) };
 }
 
 export { CONDITION_FUNCTIONS };

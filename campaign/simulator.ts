@@ -1,7 +1,7 @@
 // The campaign simulator: runs the real interpreter over synthetic leads in virtual time and
 // counts what happens. Leads are drawn from a profile (attributes and behaviour probabilities);
 // randomness comes from a seeded generator, so one seed always gives one result.
-import { evaluateAbTest, type VariantStats } from './ab-test';
+import { abDecision, evaluateAbTest, planAbTest, type AbPlan, type VariantStats } from './ab-test';
 import { initialState, stepInPlace, type EnrolmentState } from './interpreter';
 import { DEFAULT_PROFILE, type SimulationProfile, type Weighted } from './profile';
 import type { Campaign, Command, Input, LeadSnapshot } from './types';
@@ -31,7 +31,7 @@ export interface SimulationResult {
     exited: Record<string, number>;
   };
   steps: Record<string, StepStats>;
-  abTests: Record<string, { variants: VariantStats[]; winner?: string; pValue: number; decidedAfterSends?: number; reason: string }>;
+  abTests: Record<string, { variants: VariantStats[]; winner?: string; pValue: number; decidedAfterSends?: number; reason: string; plan: AbPlan }>;
   /** Days from enrolment to the first handoff, for leads handed off. */
   timeToQualifyDays: { count: number; p10?: number; p50?: number; p90?: number; mean?: number };
   /** Interpreter steps run (for the benchmark). */
@@ -101,8 +101,6 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
   const qualifyDays: number[] = [];
   const abStats = new Map<string, Map<string, VariantStats>>();
   const verdicts = new Map<string, string>();
-  /** Total sends of each test at which its verdict is next looked at. */
-  const nextLook = new Map<string, number>();
   const entryType = profile.entry.type ?? campaign.entry.on;
 
   for (let n = 0; n < options.leads; n++) {
@@ -257,17 +255,15 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
     }
     tests.get(variant)!.sends++;
     if (verdicts.has(testKey)) return;
-    const total = [...tests.values()].reduce((sum, v) => sum + v.sends, 0);
-    // Every look at a running test is another chance of a false winner, so the verdict is looked
-    // at when the test has doubled in size (from min_sample per variant): a few looks, not hundreds.
-    const look = nextLook.get(testKey) ?? campaign.ab.minSample * keys.length;
-    if (total >= look) {
-      nextLook.set(testKey, look * 2);
-      const verdict = evaluateAbTest([...tests.values()], campaign.ab);
-      if (verdict.winner) {
-        verdicts.set(testKey, verdict.winner);
-        result.abTests[testKey] = { variants: [], winner: verdict.winner, pValue: verdict.pValue, decidedAfterSends: total, reason: verdict.reason };
-      }
+    // Looked at on every send, as the engine does (the sequential test stays valid however often);
+    // worded only once decided.
+    const stats = [...tests.values()];
+    if (!abDecision(stats, campaign.ab).winner) return;
+    const verdict = evaluateAbTest(stats, campaign.ab);
+    if (verdict.winner) {
+      verdicts.set(testKey, verdict.winner);
+      const total = [...tests.values()].reduce((sum, v) => sum + v.sends, 0);
+      result.abTests[testKey] = { variants: [], winner: verdict.winner, pValue: verdict.pValue, decidedAfterSends: total, reason: verdict.reason, plan: planAbTest(keys.length, campaign.ab) };
     }
   }
 
@@ -275,7 +271,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
     const variants = [...tests.values()];
     const decided = result.abTests[testKey];
     const verdict = evaluateAbTest(variants, campaign.ab);
-    result.abTests[testKey] = decided ? { ...decided, variants } : { variants, pValue: verdict.pValue, reason: verdict.reason };
+    result.abTests[testKey] = decided ? { ...decided, variants } : { variants, pValue: verdict.pValue, reason: verdict.reason, plan: planAbTest(variants.length, campaign.ab) };
   }
   qualifyDays.sort((a, b) => a - b);
   const quantile = (q: number) => qualifyDays[Math.min(qualifyDays.length - 1, Math.floor(q * qualifyDays.length))];

@@ -310,12 +310,17 @@ export interface HandoffConfig {
   onDisqualified: { action: 'exit' };
 }
 
+/** How a campaign's A/B tests decide (campaign/ab-test.ts: a sequential test, valid at every look). */
 export interface AbSettings {
   metric: 'opens' | 'clicks';
   /** Sends per variant before any verdict. */
   minSample: number;
-  /** e.g. 0.95: a winner when the two-sided p-value is below 1 − confidence. */
+  /** e.g. 0.95: the chance of declaring a winner when no variant is better is at most 1 − confidence. */
   confidence: number;
+  /** The smallest relative lift worth finding (0.2: 20 % more opens or clicks); the test is tuned to it. */
+  minLift?: number;
+  /** The metric's rate expected per send (absent: typical human rates, see DEFAULT_EXPECTED_RATE). */
+  expectedRate?: number;
 }
 
 export interface Campaign {

@@ -451,8 +451,9 @@ function simulatedAbTest(test) {
       { class: 'ab-head' },
       el('code', null, test.test_key),
       test.winner ? badge(`winner: ${test.winner}`, 'green') : badge('no winner', 'grey'),
-      el('span', { class: 'muted' }, test.winner ? `after ${fmtInt(test.decided_after_sends)} sends, p = ${test.p_value.toFixed(4)}` : test.reason),
+      el('span', { class: 'muted' }, test.winner ? `after ${fmtInt(test.decided_after_sends)} sends — ${test.reason}` : test.reason),
     ),
+    el('p', { class: 'muted ab-plan' }, `Plan: ${test.plan}`),
     table(
       [{ label: 'Variant' }, { label: 'Sends', numeric: true }, { label: 'Opens', numeric: true }, { label: 'Open rate', numeric: true }, { label: 'Clicks', numeric: true }, { label: 'Click rate', numeric: true }],
       test.variants.map((v) => ({

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 import type { FastifyPluginAsync } from 'fastify';
 import type { SimulationResult } from '../../campaign/simulator';
+import { describeAbPlan } from '../../campaign';
 import { getCampaignVersion } from '../../db/campaigns';
 import type { SimulateInput, SimulateOutput } from '../campaign-thread';
 import type { ApiContext } from '../context';
@@ -58,6 +59,7 @@ const reportSchema = {
           p_value: { type: 'number' },
           decided_after_sends: { type: ['integer', 'null'] },
           reason: { type: 'string' },
+          plan: { type: 'string', description: 'before launch: the lift the test finds and the sends per variant it takes' },
         },
       },
     },
@@ -99,6 +101,7 @@ export function simulationJson(result: SimulationResult) {
       p_value: test.pValue,
       decided_after_sends: test.decidedAfterSends ?? null,
       reason: test.reason,
+      plan: describeAbPlan(test.plan),
     })),
     time_to_qualify_days: { count: q.count, p10: q.p10 ?? null, p50: q.p50 ?? null, p90: q.p90 ?? null, mean: q.mean ?? null },
   };

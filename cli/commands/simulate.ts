@@ -2,7 +2,7 @@
 // synthetic leads in virtual time; prints the funnel, the steps, the A/B outcome and the
 // time-to-qualify distribution. The same seed prints the same report.
 import { readFile } from 'node:fs/promises';
-import { formatCampaignError, parseCampaign } from '../../campaign';
+import { describeAbPlan, formatCampaignError, parseCampaign } from '../../campaign';
 import { DEFAULT_PROFILE, parseProfile } from '../../campaign/profile';
 import { simulate, type SimulationResult, type StepStats } from '../../campaign/simulator';
 import { EXIT, type CommandOutput } from '../exit-codes';
@@ -89,7 +89,8 @@ export function report(r: SimulationResult): string[] {
     'A/B tests',
     ...(Object.keys(r.abTests).length === 0 ? ['  none'] : []),
     ...Object.entries(r.abTests).flatMap(([key, test]) => [
-      `  ${key}: ${test.winner ? `winner ${test.winner} after ${test.decidedAfterSends} sends (p=${test.pValue.toFixed(4)})` : `no winner — ${test.reason}`}`,
+      `  ${key}: ${test.winner ? `winner after ${test.decidedAfterSends} sends — ${test.reason}` : test.reason}`,
+      `    ${describeAbPlan(test.plan)}`,
       ...test.variants.map((v) => `    ${v.variant.padEnd(10)} sends ${pad(v.sends, 8)}  opens ${pad(pct(v.opens, v.sends), 6)}  clicks ${pad(pct(v.clicks, v.sends), 6)}`),
     ]),
     '',

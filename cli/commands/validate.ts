@@ -1,6 +1,6 @@
 // `nurture validate <file>`: checks a campaign file and lists every problem with its line.
 import { readFile, stat } from 'node:fs/promises';
-import { CAMPAIGN_TEXT_LIMITS, formatCampaignError, parseCampaign } from '../../campaign';
+import { abTestPlans, CAMPAIGN_TEXT_LIMITS, describeAbPlan, formatCampaignError, parseCampaign } from '../../campaign';
 import { TemplateLibrary } from '../../mail/renderer';
 import { EXIT, type CommandOutput } from '../exit-codes';
 
@@ -38,5 +38,7 @@ export async function validateCommand(file: string, out: CommandOutput, options:
   const steps = Object.values(c.tracks).reduce((n, track) => n + track.length, 0);
   out.log(`${file}: valid${warnings.length ? ` with ${warned}` : ''} — campaign "${c.id}" (${c.name}): ${steps} top-level steps, ${c.triggers.length} triggers, ` +
     `stages warm ≥ ${c.stages.warm}, hot ≥ ${c.stages.hot}${c.handoff ? `, hands off to pool ${c.handoff.assign.pool}` : ''}`);
+  // Before launch: what each A/B test can find, and how many sends that takes.
+  for (const { path, plan } of abTestPlans(c)) out.log(`  A/B test at ${path}: ${describeAbPlan(plan)}`);
   return EXIT.ok;
 }

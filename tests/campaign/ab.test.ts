@@ -40,28 +40,26 @@ describe('assignVariant', () => {
   });
 });
 
-describe('evaluateAbTest', () => {
+describe('evaluateAbTest (the sequential test; error rates in ab-sequential.test.ts)', () => {
   const stats = (aClicks: number, bClicks: number, sends = 1000) => [
     { variant: 'A', sends, opens: 300, clicks: aClicks },
     { variant: 'B', sends, opens: 300, clicks: bClicks },
   ];
 
-  it('declares the better variant when the two-proportion z-test is significant', () => {
-    // 12% vs 8% of 1000: pooled 10%, z = 0.04 / √(0.1·0.9·2/1000) ≈ 2.98, two-sided p ≈ 0.0029.
-    const verdict = evaluateAbTest(stats(120, 80), { metric: 'clicks', minSample: 100, confidence: 0.95 });
-    expect(verdict.winner).toBe('A');
-    expect(verdict.pValue).toBeCloseTo(0.0029, 3);
-    expect(verdict.rates).toEqual({ A: 0.12, B: 0.08 });
-  });
-
-  it('needs the configured confidence', () => {
-    expect(evaluateAbTest(stats(120, 80), { metric: 'clicks', minSample: 100, confidence: 0.999 }).winner).toBeUndefined();
+  it('declares the better variant once the always-valid p-value reaches 1 − confidence', () => {
+    // 12% vs 8% of 1,000 with τ = 0.1 × 0.2 = 0.02: V = 0.1·0.9·2/1000 = 1.8e-4,
+    // log Λ = ½ ln(V / (V + τ²)) + τ² Δ² / (2 V (V + τ²)) = −0.5850 + 3.0651, so p = e^−2.4801 ≈ 0.0837.
+    const settings = { metric: 'clicks', minSample: 100, confidence: 0.95, expectedRate: 0.1, minLift: 0.2 } as const;
+    const verdict = evaluateAbTest(stats(120, 80), settings);
+    expect(verdict.pValue).toBeCloseTo(0.0837, 4);
+    expect(verdict.winner).toBeUndefined(); // a z-test read once would have said p ≈ 0.0029
+    expect(evaluateAbTest(stats(120, 80), { ...settings, confidence: 0.9 }).winner).toBe('A');
+    expect(evaluateAbTest(stats(240, 160, 2000), settings)).toMatchObject({ winner: 'A', rates: { A: 0.12, B: 0.08 } });
   });
 
   it('needs the minimum sample in every variant', () => {
     const verdict = evaluateAbTest(stats(120, 80, 150), { metric: 'clicks', minSample: 200, confidence: 0.95 });
-    expect(verdict.winner).toBeUndefined();
-    expect(verdict).toMatchObject({ pValue: 1, reason: 'variant A has 150 of 200 sends' });
+    expect(verdict).toMatchObject({ pValue: 1, reason: 'no winner yet: variant A has 150 of the 200 sends needed before any verdict' });
   });
 
   it('tests the configured metric', () => {
@@ -75,25 +73,29 @@ describe('evaluateAbTest', () => {
 
   it('no difference, no winner', () => {
     expect(evaluateAbTest(stats(100, 100)).winner).toBeUndefined();
-    expect(evaluateAbTest(stats(0, 0))).toMatchObject({ pValue: 1, reason: 'no difference measurable yet' });
+    expect(evaluateAbTest(stats(0, 0))).toMatchObject({ pValue: 1 });
   });
 
-  it('computes the p-value without a lookup table, so very high confidence can be reached', () => {
+  it('very high confidence can be reached: the p-value is exact, not from a table', () => {
     const s = [
       { variant: 'A', sends: 2000, opens: 900, clicks: 0 },
       { variant: 'B', sends: 2000, opens: 700, clicks: 0 },
     ];
-    // z ≈ 6.5: far beyond the 3.09 where a table of Φ ends.
     const verdict = evaluateAbTest(s, { metric: 'opens', confidence: 0.9999 });
     expect(verdict.winner).toBe('A');
     expect(verdict.pValue).toBeLessThan(1e-6);
-    // |z| = 1.9516: p = 0.0510 (a table rounded to |z| = 1.95 would give 0.0512).
-    const edge = [
-      { variant: 'A', sends: 10_000, opens: 0, clicks: 0 },
-      { variant: 'B', sends: 10_000, opens: 0, clicks: 0 },
+  });
+
+  it('with three variants the leader must beat each other one, at α shared by the three pairs', () => {
+    const three = [
+      { variant: 'A', sends: 3000, opens: 0, clicks: 90 },
+      { variant: 'B', sends: 3000, opens: 0, clicks: 150 },
+      { variant: 'C', sends: 3000, opens: 0, clicks: 140 },
     ];
-    edge[0]!.opens = 5000 + 69;
-    edge[1]!.opens = 5000 - 69;
-    expect(evaluateAbTest(edge, { metric: 'opens' }).pValue).toBeCloseTo(0.051, 4);
+    const verdict = evaluateAbTest(three, { metric: 'clicks' });
+    expect(verdict.winner).toBeUndefined(); // B beats A clearly, but not C
+    expect(verdict.reason).toMatch(/^no winner yet: B leads, B 5\.0% vs C 4\.7% clicks per send, not yet significant \(always-valid p = 1, adjusted for 3 comparisons; a winner needs ≤ 0\.05\)$/);
+    three[2]!.clicks = 90;
+    expect(evaluateAbTest(three, { metric: 'clicks' })).toMatchObject({ winner: 'B' });
   });
 });

@@ -115,6 +115,14 @@ describe('warnings', () => {
     ]);
   });
 
+  it('an A/B test whose confidence and lift need more sends than any campaign has', () => {
+    const text = broken('ab: { metric: opens, min_sample: 200, confidence: 0.95 }', 'ab: { metric: clicks, min_sample: 200, confidence: 0.9999, min_lift: 0.03 }');
+    const warnings = warningsOf(text);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ line: expect.any(Number), suggestion: 'a lower ab.confidence, a larger ab.min_lift, fewer variants, or metric: opens' });
+    expect(formatCampaignError(warnings[0]!)).toMatch(/^tracks\.cold\[\d\]\.email \(line \d+\): this A\/B test will practically never declare a winner: it finds a 3% lift on 3% clicks \(3% → 3\.09%\) with 80% probability within [\d,]+ sends per variant/);
+  });
+
   it('territory_by with round robin is ignored, and says what to write', () => {
     const text = broken('assign: { strategy: territory, pool: sales-japan, territory_by: region }', 'assign: { pool: sales-japan, territory_by: region }');
     expect(warningsOf(text)).toEqual([
