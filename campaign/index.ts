@@ -13,3 +13,20 @@ export { abDecision, abSettings, abTestPlans, describeAbPlan, evaluateAbTest, pl
 export { addBusinessTime, isWindowOpen, nextWindowOpening, windowOffsetMs, windowSpreadMs, windowZone, DEFAULT_WINDOW_SPREAD_MS } from './calendar';
 export { parseDuration, formatDuration } from './duration';
 export { CONDITION_FUNCTIONS } from './conditions';
+export {
+  checkExpectations,
+  compileScenario,
+  defaultScenarioStart,
+  emailMatches,
+  formatMoment,
+  momentAt,
+  parseMoment,
+  parseScenario,
+  scenarioEnd,
+  stepLabels,
+  type ExpectationResult,
+  type LeadHistory,
+  type Scenario,
+  type ScenarioAction,
+  type ScenarioLead,
+} from './scenario';

@@ -32,6 +32,7 @@ import {
   teamSetCommand,
 } from './commands/team';
 import { validateCommand } from './commands/validate';
+import { testCommand } from './commands/test';
 import { consoleOutput, EXIT } from './exit-codes';
 
 function wholeNumber(value: string): number {
@@ -81,6 +82,17 @@ program
   .option('--json', 'print the result as JSON')
   .action(async (file: string, options) => {
     process.exitCode = await simulateCommand(file, options, consoleOutput);
+  });
+
+program
+  .command('test')
+  .description('run scripted leads (scenario files) through the campaign on the real engine in virtual time and check what they expect; exit 1 when an expectation fails')
+  .argument('<campaign>', 'campaign file')
+  .argument('<scenarios...>', 'scenario files (YAML)')
+  .option('--database-server <url>', 'a PostgreSQL server to create scratch databases on (default: an embedded one of its own)')
+  .option('--json', 'print each report as JSON')
+  .action(async (campaign: string, scenarios: string[], options: { databaseServer?: string; json?: boolean }) => {
+    process.exitCode = await testCommand(campaign, scenarios, options, consoleOutput);
   });
 
 withApiOptions(

@@ -284,3 +284,33 @@ export async function eraseLead(
     return { erasedAt: erased.rows[0]!.erased_at, openWorkflows: ended, erasedWorkflows };
   });
 }
+
+/**
+ * A lead's journey in one campaign as the workflow's clock saw it (emails at the time they were
+ * asked for, not sent: under virtual time the mailer's clock is another), for scenario tests.
+ */
+export async function campaignJourney(db: Db, leadId: string, campaignId: string) {
+  const [emails, stages, handoffs, exits] = await Promise.all([
+    db.query<{ id: string; sendKey: string; at: Date; template: string; step: string | null; subject: string; status: string }>(
+      `SELECT id, idempotency_key AS "sendKey", created_at AS at, template, step_path AS step, subject, status FROM email_sends
+       WHERE lead_id = $1 AND campaign_id = $2 AND kind IN ('step', 'trigger') ORDER BY created_at, id`,
+      [leadId, campaignId],
+    ),
+    db.query<{ at: Date; from: string; to: string }>(
+      `SELECT c.changed_at AS at, c.from_stage AS from, c.to_stage AS to FROM stage_changes c JOIN enrolments e ON e.id = c.enrolment_id
+       WHERE e.lead_id = $1 AND e.campaign_id = $2 ORDER BY c.changed_at, c.id`,
+      [leadId, campaignId],
+    ),
+    db.query<{ at: Date; owner: string | null }>(
+      `SELECT h.created_at AS at, r.email AS owner FROM handoffs h LEFT JOIN sales_reps r ON r.id = h.owner_id
+       WHERE h.lead_id = $1 AND h.campaign_id = $2 ORDER BY h.created_at, h.id`,
+      [leadId, campaignId],
+    ),
+    db.query<{ at: Date; reason: string }>(
+      `SELECT ended_at AS at, exit_reason AS reason FROM enrolments
+       WHERE lead_id = $1 AND campaign_id = $2 AND ended_at IS NOT NULL ORDER BY ended_at, id`,
+      [leadId, campaignId],
+    ),
+  ]);
+  return { emails: emails.rows, stages: stages.rows, handoffs: handoffs.rows, exits: exits.rows };
+}
