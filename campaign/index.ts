@@ -30,3 +30,4 @@ export {
   type ScenarioAction,
   type ScenarioLead,
 } from './scenario';
+export { simulateScenario, type ScenarioSimulationOptions } from './scenario-simulation';

@@ -2,6 +2,7 @@
 // counts what happens. Leads are drawn from a profile (attributes and behaviour probabilities);
 // randomness comes from a seeded generator, so one seed always gives one result.
 import { abDecision, evaluateAbTest, planAbTest, type AbPlan, type VariantStats } from './ab-test';
+import { holds } from './conditions';
 import { initialState, stepInPlace, type EnrolmentState } from './interpreter';
 import { DEFAULT_PROFILE, type SimulationProfile, type Weighted } from './profile';
 import type { Campaign, Command, Input, LeadSnapshot } from './types';
@@ -20,6 +21,8 @@ export interface SimulationResult {
   days: number;
   seed: number;
   funnel: {
+    /** Leads whose entry event did not satisfy entry.where. */
+    notEnrolled: number;
     enrolled: number;
     reachedWarm: number;
     reachedHot: number;
@@ -41,8 +44,8 @@ export interface SimulationResult {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-/** mulberry32: a small, fast, seedable generator; plenty for synthetic leads. */
-function generator(seed: number): () => number {
+/** mulberry32: a small, fast, seedable generator; plenty for synthetic leads (and scripted tests). */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -92,7 +95,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
     leads: options.leads,
     days: options.days,
     seed,
-    funnel: { enrolled: 0, reachedWarm: 0, reachedHot: 0, handedOff: 0, accepted: 0, recycled: 0, converted: 0, unsubscribed: 0, exited: {} },
+    funnel: { notEnrolled: 0, enrolled: 0, reachedWarm: 0, reachedHot: 0, handedOff: 0, accepted: 0, recycled: 0, converted: 0, unsubscribed: 0, exited: {} },
     steps: {},
     abTests: {},
     timeToQualifyDays: { count: 0 },
@@ -104,7 +107,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
   const entryType = profile.entry.type ?? campaign.entry.on;
 
   for (let n = 0; n < options.leads; n++) {
-    const random = generator((seed * 0x9e3779b1) ^ Math.imul(n + 1, 0x85ebca6b));
+    const random = seededRandom((seed * 0x9e3779b1) ^ Math.imul(n + 1, 0x85ebca6b));
     const enrolAt = start + Math.floor(random() * Math.min(options.days, 30) * DAY);
     const lead: LeadSnapshot = {
       id: `sim-${seed}-${n}`,
@@ -120,8 +123,14 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
       timezone: pick(random, profile.attributes.timezone),
       consent: { [campaign.consent]: random() < profile.consentRate },
     };
-    // As a new enrolment: with its offset on the send window's openings.
-    const state: EnrolmentState = initialState(campaign, lead, enrolAt, { windowJitter: true, trackReentry: true });
+    // Enrolled as the engine enrols: only when the entry event satisfies entry.where.
+    const entryEvent = { id: 'entry', type: entryType, at: enrolAt, data: profile.entry.data };
+    if (campaign.entry.where && !holds(campaign.entry.where, { event: entryEvent, lead: lead.attributes }, { now: enrolAt, events: [] })) {
+      result.funnel.notEnrolled++;
+      continue;
+    }
+    // As a new enrolment of the engine's current version: its offset on the window's openings, the sales desk, track re-entry.
+    const state: EnrolmentState = initialState(campaign, lead, enrolAt, { windowJitter: true, salesDesk: true, trackReentry: true, entryData: profile.entry.data });
     result.funnel.enrolled++;
     let reachedWarm = false;
     let reachedHot = false;
@@ -155,11 +164,12 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
               const openedAt = now + random() * profile.email.openWithinHours * HOUR;
               stats.opened++;
               if (command.ab) abStats.get(command.ab.testKey)!.get(variant!)!.opens++;
-              event(openedAt, 'email.opened', { template: command.template, step: command.stepPath });
+              // Shaped as tracking stores them (api/routes/tracking.ts), so conditions on the data see the same.
+              event(openedAt, 'email.opened', { send_key: command.sendKey, template: command.template, step: command.stepPath, campaign: campaign.id, url: null });
               if (random() < profile.email.clickRate) {
                 stats.clicked++;
                 if (command.ab) abStats.get(command.ab.testKey)!.get(variant!)!.clicks++;
-                event(openedAt + 2 * 60_000, 'email.clicked', { template: command.template, step: command.stepPath });
+                event(openedAt + 2 * 60_000, 'email.clicked', { send_key: command.sendKey, template: command.template, step: command.stepPath, campaign: campaign.id, url: 'https://sim.example/' });
               }
             }
             if (random() < profile.email.unsubscribeRate) {
@@ -220,7 +230,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
       handle(stepInPlace(campaign, state, input, now), now);
     };
     apply({ type: 'start' }, enrolAt);
-    apply({ type: 'event', event: { id: 'entry', type: entryType, at: enrolAt, data: profile.entry.data } }, enrolAt);
+    apply({ type: 'event', event: entryEvent }, enrolAt);
     // Daily behaviour, drawn day by day against the stage the lead is in that day.
     for (let day = enrolAt; day < end && !state.exited; day += DAY) {
       if (options.pollDaily) apply({ type: 'wake' }, day);

@@ -38,6 +38,9 @@ import { loadDemoSalesTeam } from './demo';
 export interface LeadReport {
   name: string;
   email: string;
+  leadId: string;
+  /** The journey as recorded (times in epoch ms). */
+  journey: LeadHistory;
   results: ExpectationResult[];
   /** What happened, one line per email, stage change, handoff and exit, in order. */
   history: string[];
@@ -102,13 +105,16 @@ export async function runScenario(options: { campaign: Campaign; scenario: Scena
     await saveCampaignVersion(pool, campaign);
     await setCampaignStatus(pool, campaign.id, 'active');
     const zone = campaign.timezone;
-    const start = scenario.start ?? defaultScenarioStart(campaign.sendWindow, zone, await now());
-    await advanceTo(start);
+    // A day ahead at least, so that actions on day 0 before the start time are still to come.
+    const start = scenario.start ?? defaultScenarioStart(campaign.sendWindow, zone, (await now()) + 86_400_000);
+    // The clock begins at the start, or at an earlier action on day 0 (`day 0 09:30` with a 10:00 start).
+    const begin = Math.min(start, ...scenario.leads.flatMap((lead) => lead.actions.map((action) => momentAt(action.at, start, zone))));
+    await advanceTo(begin);
 
     const leadIds = new Map<string, string>();
     for (const lead of scenario.leads) {
       const { lead: stored } = await upsertLead(pool, { email: lead.email, attributes: lead.attributes, timezone: lead.timezone ?? zone });
-      if (lead.consent) await recordConsent(pool, { leadId: stored.id, purpose: campaign.consent, granted: true, source: `scenario:${scenario.name}`, at: new Date(start) });
+      if (lead.consent) await recordConsent(pool, { leadId: stored.id, purpose: campaign.consent, granted: true, source: `scenario:${scenario.name}`, at: new Date(begin) });
       leadIds.set(lead.name, stored.id);
     }
 
@@ -116,10 +122,15 @@ export async function runScenario(options: { campaign: Campaign; scenario: Scena
     const actions = scenario.leads
       .flatMap((lead) => lead.actions.map((action, index) => ({ lead: lead.name, action, index, at: momentAt(action.at, start, zone) })))
       .sort((a, b) => a.at - b.at || a.lead.localeCompare(b.lead) || a.index - b.index);
-    for (const { lead, action, index, at } of actions) {
+    // The actions of one moment together: the clock moves there once, and the engine settles once.
+    for (let i = 0; i < actions.length; ) {
+      const at = actions[i]!.at;
       await advanceTo(at);
       await settle();
-      await perform(pool, campaign, labels, leadIds.get(lead)!, action, `${lead}-${index}`, await now());
+      for (; i < actions.length && actions[i]!.at === at; i++) {
+        const { lead, action, index } = actions[i]!;
+        await perform(pool, campaign, labels, leadIds.get(lead)!, action, `${lead}-${index}`, await now());
+      }
       await runtime.dispatcher.drain();
       await settle();
     }
@@ -132,6 +143,8 @@ export async function runScenario(options: { campaign: Campaign; scenario: Scena
       leads.push({
         name: lead.name,
         email: lead.email,
+        leadId: leadIds.get(lead.name)!,
+        journey: history,
         results: checkExpectations(lead, history, start, zone),
         history: historyLines(history, start, zone),
       });

@@ -36,6 +36,7 @@ const reportSchema = {
     funnel: {
       type: 'object',
       properties: {
+        not_enrolled: { ...count, description: 'leads whose entry event did not satisfy entry.where' },
         enrolled: count,
         reached_warm: count,
         reached_hot: count,
@@ -80,6 +81,7 @@ export function simulationJson(result: SimulationResult) {
     days: result.days,
     seed: result.seed,
     funnel: {
+      not_enrolled: f.notEnrolled,
       enrolled: f.enrolled,
       reached_warm: f.reachedWarm,
       reached_hot: f.reachedHot,

@@ -2,6 +2,7 @@
 // true rates, sends dealt in turn, the verdict looked at after every send (as the engine does),
 // stopping at the first winner or at the horizon. Shared by bench/ab-sequential.ts and the tests.
 import type { VariantStats } from '../../campaign';
+import { seededRandom } from '../../campaign/simulator';
 
 export interface Experiment {
   /** The true rate of each variant, in order (keys A, B, C …). */
@@ -18,22 +19,10 @@ export interface ExperimentOutcome {
   sends: number;
 }
 
-/** mulberry32: small, fast and seedable. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export const variantKey = (index: number) => String.fromCharCode(65 + index);
 
 export function runExperiment(experiment: Experiment, seed: number): ExperimentOutcome {
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const stats: VariantStats[] = experiment.rates.map((_, i) => ({ variant: variantKey(i), sends: 0, opens: 0, clicks: 0 }));
   for (let round = 0; round < experiment.horizon; round++) {
     for (let i = 0; i < stats.length; i++) {

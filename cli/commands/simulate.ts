@@ -73,6 +73,7 @@ export function report(r: SimulationResult): string[] {
     `Simulation: ${r.leads} leads over ${r.days} days (seed ${r.seed})`,
     '',
     'Funnel',
+    ...(f.notEnrolled ? [`  not enrolled      ${pad(f.notEnrolled, 9)}  (entry.where did not hold)`] : []),
     `  enrolled          ${pad(f.enrolled, 9)}`,
     `  moved to warm     ${pad(f.reachedWarm, 9)}  ${pad(pct(f.reachedWarm, f.enrolled), 6)}`,
     `  moved to hot      ${pad(f.reachedHot, 9)}  ${pad(pct(f.reachedHot, f.enrolled), 6)}`,
