@@ -23,6 +23,8 @@ export interface SimulationProfile {
     /** Share of leads with decision authority. */
     authority: number;
     timelineMonths: Weighted<number>;
+    /** The campaign's own attributes, each drawn from its distribution (`industry`, `plan`, a boolean …). */
+    custom: Record<string, Weighted<string | number | boolean>>;
   };
   /** Share of leads who consented to marketing email. */
   consentRate: number;
@@ -36,6 +38,10 @@ export interface SimulationProfile {
     openWithinHours: number;
     /** Multiplies the open rate of an A/B variant, by key (to see a test decide). */
     variantLift: Record<string, number>;
+    /** Of each email sent: opened at once by a privacy proxy (Apple Mail Privacy Protection), a machine open. */
+    machineOpenRate: number;
+    /** Of each email sent: a hard bounce (the address is suppressed; the enrolment ends when exit_on lists bounced). */
+    bounceRate: number;
   };
   /** Chance per day of each behaviour, by the lead's current stage (at most one behaviour a day). */
   daily: { type: string; data: Record<string, unknown>; chance: Record<Stage, number> }[];
@@ -58,9 +64,10 @@ export const DEFAULT_PROFILE: SimulationProfile = {
     timezone: { values: ['Asia/Tokyo', 'America/New_York', 'Europe/London'], weights: [85, 10, 5] },
     authority: 0.35,
     timelineMonths: { values: [1, 3, 6, 12], weights: [10, 20, 30, 40] },
+    custom: {},
   },
   consentRate: 0.92,
-  email: { openRate: 0.32, clickRate: 0.22, unsubscribeRate: 0.004, openWithinHours: 36, variantLift: {} },
+  email: { openRate: 0.32, clickRate: 0.22, unsubscribeRate: 0.004, openWithinHours: 36, variantLift: {}, machineOpenRate: 0.25, bounceRate: 0.005 },
   daily: [
     { type: 'page.viewed', data: { page: 'pricing', section: 'product' }, chance: { cold: 0.004, warm: 0.03, hot: 0.06 } },
     { type: 'page.viewed', data: { page: 'features', section: 'product' }, chance: { cold: 0.01, warm: 0.04, hot: 0.05 } },
@@ -138,7 +145,13 @@ export function parseProfile(input: unknown): { ok: true; profile: SimulationPro
     timezone: check.weighted('attributes.timezone', a.timezone, d.attributes.timezone, (v) => typeof v === 'string' && isValidTimeZone(v), 'an IANA time zone like Asia/Tokyo'),
     authority: check.number('attributes.authority', a.authority, d.attributes.authority, ...RATE),
     timelineMonths: check.weighted('attributes.timelineMonths', a.timelineMonths, d.attributes.timelineMonths, isNumber, 'a number'),
+    custom: {},
   };
+  const custom = check.section('attributes.custom', a.custom, Object.keys(isObject(a.custom) ? a.custom : {}));
+  for (const [name, distribution] of Object.entries(custom)) {
+    if (!/^[A-Za-z_]\w*$/.test(name)) check.fail(`attributes.custom.${name}`, 'expected an attribute name of letters, digits and _');
+    else attributes.custom[name] = check.weighted(`attributes.custom.${name}`, distribution, { values: [], weights: [] }, (v) => isNumber(v) || isText(v) || typeof v === 'boolean', 'text, a number, true or false');
+  }
 
   const e = check.section('email', raw.email, Object.keys(d.email));
   const variantLift = e.variantLift === undefined ? d.email.variantLift : e.variantLift;
@@ -150,6 +163,8 @@ export function parseProfile(input: unknown): { ok: true; profile: SimulationPro
     clickRate: check.number('email.clickRate', e.clickRate, d.email.clickRate, ...RATE),
     unsubscribeRate: check.number('email.unsubscribeRate', e.unsubscribeRate, d.email.unsubscribeRate, ...RATE),
     openWithinHours: check.number('email.openWithinHours', e.openWithinHours, d.email.openWithinHours, 0, 24 * 365),
+    machineOpenRate: check.number('email.machineOpenRate', e.machineOpenRate, d.email.machineOpenRate, ...RATE),
+    bounceRate: check.number('email.bounceRate', e.bounceRate, d.email.bounceRate, ...RATE),
     variantLift: variantLift as Record<string, number>,
   };
 

@@ -3,17 +3,24 @@
 // randomness comes from a seeded generator, so one seed always gives one result.
 import { abDecision, evaluateAbTest, planAbTest, type AbPlan, type VariantStats } from './ab-test';
 import { holds } from './conditions';
+import { stepLabels } from './scenario';
 import { initialState, stepInPlace, type EnrolmentState } from './interpreter';
 import { DEFAULT_PROFILE, type SimulationProfile, type Weighted } from './profile';
 import type { Campaign, Command, Input, LeadSnapshot } from './types';
 import { unreachable } from './unreachable';
 
 export interface StepStats {
+  /** The step's label, when it has one, and the subject of its first send (an A/B step's: that lead's variant). */
+  label?: string;
+  subject: string;
   sent: number;
+  /** Human opens (machine opens are counted apart and, as in the engine, score nothing). */
   opened: number;
   clicked: number;
   /** Unsubscribes from this email. */
   unsubscribed: number;
+  machineOpened: number;
+  bounced: number;
 }
 
 export interface SimulationResult {
@@ -34,6 +41,8 @@ export interface SimulationResult {
     exited: Record<string, number>;
   };
   steps: Record<string, StepStats>;
+  /** Emails sent on each virtual day of the run (day 0 first). */
+  sendsByDay: number[];
   abTests: Record<string, { variants: VariantStats[]; winner?: string; pValue: number; decidedAfterSends?: number; reason: string; plan: AbPlan }>;
   /** Days from enrolment to the first handoff, for leads handed off. */
   timeToQualifyDays: { count: number; p10?: number; p50?: number; p90?: number; mean?: number };
@@ -97,6 +106,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
     seed,
     funnel: { notEnrolled: 0, enrolled: 0, reachedWarm: 0, reachedHot: 0, handedOff: 0, accepted: 0, recycled: 0, converted: 0, unsubscribed: 0, exited: {} },
     steps: {},
+    sendsByDay: Array.from({ length: options.days }, () => 0),
     abTests: {},
     timeToQualifyDays: { count: 0 },
     steps_run: 0,
@@ -105,6 +115,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
   const abStats = new Map<string, Map<string, VariantStats>>();
   const verdicts = new Map<string, string>();
   const entryType = profile.entry.type ?? campaign.entry.on;
+  const labels = stepLabels(campaign);
 
   for (let n = 0; n < options.leads; n++) {
     const random = seededRandom((seed * 0x9e3779b1) ^ Math.imul(n + 1, 0x85ebca6b));
@@ -119,6 +130,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
         region: pick(random, profile.attributes.region),
         authority: random() < profile.attributes.authority,
         timeline_months: pick(random, profile.attributes.timelineMonths),
+        ...Object.fromEntries(Object.entries(profile.attributes.custom).map(([name, distribution]) => [name, pick(random, distribution)])),
       },
       timezone: pick(random, profile.attributes.timezone),
       consent: { [campaign.consent]: random() < profile.consentRate },
@@ -144,8 +156,8 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
       while (i > 0 && queue[i - 1]!.at > at) i--;
       queue.splice(i, 0, { at, input });
     };
-    const event = (at: number, type: string, data: Record<string, unknown>) =>
-      schedule(at, { type: 'event', event: { id: `s${++eventCounter}`, type, at, data } });
+    const event = (at: number, type: string, data: Record<string, unknown>, machine = false) =>
+      schedule(at, { type: 'event', event: { id: `s${++eventCounter}`, type, at, data, ...(machine && { machine }) } });
 
     const handle = (commands: Command[], now: number) => {
       for (const command of commands) {
@@ -157,19 +169,40 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
               if (winner) variant = winner;
               recordAbSend(command.ab.testKey, command.ab.variants.map((v) => v.key), variant!);
             }
-            const stats = (result.steps[command.stepPath] ??= { sent: 0, opened: 0, clicked: 0, unsubscribed: 0 });
+            const stats = (result.steps[command.stepPath] ??= {
+              ...(labels.has(command.stepPath) && { label: labels.get(command.stepPath) }),
+              subject: command.subject,
+              sent: 0,
+              opened: 0,
+              clicked: 0,
+              unsubscribed: 0,
+              machineOpened: 0,
+              bounced: 0,
+            });
             stats.sent++;
+            const day = Math.floor((now - start) / DAY);
+            if (day < result.sendsByDay.length) result.sendsByDay[day]!++;
+            // Tracking's data for the email's opens and clicks (api/routes/tracking.ts), so conditions see the same.
+            const tracked = { send_key: command.sendKey, template: command.template, step: command.stepPath, campaign: campaign.id };
+            if (random() < profile.email.bounceRate) {
+              stats.bounced++;
+              schedule(now + 60_000, { type: 'send_result', sendKey: command.sendKey, status: 'bounced' });
+              break;
+            }
+            if (random() < profile.email.machineOpenRate) {
+              stats.machineOpened++;
+              event(now + 5 * 60_000, 'email.opened', { ...tracked, url: null }, true);
+            }
             const lift = variant ? (profile.email.variantLift[variant] ?? 1) : 1;
             if (random() < profile.email.openRate * lift) {
               const openedAt = now + random() * profile.email.openWithinHours * HOUR;
               stats.opened++;
               if (command.ab) abStats.get(command.ab.testKey)!.get(variant!)!.opens++;
-              // Shaped as tracking stores them (api/routes/tracking.ts), so conditions on the data see the same.
-              event(openedAt, 'email.opened', { send_key: command.sendKey, template: command.template, step: command.stepPath, campaign: campaign.id, url: null });
+              event(openedAt, 'email.opened', { ...tracked, url: null });
               if (random() < profile.email.clickRate) {
                 stats.clicked++;
                 if (command.ab) abStats.get(command.ab.testKey)!.get(variant!)!.clicks++;
-                event(openedAt + 2 * 60_000, 'email.clicked', { send_key: command.sendKey, template: command.template, step: command.stepPath, campaign: campaign.id, url: 'https://sim.example/' });
+                event(openedAt + 2 * 60_000, 'email.clicked', { ...tracked, url: 'https://sim.example/' });
               }
             }
             if (random() < profile.email.unsubscribeRate) {

@@ -398,9 +398,18 @@ function simulationReport(report) {
     ),
     el('h3', null, 'Projected emails per step'),
     simulatedSteps(report.steps),
+    el('h3', null, 'Projected emails sent per week'),
+    el('figure', { 'data-chart': 'simulated-sends' }, barChart(weeklySends(report.sends_by_day), { title: 'Emails sent per week' })),
     el('h3', null, 'Projected A/B outcome'),
     report.ab_tests.length ? report.ab_tests.map(simulatedAbTest) : empty('The campaign has no A/B test.'),
   );
+}
+
+/** The days' sends summed per week, a bar each. */
+function weeklySends(days) {
+  const weeks = [];
+  days.forEach((sends, day) => (weeks[Math.floor(day / 7)] = (weeks[Math.floor(day / 7)] ?? 0) + sends));
+  return weeks.map((value, week) => ({ key: `week-${week + 1}`, label: `Week ${week + 1}`, value, tone: 'blue' }));
 }
 
 // Tracks in stage order, then any other group, then the trigger emails.
@@ -425,7 +434,9 @@ function simulatedSteps(steps) {
       (sum, s) => ({ sent: sum.sent + s.sent, opened: sum.opened + s.opened, clicked: sum.clicked + s.clicked, unsubscribed: sum.unsubscribed + s.unsubscribed }),
       { sent: 0, opened: 0, clicked: 0, unsubscribed: 0 },
     );
-    return [...members.map((s) => row(el('code', null, s.step), s, { 'data-step': s.step })), row(`${group} (all)`, total, { class: 'subtotal' })];
+    // A step by its label (else its path) and its subject, as the marketer wrote them.
+    const name = (s) => el('span', null, el('code', null, s.label ?? s.step), s.subject ? el('span', { class: 'muted' }, ` “${s.subject}”`) : null);
+    return [...members.map((s) => row(name(s), s, { 'data-step': s.step })), row(`${group} (all)`, total, { class: 'subtotal' })];
   });
   return table(
     [

@@ -22,7 +22,19 @@ import { campaignIdParams } from './shared-schemas';
 export const SIMULATION_LIMITS = { leads: 20_000, days: 365, timeoutMs: 60_000, perKey: 1, concurrent: Math.max(1, availableParallelism() - 1) };
 
 const count = { type: 'integer' } as const;
-const emailFigures = { type: 'object', properties: { sent: count, opened: count, clicked: count, unsubscribed: count } } as const;
+const emailFigures = {
+  type: 'object',
+  properties: {
+    label: { type: ['string', 'null'] },
+    subject: { type: 'string', description: 'the subject of its first send' },
+    sent: count,
+    opened: { ...count, description: 'human opens' },
+    clicked: count,
+    unsubscribed: count,
+    machine_opened: count,
+    bounced: count,
+  },
+} as const;
 const variantFigures = { type: 'object', properties: { variant: { type: 'string' }, sends: count, opens: count, clicks: count } } as const;
 
 const reportSchema = {
@@ -49,6 +61,7 @@ const reportSchema = {
       },
     },
     steps: { type: 'array', items: { type: 'object', properties: { step: { type: 'string' }, ...emailFigures.properties } } },
+    sends_by_day: { type: 'array', items: count, description: 'emails sent on each virtual day, day 0 first' },
     ab_tests: {
       type: 'array',
       items: {
@@ -95,7 +108,8 @@ export function simulationJson(result: SimulationResult) {
     // Step paths in reading order: tracks.cold[2] before tracks.cold[10].
     steps: Object.entries(result.steps)
       .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
-      .map(([step, figures]) => ({ step, ...figures })),
+      .map(([step, f]) => ({ step, label: f.label ?? null, subject: f.subject, sent: f.sent, opened: f.opened, clicked: f.clicked, unsubscribed: f.unsubscribed, machine_opened: f.machineOpened, bounced: f.bounced })),
+    sends_by_day: result.sendsByDay,
     ab_tests: Object.entries(result.abTests).map(([testKey, test]) => ({
       test_key: testKey,
       variants: test.variants,

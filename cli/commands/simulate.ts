@@ -84,8 +84,11 @@ export function report(r: SimulationResult): string[] {
     `  unsubscribed      ${pad(f.unsubscribed, 9)}  ${pad(pct(f.unsubscribed, f.enrolled), 6)}`,
     `  exited            ${Object.entries(f.exited).map(([reason, n]) => `${reason}: ${n}`).join(', ') || '0'}`,
     '',
-    'Steps                                   sent    opened   clicked  unsubscribed',
+    'Steps                                   sent    opened   clicked  unsubscribed  bounced',
     ...stepLines(r),
+    '',
+    'Emails sent per week',
+    ...sendLines(r),
     '',
     'A/B tests',
     ...(Object.keys(r.abTests).length === 0 ? ['  none'] : []),
@@ -103,22 +106,29 @@ export function report(r: SimulationResult): string[] {
   return lines;
 }
 
-/** One line per step, grouped by track (stage) with a subtotal, then the trigger emails. */
+/** One line per step (its label or path, and subject), grouped by track (stage) with a subtotal, then the trigger emails. */
 function stepLines(r: SimulationResult): string[] {
-  const line = (name: string, s: StepStats) =>
-    `  ${name.padEnd(32)} ${pad(s.sent, 8)} ${pad(pct(s.opened, s.sent), 8)} ${pad(pct(s.clicked, s.sent), 8)} ${pad(pct(s.unsubscribed, s.sent), 8)}`;
+  type Totals = Pick<StepStats, 'sent' | 'opened' | 'clicked' | 'unsubscribed' | 'bounced'>;
+  const line = (name: string, s: Totals, subject = '') =>
+    `  ${name.padEnd(32)} ${pad(s.sent, 8)} ${pad(pct(s.opened, s.sent), 8)} ${pad(pct(s.clicked, s.sent), 8)} ${pad(pct(s.unsubscribed, s.sent), 12)} ${pad(pct(s.bounced, s.sent), 8)}${subject && `  "${subject.length > 48 ? `${subject.slice(0, 47)}…` : subject}"`}`;
   const groups = new Map<string, [string, StepStats][]>();
   for (const entry of Object.entries(r.steps).sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
     const group = entry[0].startsWith('triggers') ? 'triggers' : entry[0].split('[')[0]!;
     groups.set(group, [...(groups.get(group) ?? []), entry]);
   }
   return [...groups].flatMap(([group, entries]) => {
-    const total = entries.reduce((sum, [, s]) => ({ sent: sum.sent + s.sent, opened: sum.opened + s.opened, clicked: sum.clicked + s.clicked, unsubscribed: sum.unsubscribed + s.unsubscribed }), {
-      sent: 0,
-      opened: 0,
-      clicked: 0,
-      unsubscribed: 0,
-    });
-    return [...entries.map(([path, s]) => line(path, s)), line(`${group} (all)`, total)];
+    const total = entries.reduce<Totals>(
+      (sum, [, s]) => ({ sent: sum.sent + s.sent, opened: sum.opened + s.opened, clicked: sum.clicked + s.clicked, unsubscribed: sum.unsubscribed + s.unsubscribed, bounced: sum.bounced + s.bounced }),
+      { sent: 0, opened: 0, clicked: 0, unsubscribed: 0, bounced: 0 },
+    );
+    return [...entries.map(([path, s]) => line(s.label ?? path, s, s.subject)), line(`${group} (all)`, total)];
   });
+}
+
+/** Emails sent per week of the run, as a bar each. */
+function sendLines(r: SimulationResult): string[] {
+  const weeks: number[] = [];
+  r.sendsByDay.forEach((sends, day) => (weeks[Math.floor(day / 7)] = (weeks[Math.floor(day / 7)] ?? 0) + sends));
+  const most = Math.max(1, ...weeks);
+  return weeks.map((sends, week) => `  week ${String(week + 1).padStart(2)}  ${pad(sends, 9)}  ${'█'.repeat(Math.round((sends / most) * 40))}`);
 }

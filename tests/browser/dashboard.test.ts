@@ -278,6 +278,11 @@ describe('the dashboard, signed in with a write key', () => {
     const welcome = await page.locator('#simulated-steps tr[data-step="tracks.cold[0]"] td').allTextContents();
     expect(welcome[1]).toBe(new Intl.NumberFormat('en-US').format(expected.steps.find((step: { step: string }) => step.step === 'tracks.cold[0]').sent));
     expect(await text(page, '#simulation-result .ab-test[data-test="tracks.cold[0]"] .ab-head')).toContain(expected.ab_tests[0].winner ? `winner: ${expected.ab_tests[0].winner}` : 'no winner');
+    expect(await text(page, '#simulation-result .ab-test[data-test="tracks.cold[0]"] .ab-plan')).toBe(`Plan: ${expected.ab_tests[0].plan}`);
+    // Sends over time: a bar per week, adding up to the days' sends.
+    const weeks = await page.locator('#simulation-result figure[data-chart="simulated-sends"] g[data-key] .value').allTextContents();
+    expect(weeks).toHaveLength(Math.ceil(60 / 7));
+    expect(weeks.map((value) => Number(value.replaceAll(',', ''))).reduce((sum, n) => sum + n, 0)).toBe(expected.sends_by_day.reduce((sum: number, n: number) => sum + n, 0));
     await page.locator('#simulation').screenshot({ path: `${ARTIFACTS}dashboard-simulation.png` });
   });
 

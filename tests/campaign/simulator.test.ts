@@ -1,6 +1,7 @@
 // The simulator: deterministic per seed, and its counts agree with each other.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PROFILE } from '../../campaign/profile';
+import { parseCampaign } from '../../campaign';
+import { DEFAULT_PROFILE, parseProfile } from '../../campaign/profile';
 import { simulate } from '../../campaign/simulator';
 import { loadCampaign } from './support';
 
@@ -29,6 +30,56 @@ describe('simulate', () => {
     // Only consenting leads (92% by default) receive the first email.
     expect(r.steps['tracks.cold[0]']!.sent).toBeLessThan(3000);
     expect(r.steps['tracks.cold[0]']!.sent).toBeGreaterThan(2600);
+  });
+
+  it('draws the campaign\'s own attributes, enrols only whom entry.where admits, and counts machine opens and bounces apart', () => {
+    const parsed = parseCampaign(`
+id: by-industry
+name: By industry
+from: { email: a@b.example }
+entry: { on: asset.downloaded, where: "lead.industry == 'retail' && event.data.asset == 'whitepaper'" }
+consent: marketing_email
+scoring: { behaviour: [ { on: email.opened, points: 10, label: opens } ] }
+stages: { warm: 1000, hot: 2000 }
+send_window: { days: every_day, spread: 0 }
+tracks:
+  cold:
+    - label: hello
+      email: { template: welcome, subject: "Hello {{lead.first_name}}" }
+    - wait: 2d
+    - email: { template: reminder, subject: "Again" }
+`);
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
+    const profile = parseProfile({
+      attributes: { custom: { industry: { values: ['retail', 'finance'], weights: [1, 3] } } },
+      consentRate: 1,
+      email: { openRate: 0, machineOpenRate: 0.5, bounceRate: 0.1, unsubscribeRate: 0 },
+    });
+    if (!profile.ok) throw new Error(JSON.stringify(profile.errors));
+    const r = simulate(parsed.campaign, { leads: 2000, days: 10, seed: 5, profile: profile.profile });
+    // About a quarter are retail.
+    expect(r.funnel.enrolled + r.funnel.notEnrolled).toBe(2000);
+    expect(r.funnel.enrolled / 2000).toBeGreaterThan(0.2);
+    expect(r.funnel.enrolled / 2000).toBeLessThan(0.3);
+    const hello = r.steps['tracks.cold[0]']!;
+    expect(hello).toMatchObject({ label: 'hello', subject: 'Hello {{lead.first_name}}', sent: r.funnel.enrolled, opened: 0 });
+    expect(hello.machineOpened / hello.sent).toBeGreaterThan(0.4);
+    expect(hello.bounced / hello.sent).toBeGreaterThan(0.05);
+    // Machine opens score nothing (no lead reached warm); a bounce ends the enrolment (exit_on bounced).
+    expect(r.funnel.reachedWarm).toBe(0);
+    expect(r.funnel.exited.bounced).toBeGreaterThan(0);
+    // A bounced lead gets no second email (nor do leads enrolled in the run's last two days).
+    expect(r.steps['tracks.cold[2]']!.sent).toBeLessThanOrEqual(hello.sent - hello.bounced);
+    expect(r.steps['tracks.cold[2]']!.sent).toBeGreaterThan(0.6 * (hello.sent - hello.bounced));
+    expect(r.sendsByDay.reduce((sum, n) => sum + n, 0)).toBe(hello.sent + r.steps['tracks.cold[2]']!.sent);
+  });
+
+  it('refuses custom attributes it cannot draw', () => {
+    const result = parseProfile({ attributes: { custom: { 'bad name': { values: ['x'], weights: [1] }, plan: { values: [{}], weights: [1] } } } });
+    expect(result.ok ? [] : result.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([
+      'attributes.custom.bad name: expected an attribute name of letters, digits and _',
+      'attributes.custom.plan.values[0]: expected text, a number, true or false, got {}',
+    ]);
   });
 
   it('declares a winner when one variant is clearly better', () => {
