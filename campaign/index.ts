@@ -14,6 +14,7 @@ export { addBusinessTime, isWindowOpen, nextWindowOpening, windowOffsetMs, windo
 export { parseDuration, formatDuration } from './duration';
 export { CONDITION_FUNCTIONS } from './conditions';
 export {
+  actionsInOrder,
   checkExpectations,
   compileScenario,
   defaultScenarioStart,

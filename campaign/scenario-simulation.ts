@@ -6,7 +6,7 @@
 // histories against the real engine's for the same script.
 import { holds } from './conditions';
 import { initialState, stepInPlace, type EnrolmentState } from './interpreter';
-import { emailMatches, momentAt, scenarioEnd, stepLabels, type LeadHistory, type Scenario, type ScenarioLead } from './scenario';
+import { actionsInOrder, emailMatches, scenarioEnd, stepLabels, type LeadHistory, type Scenario, type ScenarioLead } from './scenario';
 import type { Campaign, Input, LeadEvent, LeadSnapshot } from './types';
 
 export interface ScenarioSimulationOptions {
@@ -73,8 +73,7 @@ function simulateLead(campaign: Campaign, lead: ScenarioLead, id: string, start:
     }
   };
 
-  const actions = lead.actions.map((action, index) => ({ action, index, at: momentAt(action.at, start, campaign.timezone) }));
-  for (const { action, index, at } of actions) {
+  for (const { action, index, at } of actionsInOrder({ name: '', leads: [lead] }, start, campaign.timezone)) {
     wakeUntil(at);
     let event: LeadEvent;
     if (action.kind === 'event') event = { id: `scenario-${index}`, type: action.type, at, data: action.data, machine: false };

@@ -163,7 +163,6 @@ export function compileScenario(raw: unknown): { ok: true; scenario: Scenario } 
         expect.push({ kind: 'exit', reason: e.exit, by, text });
       } else fail(at, 'expected one of email, no_email, stage, handoff or exit');
     });
-    if (email && attributes) actions.sort((a, b) => approximateMs(a.at) - approximateMs(b.at));
     if (email && attributes) leads.push({ name: leadName, email, attributes, ...(typeof lead.timezone === 'string' && { timezone: lead.timezone }), consent: lead.consent !== false, actions, expect });
   }
   if (leadsRaw && leads.length === 0 && errors.length === 0) fail('leads', 'expected at least one lead');
@@ -197,11 +196,11 @@ export function deadlineAt(moment: Moment, start: number, zone: string): number 
   return DateTime.fromMillis(start, { zone }).plus({ days: moment.days! + 1 }).startOf('day').toMillis();
 }
 
-/** For ordering a lead's actions before the zone is known. */
-function approximateMs(moment: Moment): number {
-  if (moment.ms !== undefined) return moment.ms;
-  const [hour = 0, minute = 0] = moment.time?.split(':').map(Number) ?? [];
-  return moment.days! * DAY + (moment.time ? hour * 3_600_000 + minute * 60_000 : 0);
+/** The scenario's actions in the order they happen (by instant; as written within one instant), with their instants. */
+export function actionsInOrder(scenario: Scenario, start: number, zone: string): { lead: ScenarioLead; action: ScenarioAction; index: number; at: number }[] {
+  return scenario.leads
+    .flatMap((lead) => lead.actions.map((action, index) => ({ lead, action, index, at: momentAt(action.at, start, zone) })))
+    .sort((a, b) => a.at - b.at || a.lead.name.localeCompare(b.lead.name) || a.index - b.index);
 }
 
 /** The latest moment the scenario names (actions and deadlines), as an instant. */

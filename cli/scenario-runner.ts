@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import {
+  actionsInOrder,
   checkExpectations,
   defaultScenarioStart,
   emailMatches,
   formatMoment,
-  momentAt,
   scenarioEnd,
   stepLabels,
   type Campaign,
@@ -107,8 +107,9 @@ export async function runScenario(options: { campaign: Campaign; scenario: Scena
     const zone = campaign.timezone;
     // A day ahead at least, so that actions on day 0 before the start time are still to come.
     const start = scenario.start ?? defaultScenarioStart(campaign.sendWindow, zone, (await now()) + 86_400_000);
+    const actions = actionsInOrder(scenario, start, zone);
     // The clock begins at the start, or at an earlier action on day 0 (`day 0 09:30` with a 10:00 start).
-    const begin = Math.min(start, ...scenario.leads.flatMap((lead) => lead.actions.map((action) => momentAt(action.at, start, zone))));
+    const begin = Math.min(start, ...actions.map((action) => action.at));
     await advanceTo(begin);
 
     const leadIds = new Map<string, string>();
@@ -119,9 +120,6 @@ export async function runScenario(options: { campaign: Campaign; scenario: Scena
     }
 
     const labels = stepLabels(campaign);
-    const actions = scenario.leads
-      .flatMap((lead) => lead.actions.map((action, index) => ({ lead: lead.name, action, index, at: momentAt(action.at, start, zone) })))
-      .sort((a, b) => a.at - b.at || a.lead.localeCompare(b.lead) || a.index - b.index);
     // The actions of one moment together: the clock moves there once, and the engine settles once.
     for (let i = 0; i < actions.length; ) {
       const at = actions[i]!.at;
@@ -129,7 +127,7 @@ export async function runScenario(options: { campaign: Campaign; scenario: Scena
       await settle();
       for (; i < actions.length && actions[i]!.at === at; i++) {
         const { lead, action, index } = actions[i]!;
-        await perform(pool, campaign, labels, leadIds.get(lead)!, action, `${lead}-${index}`, await now());
+        await perform(pool, campaign, labels, leadIds.get(lead.name)!, action, `${lead.name}-${index}`, await now());
       }
       await runtime.dispatcher.drain();
       await settle();

@@ -2,7 +2,7 @@
 // campaign's zone, and how expectations judge a history (tests/cli/scenario.test.ts runs them on
 // the engine).
 import { describe, expect, it } from 'vitest';
-import { checkExpectations, compileScenario, defaultScenarioStart, momentAt, parseMoment, parseScenario, type LeadHistory } from '../../campaign';
+import { actionsInOrder, checkExpectations, compileScenario, simulateScenario, validateCampaign, defaultScenarioStart, momentAt, parseMoment, parseScenario, type LeadHistory } from '../../campaign';
 
 const TOKYO = 'Asia/Tokyo';
 const START = Date.parse('2026-12-08T01:00:00Z'); // Tuesday 10:00 in Tokyo
@@ -35,7 +35,9 @@ leads:
     expect(scenario.start).toBe(START);
     const lead = scenario.leads[0]!;
     expect(lead).toMatchObject({ name: 'aiko', email: 'aiko@globex.example', consent: true, attributes: { role: 'director' } });
-    expect(lead.actions.map((a) => a.at.text)).toEqual(['day 0 12:00', '36h', 'day 2']);
+    // Kept as written; they run in the order of their instants.
+    expect(lead.actions.map((a) => a.at.text)).toEqual(['day 2', 'day 0 12:00', '36h']);
+    expect(actionsInOrder(scenario, START, TOKYO).map((a) => a.action.at.text)).toEqual(['day 0 12:00', '36h', 'day 2']);
     expect(lead.expect.map((e) => e.text)).toEqual(['email welcome by day 0', 'no email reminder', 'stage warm by day 1 18:00', 'handed off to kenji@acme.example', 'no handoff', 'exit converted by 10d']);
   });
 
@@ -97,5 +99,38 @@ describe('judging a history', () => {
       { text: 'handed off to ren@acme.example', passed: false, actual: 'handed off day 3 10:00 to kenji@acme.example' },
       { text: 'exit converted', passed: false, actual: 'exits: still enrolled' },
     ]);
+  });
+});
+
+describe('the simulator\'s scripted mode', () => {
+  it('runs a lead\'s actions in the order of their instants, entering on entry.on and entry.where', () => {
+    const campaign = validateCampaign({
+      id: 'scripted', name: 'Scripted', from: { email: 'a@b.example' }, timezone: TOKYO,
+      entry: { on: 'form.submitted', where: "event.data.form == 'demo'" }, consent: 'marketing_email',
+      scoring: { behaviour: [{ on: 'page.viewed', points: 30, label: 'pages' }] }, stages: { warm: 30, hot: 100 },
+      send_window: { days: 'every_day', spread: 0 },
+      tracks: { cold: [{ email: { template: 'welcome', subject: 'Hi' } }], warm: [{ email: { template: 'pricing', subject: 'Prices' } }] },
+    });
+    if (!campaign.ok) throw new Error(JSON.stringify(campaign.errors));
+    const scenario = compileScenario({
+      leads: {
+        // Written out of order: the page view at 10:00 follows the entry at 09:45.
+        aiko: { email: 'aiko@globex.example', do: [{ at: 'day 0', event: 'page.viewed' }, { at: 'day 0 09:45', event: 'form.submitted', data: { form: 'demo' } }], expect: [] },
+        // A form that is not the demo's does not enrol.
+        hiro: { email: 'hiro@initech.example', do: [{ at: 'day 0', event: 'form.submitted', data: { form: 'newsletter' } }], expect: [] },
+      },
+    });
+    if (!scenario.ok) throw new Error(JSON.stringify(scenario.errors));
+    const histories = simulateScenario(campaign.campaign, scenario.scenario, { start: START });
+    expect(histories.get('aiko')).toEqual({
+      emails: [
+        { at: START - 15 * 60_000, template: 'welcome', step: 'tracks.cold[0]', subject: 'Hi', status: 'sent' },
+        { at: START, template: 'pricing', step: 'tracks.warm[0]', subject: 'Prices', status: 'sent' },
+      ],
+      stages: [{ at: START, from: 'cold', to: 'warm' }],
+      handoffs: [],
+      exits: [],
+    });
+    expect(histories.get('hiro')).toEqual({ emails: [], stages: [], handoffs: [], exits: [] });
   });
 });

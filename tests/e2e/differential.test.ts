@@ -41,7 +41,7 @@ function script(seed: number) {
       expect: [],
     };
   }
-  return compileScenario({ name: `differential, seed ${seed}`, run_for: '25d', leads });
+  return compileScenario({ name: `differential, seed ${seed}`, run_for: '30d', leads });
 }
 
 it(`${LEADS} scripted leads: the simulator's emails, stages, handoffs and exits are the engine's`, async () => {
