@@ -583,11 +583,13 @@ class Run {
         case 'email': {
           if (this.sentBefore(current, path)) {
             this.note(`${path}: skipped, sent before in this enrolment`);
+            this.commands.push({ type: 'email_not_sent', stepPath: path, reason: 'sent_before' });
             s.path = pathAfter(steps, here);
             break;
           }
           if (!this.consented()) {
             this.note(`${path}: skipped, no consent`);
+            this.commands.push({ type: 'email_not_sent', stepPath: path, reason: 'no_consent' });
             s.path = pathAfter(steps, here);
             break;
           }
@@ -595,11 +597,13 @@ class Run {
           const deadline = current.sendBy && this.resolveDate(current.sendBy);
           if (deadline !== undefined && Math.max(this.now, blockedUntil?.until ?? this.now) > deadline) {
             this.note(`${path}: skipped, it could not go by ${current.sendBy!.text} (${new Date(deadline).toISOString()})`);
+            this.commands.push({ type: 'email_not_sent', stepPath: path, reason: 'send_by' });
             s.path = pathAfter(steps, here);
             break;
           }
           if (blockedUntil !== undefined) {
             s.waiting = { kind: blockedUntil.kind, until: blockedUntil.until };
+            this.commands.push({ type: 'email_not_sent', stepPath: path, reason: blockedUntil.kind, until: blockedUntil.until });
             return;
           }
           const visit = (s.visits[path] ?? 0) + 1;
@@ -730,6 +734,7 @@ class Run {
     const s = this.s;
     while (s.pendingTriggers.length && this.marketingAllowed()) {
       if (!this.consented()) {
+        for (const pending of s.pendingTriggers) this.commands.push({ type: 'email_not_sent', stepPath: `triggers[${pending.index}]`, reason: 'no_consent' });
         s.pendingTriggers = [];
         return;
       }

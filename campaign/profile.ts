@@ -43,6 +43,12 @@ export interface SimulationProfile {
     /** Of each email sent: a hard bounce (the address is suppressed; the enrolment ends when exit_on lists bounced). */
     bounceRate: number;
   };
+  /**
+   * Behaviour tied to a moment: after an email of a template is sent (`afterEmail`: the pricing
+   * page within 48 h of the pricing email), or on a day counted from enrolment (`day`: a webinar
+   * on day 10). Each happens with its chance, once per email or once per lead.
+   */
+  dated: { type: string; data: Record<string, unknown>; chance: number; afterEmail?: string; withinHours?: number; day?: number }[];
   /** Chance per day of each behaviour, by the lead's current stage (at most one behaviour a day). */
   daily: { type: string; data: Record<string, unknown>; chance: Record<Stage, number> }[];
   sales: {
@@ -68,6 +74,7 @@ export const DEFAULT_PROFILE: SimulationProfile = {
   },
   consentRate: 0.92,
   email: { openRate: 0.32, clickRate: 0.22, unsubscribeRate: 0.004, openWithinHours: 36, variantLift: {}, machineOpenRate: 0.25, bounceRate: 0.005 },
+  dated: [],
   daily: [
     { type: 'page.viewed', data: { page: 'pricing', section: 'product' }, chance: { cold: 0.004, warm: 0.03, hot: 0.06 } },
     { type: 'page.viewed', data: { page: 'features', section: 'product' }, chance: { cold: 0.01, warm: 0.04, hot: 0.05 } },
@@ -129,7 +136,7 @@ const OUTCOMES = ['accepted', 'not_ready', 'disqualified'];
 export function parseProfile(input: unknown): { ok: true; profile: SimulationProfile } | { ok: false; errors: CampaignError[] } {
   const check = new ProfileChecker();
   const d = DEFAULT_PROFILE;
-  const raw = check.section('(profile)', input, ['entry', 'attributes', 'consentRate', 'email', 'daily', 'sales']);
+  const raw = check.section('(profile)', input, ['entry', 'attributes', 'consentRate', 'email', 'dated', 'daily', 'sales']);
 
   const entry = check.section('entry', raw.entry, ['type', 'data']);
   if (entry.type !== undefined && typeof entry.type !== 'string') check.fail('entry.type', 'expected an event type');
@@ -191,6 +198,27 @@ export function parseProfile(input: unknown): { ok: true; profile: SimulationPro
     }
   }
 
+  let dated = d.dated;
+  if (raw.dated !== undefined) {
+    if (!Array.isArray(raw.dated)) check.fail('dated', 'expected a list of { type, data, chance, afterEmail and withinHours, or day }');
+    else {
+      dated = raw.dated.map((item, i) => {
+        const path = `dated[${i}]`;
+        const b = check.section(path, item, ['type', 'data', 'chance', 'afterEmail', 'withinHours', 'day']);
+        if (!isText(b.type)) check.fail(`${path}.type`, 'expected an event type like page.viewed');
+        if (b.data !== undefined && !isObject(b.data)) check.fail(`${path}.data`, 'expected an object');
+        const chance = check.number(`${path}.chance`, b.chance, 1, ...RATE);
+        if ((b.afterEmail === undefined) === (b.day === undefined)) check.fail(path, 'expected afterEmail (a template) or day (after enrolment), one of them');
+        if (b.afterEmail !== undefined && !isText(b.afterEmail)) check.fail(`${path}.afterEmail`, 'expected a template name');
+        const moment =
+          b.afterEmail !== undefined
+            ? { afterEmail: String(b.afterEmail), withinHours: check.number(`${path}.withinHours`, b.withinHours, 24, 0, 24 * 365) }
+            : { day: check.number(`${path}.day`, b.day, 0, 0, 3650) };
+        return { type: String(b.type), data: isObject(b.data) ? b.data : {}, chance, ...moment };
+      });
+    }
+  }
+
   const s = check.section('sales', raw.sales, Object.keys(d.sales));
   const sales: SimulationProfile['sales'] = {
     outcomes: check.weighted('sales.outcomes', s.outcomes, d.sales.outcomes, (v) => OUTCOMES.includes(v as string), OUTCOMES.join(', ')),
@@ -207,6 +235,7 @@ export function parseProfile(input: unknown): { ok: true; profile: SimulationPro
       attributes,
       consentRate,
       email,
+      dated,
       daily,
       sales,
     },

@@ -6,11 +6,12 @@ import { holds } from './conditions';
 import { stepLabels } from './scenario';
 import { initialState, stepInPlace, type EnrolmentState } from './interpreter';
 import { DEFAULT_PROFILE, type SimulationProfile, type Weighted } from './profile';
-import type { Campaign, Command, Input, LeadSnapshot } from './types';
+import { eachStep } from './step-graph';
+import type { Campaign, Command, EmailHoldReason, Input, LeadSnapshot } from './types';
 import { unreachable } from './unreachable';
 
 export interface StepStats {
-  /** The step's label, when it has one, and the subject of its first send (an A/B step's: that lead's variant). */
+  /** The step's label, when it has one, and its subject as written (an A/B step's first variant's). */
   label?: string;
   subject: string;
   sent: number;
@@ -21,6 +22,8 @@ export interface StepStats {
   unsubscribed: number;
   machineOpened: number;
   bounced: number;
+  /** Times the email did not go, by reason: skipped for good (no_consent, send_by, sent_before) or deferred (window, cap). */
+  notSent: Partial<Record<EmailHoldReason, number>>;
 }
 
 export interface SimulationResult {
@@ -116,6 +119,19 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
   const verdicts = new Map<string, string>();
   const entryType = profile.entry.type ?? campaign.entry.on;
   const labels = stepLabels(campaign);
+  const written = writtenSubjects(campaign);
+  const statsOf = (path: string): StepStats =>
+    (result.steps[path] ??= {
+      ...(labels.has(path) && { label: labels.get(path) }),
+      subject: written.get(path) ?? '',
+      sent: 0,
+      opened: 0,
+      clicked: 0,
+      unsubscribed: 0,
+      machineOpened: 0,
+      bounced: 0,
+      notSent: {},
+    });
 
   for (let n = 0; n < options.leads; n++) {
     const random = seededRandom((seed * 0x9e3779b1) ^ Math.imul(n + 1, 0x85ebca6b));
@@ -169,16 +185,7 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
               if (winner) variant = winner;
               recordAbSend(command.ab.testKey, command.ab.variants.map((v) => v.key), variant!);
             }
-            const stats = (result.steps[command.stepPath] ??= {
-              ...(labels.has(command.stepPath) && { label: labels.get(command.stepPath) }),
-              subject: command.subject,
-              sent: 0,
-              opened: 0,
-              clicked: 0,
-              unsubscribed: 0,
-              machineOpened: 0,
-              bounced: 0,
-            });
+            const stats = statsOf(command.stepPath);
             stats.sent++;
             const day = Math.floor((now - start) / DAY);
             if (day < result.sendsByDay.length) result.sendsByDay[day]!++;
@@ -204,6 +211,9 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
                 if (command.ab) abStats.get(command.ab.testKey)!.get(variant!)!.clicks++;
                 event(openedAt + 2 * 60_000, 'email.clicked', { ...tracked, url: 'https://sim.example/' });
               }
+            }
+            for (const reaction of profile.dated) {
+              if (reaction.afterEmail === command.template && random() < reaction.chance) event(now + random() * reaction.withinHours! * HOUR, reaction.type, reaction.data);
             }
             if (random() < profile.email.unsubscribeRate) {
               stats.unsubscribed++;
@@ -252,6 +262,11 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
           case 'notify':
           case 'webhook':
             break; // told to people and systems inside the company: nothing the funnel counts
+          case 'email_not_sent': {
+            const notSent = statsOf(command.stepPath).notSent;
+            notSent[command.reason] = (notSent[command.reason] ?? 0) + 1;
+            break;
+          }
           default:
             unreachable(command, 'command');
         }
@@ -264,6 +279,10 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
     };
     apply({ type: 'start' }, enrolAt);
     apply({ type: 'event', event: entryEvent }, enrolAt);
+    // Behaviour on a day counted from enrolment, at some hour of it.
+    for (const behaviour of profile.dated) {
+      if (behaviour.day !== undefined && random() < behaviour.chance) event(enrolAt + behaviour.day * DAY + random() * DAY, behaviour.type, behaviour.data);
+    }
     // Daily behaviour, drawn day by day against the stage the lead is in that day.
     for (let day = enrolAt; day < end && !state.exited; day += DAY) {
       if (options.pollDaily) apply({ type: 'wake' }, day);
@@ -322,4 +341,12 @@ export function simulate(campaign: Campaign, options: SimulationOptions): Simula
     ? { count: qualifyDays.length, p10: quantile(0.1), p50: quantile(0.5), p90: quantile(0.9), mean: qualifyDays.reduce((s, d) => s + d, 0) / qualifyDays.length }
     : { count: 0 };
   return result;
+}
+
+/** Each email step's and trigger's subject as written (an A/B step's first variant's), by path. */
+function writtenSubjects(campaign: Campaign): Map<string, string> {
+  const subjects = new Map<string, string>();
+  eachStep(campaign.tracks, (step, path) => step.kind === 'email' && subjects.set(path, step.subject));
+  campaign.triggers.forEach((trigger, i) => subjects.set(`triggers[${i}]`, trigger.subject));
+  return subjects;
 }

@@ -415,6 +415,9 @@ export type Input =
   /** What became of a webhook step's delivery (posted beside the decision loop): noted on the timeline. */
   | { type: 'webhook_result'; stepPath: string; outcome: WebhookStepOutcome; error?: string };
 
+export const EMAIL_SKIP_REASONS = ['no_consent', 'send_by', 'sent_before'] as const;
+export type EmailHoldReason = (typeof EMAIL_SKIP_REASONS)[number] | 'window' | 'cap';
+
 export type WebhookStepOutcome = 'delivered' | 'not_configured' | 'lead_erased' | 'failed';
 
 export interface ScoreItem {
@@ -454,6 +457,12 @@ export type Command =
       route?: HandoffRoute;
     }
   | { type: 'update_lead'; stepPath: string; set?: Record<string, unknown>; tag?: string[]; untag?: string[] }
+  /**
+   * An email step (or a queued trigger email) that did not go now, and why: skipped for good
+   * (no consent, its send_by passed, sent before) or deferred until `until` (the window, the cap).
+   * Information only: the simulator counts them; the engine carries out nothing for it.
+   */
+  | { type: 'email_not_sent'; stepPath: string; reason: EmailHoldReason; until?: number }
   | { type: 'withdraw_consent'; stepPath: string; purpose: string }
   | { type: 'suppress'; stepPath: string; reason: string }
   /** `key`: unique per visit of the step in the enrolment (the emails' and the delivery's idempotency); `step`: its label, else its path. */

@@ -396,6 +396,8 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       }
       case 'stage_changed':
         return undefined; // recorded with the progress after this step
+      case 'email_not_sent':
+        return undefined; // on the timeline already; counted by the simulator
       case 'handoff':
         await openHandoff(command);
         return undefined;

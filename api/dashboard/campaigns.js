@@ -427,7 +427,7 @@ function simulatedSteps(steps) {
   }
   const row = (label, s, props) => ({
     props,
-    cells: [label, fmtInt(s.sent), fmtInt(s.opened), pct(s.opened, s.sent), fmtInt(s.clicked), pct(s.clicked, s.sent), fmtInt(s.unsubscribed)],
+    cells: [label, fmtInt(s.sent), fmtInt(s.opened), pct(s.opened, s.sent), fmtInt(s.clicked), pct(s.clicked, s.sent), fmtInt(s.unsubscribed), notSentText(s.not_sent)],
   });
   const rows = [...groups].flatMap(([group, members]) => {
     const total = members.reduce(
@@ -447,10 +447,16 @@ function simulatedSteps(steps) {
       { label: 'Clicked', numeric: true },
       { label: 'Click rate', numeric: true },
       { label: 'Unsubscribed', numeric: true },
+      { label: 'Not sent when due' },
     ],
     rows,
     { id: 'simulated-steps' },
   );
+}
+
+/** "window 820, no consent 160": the times a step's email did not go when due, by reason (none for subtotals). */
+function notSentText(notSent) {
+  return notSent ? Object.entries(notSent).map(([reason, n]) => `${reason.replaceAll('_', ' ')} ${fmtInt(n)}`).join(', ') : '';
 }
 
 function simulatedAbTest(test) {

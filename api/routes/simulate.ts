@@ -33,6 +33,11 @@ const emailFigures = {
     unsubscribed: count,
     machine_opened: count,
     bounced: count,
+    not_sent: {
+      type: 'object',
+      additionalProperties: count,
+      description: 'times the email did not go when its step came, by reason: skipped (no_consent, send_by, sent_before) or deferred (window, cap)',
+    },
   },
 } as const;
 const variantFigures = { type: 'object', properties: { variant: { type: 'string' }, sends: count, opens: count, clicks: count } } as const;
@@ -108,7 +113,7 @@ export function simulationJson(result: SimulationResult) {
     // Step paths in reading order: tracks.cold[2] before tracks.cold[10].
     steps: Object.entries(result.steps)
       .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
-      .map(([step, f]) => ({ step, label: f.label ?? null, subject: f.subject, sent: f.sent, opened: f.opened, clicked: f.clicked, unsubscribed: f.unsubscribed, machine_opened: f.machineOpened, bounced: f.bounced })),
+      .map(([step, f]) => ({ step, label: f.label ?? null, subject: f.subject, sent: f.sent, opened: f.opened, clicked: f.clicked, unsubscribed: f.unsubscribed, machine_opened: f.machineOpened, bounced: f.bounced, not_sent: f.notSent })),
     sends_by_day: result.sendsByDay,
     ab_tests: Object.entries(result.abTests).map(([testKey, test]) => ({
       test_key: testKey,

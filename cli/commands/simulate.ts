@@ -87,6 +87,9 @@ export function report(r: SimulationResult): string[] {
     'Steps                                   sent    opened   clicked  unsubscribed  bounced',
     ...stepLines(r),
     '',
+    'Emails not sent when their step came (skipped for good, or deferred by the window or the cap)',
+    ...notSentLines(r),
+    '',
     'Emails sent per week',
     ...sendLines(r),
     '',
@@ -123,6 +126,15 @@ function stepLines(r: SimulationResult): string[] {
     );
     return [...entries.map(([path, s]) => line(s.label ?? path, s, s.subject)), line(`${group} (all)`, total)];
   });
+}
+
+/** Per step, the times its email did not go, by reason. */
+function notSentLines(r: SimulationResult): string[] {
+  const lines = Object.entries(r.steps)
+    .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+    .filter(([, s]) => Object.keys(s.notSent).length > 0)
+    .map(([path, s]) => `  ${(s.label ?? path).padEnd(32)} ${Object.entries(s.notSent).map(([reason, n]) => `${reason.replaceAll('_', ' ')} ${n}`).join(', ')}`);
+  return lines.length ? lines : ['  none'];
 }
 
 /** Emails sent per week of the run, as a bar each. */

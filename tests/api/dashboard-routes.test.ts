@@ -95,7 +95,7 @@ describe('POST /v1/campaigns/:id/simulate', () => {
     expect(report.funnel.reached_hot).toBeGreaterThanOrEqual(report.funnel.handed_off);
     expect(report.steps[0]).toMatchObject({ step: 'tracks.cold[0]' });
     expect(report.steps[0].sent).toBeGreaterThan(0);
-    expect(Object.keys(report.steps[0]).sort()).toEqual(['bounced', 'clicked', 'label', 'machine_opened', 'opened', 'sent', 'step', 'subject', 'unsubscribed']);
+    expect(Object.keys(report.steps[0]).sort()).toEqual(['bounced', 'clicked', 'label', 'machine_opened', 'not_sent', 'opened', 'sent', 'step', 'subject', 'unsubscribed']);
     expect(report.sends_by_day).toHaveLength(60);
     expect(report.sends_by_day.reduce((sum: number, n: number) => sum + n, 0)).toBe(report.steps.reduce((sum: number, s: { sent: number }) => sum + s.sent, 0));
     expect(report.ab_tests).toHaveLength(1);

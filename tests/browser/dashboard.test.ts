@@ -276,7 +276,10 @@ describe('the dashboard, signed in with a write key', () => {
     // Grouped by track in stage order on the page; the same steps as the API's report.
     expect([...steps].sort()).toEqual(expected.steps.map((step: { step: string }) => step.step).sort());
     const welcome = await page.locator('#simulated-steps tr[data-step="tracks.cold[0]"] td').allTextContents();
-    expect(welcome[1]).toBe(new Intl.NumberFormat('en-US').format(expected.steps.find((step: { step: string }) => step.step === 'tracks.cold[0]').sent));
+    const welcomeReport = expected.steps.find((step: { step: string }) => step.step === 'tracks.cold[0]');
+    expect(welcome[1]).toBe(new Intl.NumberFormat('en-US').format(welcomeReport.sent));
+    // Why it did not go when due: the leads without consent, and those outside the window.
+    expect(welcome[7]).toContain(`no consent ${welcomeReport.not_sent.no_consent}`);
     expect(await text(page, '#simulation-result .ab-test[data-test="tracks.cold[0]"] .ab-head')).toContain(expected.ab_tests[0].winner ? `winner: ${expected.ab_tests[0].winner}` : 'no winner');
     expect(await text(page, '#simulation-result .ab-test[data-test="tracks.cold[0]"] .ab-plan')).toBe(`Plan: ${expected.ab_tests[0].plan}`);
     // Sends over time: a bar per week, adding up to the days' sends.

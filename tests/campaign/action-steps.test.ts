@@ -24,6 +24,7 @@ it('withdraw_consent stops the marketing email after it at once; a later step se
   const state = initialState(campaign, lead({ consent: { marketing_email: true, newsletter: true } }), T0, { trackReentry: true });
   expect(withoutWake(stepInPlace(campaign, state, { type: 'start' }, T0))).toEqual([
     { type: 'withdraw_consent', stepPath: 'tracks.cold[0]', purpose: 'marketing_email' },
+    { type: 'email_not_sent', stepPath: 'tracks.cold[1]', reason: 'no_consent' },
     { type: 'withdraw_consent', stepPath: 'tracks.cold[2]', purpose: 'newsletter' },
   ]);
   expect(state.lead.consent).toEqual({ marketing_email: false, newsletter: false });

@@ -69,7 +69,10 @@ describe('nurture simulate --profile', () => {
     const { lines, sink } = output();
     expect(await simulateCommand('campaigns/saas-whitepaper-nurture.yaml', options(file), sink)).toBe(0);
     expect(lines.out.join('\n')).toMatch(/Funnel\n\s+enrolled\s+200/);
-    expect(lines.out.some((l) => /^\s+tracks\.cold\[0\]\s/.test(l))).toBe(false);
+    // Not one email sent (the step is listed with 0), and the step says why.
+    expect(lines.out.some((l) => /^\s+tracks\.cold\[0\]\s+0\s/.test(l))).toBe(true);
+    expect(lines.out.some((l) => /^\s+tracks\.cold\[0\]\s+[1-9]/.test(l))).toBe(false);
+    expect(lines.out).toContain(`  ${'tracks.cold[0]'.padEnd(32)} no consent 200`);
   });
 
   it('--show-profile prints the profile in use, which reads back as the same profile', async () => {
