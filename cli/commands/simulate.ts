@@ -6,6 +6,7 @@ import { describeAbPlan, formatCampaignError, parseCampaign } from '../../campai
 import { DEFAULT_PROFILE, parseProfile } from '../../campaign/profile';
 import { simulate, type SimulationResult, type StepStats } from '../../campaign/simulator';
 import { EXIT, type CommandOutput } from '../exit-codes';
+import { readInputFile } from '../read-input';
 
 export interface SimulateOptions {
   leads: number;
@@ -23,13 +24,8 @@ export async function simulateCommand(file: string, options: SimulateOptions, ou
       return EXIT.usage;
     }
   }
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    out.error(`cannot read ${file}: ${(error as Error).message}`);
-    return EXIT.invalid;
-  }
+  const text = await readInputFile(file, out);
+  if (text === undefined) return EXIT.invalid;
   const parsed = parseCampaign(text, { format: file.endsWith('.json') ? 'json' : 'yaml' });
   if (!parsed.ok) {
     for (const error of parsed.errors) out.error(`${file}: ${formatCampaignError(error)}`);

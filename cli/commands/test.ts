@@ -3,7 +3,7 @@
 // happened. It needs no running stack: it starts Temporal's time-skipping test server and an
 // embedded PostgreSQL of its own (or uses --database-server), and exits 1 when an expectation fails.
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCampaignError, parseCampaign, parseScenario } from '../../campaign';
@@ -12,17 +12,13 @@ import { createPool } from '../../db/pool';
 import { startEmbeddedPostgres } from '../../devserver/postgres';
 import { TemplateLibrary } from '../../mail/renderer';
 import { EXIT, type CommandOutput } from '../exit-codes';
+import { readInputFile } from '../read-input';
 import { runScenario, ScenarioError, type ScenarioReport } from '../scenario-runner';
 
 export async function testCommand(campaignFile: string, scenarioFiles: string[], options: { databaseServer?: string; json?: boolean }, out: CommandOutput): Promise<number> {
   const templates = new TemplateLibrary();
-  let campaignText: string;
-  try {
-    campaignText = await readFile(campaignFile, 'utf8');
-  } catch (error) {
-    out.error(`cannot read ${campaignFile}: ${(error as Error).message}`);
-    return EXIT.invalid;
-  }
+  const campaignText = await readInputFile(campaignFile, out);
+  if (campaignText === undefined) return EXIT.invalid;
   const campaign = parseCampaign(campaignText, { format: campaignFile.endsWith('.json') ? 'json' : 'yaml', templateExists: (name) => templates.has(name) });
   if (!campaign.ok) {
     for (const error of campaign.errors) out.error(`${campaignFile}: ${formatCampaignError(error)}`);
@@ -30,13 +26,8 @@ export async function testCommand(campaignFile: string, scenarioFiles: string[],
   }
   const scenarios = [];
   for (const file of scenarioFiles) {
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (error) {
-      out.error(`cannot read ${file}: ${(error as Error).message}`);
-      return EXIT.invalid;
-    }
+    const text = await readInputFile(file, out);
+    if (text === undefined) return EXIT.invalid;
     const scenario = parseScenario(text);
     if (!scenario.ok) {
       for (const error of scenario.errors) out.error(`${file}: ${formatCampaignError(error)}`);
