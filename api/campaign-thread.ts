@@ -6,7 +6,7 @@ import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { campaignHash, parseCampaign, validateCampaign, type Campaign, type CampaignError } from '../campaign';
 import { simulate, type SimulationResult } from '../campaign/simulator';
-import type { ThreadReply, ThreadRequest } from './threads';
+import { THREAD_READY, type ThreadReply, type ThreadRequest } from './threads';
 
 /** Problems sent back at most (a broken 256 KB campaign can have thousands). */
 export const MAX_REPORTED_PROBLEMS = 100;
@@ -59,3 +59,4 @@ parentPort!.on('message', ({ id, task, input }: ThreadRequest) => {
   }
   parentPort!.postMessage(reply);
 });
+parentPort!.postMessage(THREAD_READY);

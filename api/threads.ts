@@ -2,7 +2,9 @@
 // worker threads, so the API keeps answering meanwhile (GET /healthz included). A pool keeps up
 // to `size` threads, started when first needed and stopped after a while idle; each runs one
 // task at a time. A task that exceeds its time limit has its thread terminated (the next task
-// gets a fresh one), and so does one that exceeds the thread's memory limit.
+// gets a fresh one), and so does one that exceeds the thread's memory limit. A task's time runs
+// from the moment its thread is ready: starting a thread (loading and transpiling its modules)
+// can take seconds on a busy machine, and is not the task's doing.
 //
 // The process runs TypeScript through tsx (`node --import tsx`, `npx tsx`, vitest), but a worker
 // thread does not inherit the loader for its entry module: each thread starts from a line of
@@ -28,6 +30,8 @@ export class ThreadsBusy extends Error {}
 /** What a thread entry receives and answers (see api/campaign-thread.ts). */
 export type ThreadRequest = { id: number; task: string; input: unknown };
 export type ThreadReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; message: string };
+/** What a thread entry posts once it listens for tasks (its modules loaded). */
+export const THREAD_READY = 'ready';
 
 export interface ThreadPoolOptions {
   /** The thread's module (TypeScript), e.g. new URL('./campaign-thread.ts', import.meta.url). */
@@ -38,6 +42,8 @@ export interface ThreadPoolOptions {
   maxQueue: number;
   /** A thread idle this long is stopped. */
   idleMs: number;
+  /** A thread not ready this long after it was started is stopped, and its task fails (default 120 s). */
+  startupMs?: number;
   resourceLimits?: ResourceLimits;
 }
 
@@ -52,6 +58,8 @@ interface Job {
 
 interface Slot {
   worker: Worker;
+  /** The thread has posted THREAD_READY. */
+  ready?: boolean;
   job?: Job;
   timer?: NodeJS.Timeout;
   timedOut?: boolean;
@@ -110,7 +118,12 @@ export class ThreadPool {
     // No execArgv of the parent's (vitest's or tsx's flags): the bootstrap loads tsx itself.
     const worker = new Worker(bootstrap, { eval: true, execArgv: [], resourceLimits: this.options.resourceLimits });
     const slot: Slot = { worker };
-    worker.on('message', (reply: ThreadReply) => {
+    worker.on('message', (reply: ThreadReply | typeof THREAD_READY) => {
+      if (reply === THREAD_READY) {
+        slot.ready = true;
+        if (slot.job) this.startClock(slot, slot.job);
+        return;
+      }
       const job = slot.job;
       // A reply racing the termination of a thread past its time limit: the task counts as timed out.
       if (!job || reply.id !== job.id || slot.timedOut) return;
@@ -130,6 +143,7 @@ export class ThreadPool {
       if (job) {
         const outOfMemory = (slot.error as NodeJS.ErrnoException | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
         if (slot.timedOut) job.reject(new ThreadTimeout(`${job.task} took longer than ${job.timeoutMs} ms`));
+        else if (!slot.ready && !slot.error) job.reject(new ThreadFailure(`${job.task} stopped: the thread did not start within ${this.startupMs} ms`, false));
         else job.reject(new ThreadFailure(`${job.task} stopped: ${slot.error?.message ?? 'the thread exited'}`, outOfMemory));
       }
       if (!this.closed) this.pump();
@@ -138,15 +152,26 @@ export class ThreadPool {
     return slot;
   }
 
+  private get startupMs(): number {
+    return this.options.startupMs ?? 120_000;
+  }
+
+  /** The task is posted at once (the thread reads it once it listens); its time limit runs from when the thread is ready. */
   private assign(slot: Slot, job: Job): void {
     clearTimeout(slot.timer);
     slot.job = job;
     slot.worker.ref();
+    if (slot.ready) this.startClock(slot, job);
+    else slot.timer = setTimeout(() => void slot.worker.terminate(), this.startupMs);
+    slot.worker.postMessage({ id: job.id, task: job.task, input: job.input } satisfies ThreadRequest);
+  }
+
+  private startClock(slot: Slot, job: Job): void {
+    clearTimeout(slot.timer);
     slot.timer = setTimeout(() => {
       slot.timedOut = true;
       void slot.worker.terminate();
     }, job.timeoutMs);
-    slot.worker.postMessage({ id: job.id, task: job.task, input: job.input } satisfies ThreadRequest);
   }
 
   private finish(slot: Slot): void {

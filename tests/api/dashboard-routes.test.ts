@@ -78,7 +78,7 @@ describe('GET /v1/leads (search)', () => {
 describe('POST /v1/campaigns/:id/simulate', () => {
   beforeAll(async () => {
     const created = await api.call({ method: 'POST', url: '/v1/campaigns', headers: { 'content-type': 'application/yaml' }, payload: DEMO });
-    expect(created.statusCode).toBe(201);
+    expect(created.statusCode, created.body).toBe(201);
   });
 
   const simulate = (payload: unknown, { id = 'saas-whitepaper-nurture', key = api.writeKey }: { id?: string; key?: string | null } = {}) =>
