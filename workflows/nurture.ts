@@ -25,9 +25,18 @@ import type { SendEmailRequest } from '../activities/send';
  * 4: a stage the score brings the lead back to resumes its track where it was left (or restarts,
  * or skips what was sent: the campaign's track_reentry) instead of always restarting; the entering
  * event's data comes with the start (dates taken from it); score and stage are written once per
- * burst of inputs.
+ * burst of inputs. 5: the timer of a wake time is started once and never cancelled, instead of
+ * being cancelled and started again around every input (two history events fewer per input; and
+ * Temporal's time-skipping test server strands a run whose workflow task cancels a timer that
+ * fired while the task was with the worker, sdk-java issues 2606 and 3088).
  */
-export const ENGINE_VERSION = 4;
+export const ENGINE_VERSION = 5;
+
+/** The timer of a wake time, and whether it has fired. */
+interface WakeTimer {
+  at: number;
+  fired: boolean;
+}
 
 export interface NurtureInput {
   campaign: Campaign;
@@ -171,6 +180,8 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   let state = carried?.state ?? initialState(campaign, input.lead, Date.now(), { windowJitter: engineVersion >= 2, salesDesk: engineVersion >= 3, trackReentry: engineVersion >= 4, entryData: input.entryData });
   const inbox: InboxItem[] = carried ? [...carried.inbox] : [{ type: 'start' }];
   let wakeAt = carried?.wakeAt;
+  /** The timer of wakeAt since engine version 5 (see inputBefore). */
+  let wakeTimer: WakeTimer | undefined;
   const assignments = carried ? carriedAssignments(carried) : {};
   let recorded: Recorded = carried?.recorded ?? { stage: '', score: Number.NaN, status: '' };
   let enrolmentId = carried?.enrolmentId;
@@ -269,7 +280,9 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
     for (;;) {
       if (inbox.length === 0) {
         const due = wakeAt === undefined ? undefined : wakeAt - Date.now();
-        const woken = due === undefined ? await wf.condition(() => inbox.length > 0).then(() => true) : due <= 0 ? false : await wf.condition(() => inbox.length > 0, due);
+        let woken: boolean;
+        if (engineVersion >= 5) woken = await inputBefore(wakeAt);
+        else woken = due === undefined ? await wf.condition(() => inbox.length > 0).then(() => true) : due <= 0 ? false : await wf.condition(() => inbox.length > 0, due);
         if (!woken) {
           wakeAt = undefined;
           inbox.push({ type: 'wake' });
@@ -325,6 +338,29 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       await wf.CancellationScope.nonCancellable(() => records.recordExit({ enrolmentId: enrolmentId!, reason, at: Date.now() }));
     }
     throw error;
+  }
+
+  /**
+   * Waits for an input or for `at` (engine version 5): true when an input came first. The wake
+   * time's timer is started once and kept while inputs come and go. It is never cancelled: when
+   * the wake time changes, the old timer is left to fire and wakes nobody (one idle workflow task
+   * later). Temporal's time-skipping test server refuses a cancel of a timer that fired while the
+   * workflow task was with the worker, which the worker cannot know, and strands the run
+   * (sdk-java issues 2606 and 3088).
+   */
+  async function inputBefore(at: number | undefined): Promise<boolean> {
+    if (wakeTimer?.at !== at) wakeTimer = undefined;
+    if (at !== undefined && at <= Date.now()) return false;
+    if (at !== undefined && !wakeTimer) {
+      const timer: WakeTimer = { at, fired: false };
+      // Not cancellable: a cancelled workflow ends at the condition below, and its timer goes with it.
+      void wf.CancellationScope.nonCancellable(() => wf.sleep(at - Date.now())).then(() => void (timer.fired = true));
+      wakeTimer = timer;
+    }
+    await wf.condition(() => inbox.length > 0 || wakeTimer?.fired === true);
+    if (inbox.length > 0) return true;
+    wakeTimer = undefined;
+    return false;
   }
 
   /** Switches to the requested version and returns the input that lets the interpreter carry on under it. */
