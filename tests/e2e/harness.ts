@@ -140,8 +140,9 @@ export async function startHarness(
   let eventCounter = 0;
   /**
    * Lets virtual time pass. A skip that takes over 45 s of real time prints what every enrolment
-   * is doing (pending activities and workflow tasks, latest events): twice in CI a skip of the
-   * seminar scenario never returned, which a held task or activity would explain.
+   * is doing (pending activities and workflow tasks, latest events). It showed why skips of the
+   * seminar scenario once never returned: a workflow task left started for good, the test server
+   * having refused its cancel of a timer that had just fired (see engine version 5).
    */
   const skip = async (ms: number) => {
     const watchdog = setTimeout(() => {
