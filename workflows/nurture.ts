@@ -279,10 +279,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
   try {
     for (;;) {
       if (inbox.length === 0) {
-        const due = wakeAt === undefined ? undefined : wakeAt - Date.now();
-        let woken: boolean;
-        if (engineVersion >= 5) woken = await inputBefore(wakeAt);
-        else woken = due === undefined ? await wf.condition(() => inbox.length > 0).then(() => true) : due <= 0 ? false : await wf.condition(() => inbox.length > 0, due);
+        const woken = engineVersion >= 5 ? await inputBefore(wakeAt) : await inputBeforeCancellingTimer(wakeAt);
         if (!woken) {
           wakeAt = undefined;
           inbox.push({ type: 'wake' });
@@ -338,6 +335,13 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       await wf.CancellationScope.nonCancellable(() => records.recordExit({ enrolmentId: enrolmentId!, reason, at: Date.now() }));
     }
     throw error;
+  }
+
+  /** Waits for an input or for `at` as engine versions 1–4 do: the timer is cancelled when an input comes first, and started again for the next wait. */
+  async function inputBeforeCancellingTimer(at: number | undefined): Promise<boolean> {
+    if (at === undefined) return wf.condition(() => inbox.length > 0).then(() => true);
+    const due = at - Date.now();
+    return due > 0 && wf.condition(() => inbox.length > 0, due);
   }
 
   /**
