@@ -104,7 +104,8 @@ function shortcut(source: string): Compiled | undefined {
   const field = /^\s*event\.data\.([A-Za-z_][A-Za-z0-9_]*)\s*==\s*'([^'\\]*)'\s*$/.exec(source);
   if (field) {
     const [, name, value] = field as unknown as [string, string, string];
-    return { evalSync: (context) => (context.event as { data?: Record<string, unknown> } | undefined)?.data?.[name] === value };
+    // jexl's == is JavaScript's loose equality (0 == '' holds there), so the shortcut's is too.
+    return { evalSync: (context) => (context.event as { data?: Record<string, unknown> } | undefined)?.data?.[name] == value };
   }
   return undefined;
 }

@@ -124,7 +124,8 @@ describe('the fast paths agree with jexl', () => {
         const event = data === null ? {} : { data };
         expect(holds(source, { event }, behaviour)).toBe(holdsByJexl(source, { event }));
       }),
-      { numRuns: 300 },
+      // A CI run found the first: jexl's == is loose (0 == '' holds), the shortcut's was strict.
+      { numRuns: 300, examples: [['asset', '', { asset: 0 }], ['page', 'pricing', { page: 'pricing' }]] },
     );
   });
 });
