@@ -76,7 +76,6 @@ it(`launches to a segment of ${LEADS} leads through a launcher killed mid-way: e
   const first = await startLauncherProcess();
   await vi.waitFor(async () => expect((await progress()).scanned).toBeGreaterThanOrEqual(LEADS * 0.3), { timeout: 60_000, interval: 50 });
   await new Promise<void>((resolve) => {
-    first.removeAllListeners('exit');
     first.once('exit', () => resolve());
     first.kill('SIGKILL');
   });

@@ -114,7 +114,6 @@ async function startWorker(taskQueue: string): Promise<ChildProcess> {
 
 function kill(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    child.removeAllListeners('exit');
     if (child.exitCode !== null) return resolve();
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
