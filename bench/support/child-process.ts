@@ -26,3 +26,12 @@ export function startTsxProcess(script: string, args: string[], ready: RegExp, n
     });
   });
 }
+
+/** Kills a child with SIGKILL and resolves once it has exited (at once if it already has). */
+export function killProcess(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}

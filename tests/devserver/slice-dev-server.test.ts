@@ -1,7 +1,7 @@
 // The foundation's vertical slice on Temporal's official CLI dev server: a worker killed with
 // SIGKILL mid-run and started again finishes every workflow, and a dev server restarted on the
 // same database file keeps every open workflow.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { killProcess, startTsxProcess } from '../../bench/support/child-process';
 import { startDevServer } from '../../devserver/temporal';
 import { fetchHistories, replayFailures } from '../support/history';
 import * as activities from '../temporal/slice/activities';
@@ -33,24 +34,8 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function startWorkerProcess(address: string, taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', workerScript, address, taskQueue, bundleFile], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`worker process exited early with ${code}`)));
-    child.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('worker ready')) resolve(child);
-    });
-  });
-}
-
-function killed(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
+async function startWorkerProcess(address: string, taskQueue: string): Promise<ChildProcess> {
+  return (await startTsxProcess(workerScript, [address, taskQueue, bundleFile], /worker ready/)).child;
 }
 
 describe('vertical slice on the CLI dev server', () => {
@@ -70,13 +55,13 @@ describe('vertical slice on the CLI dev server', () => {
       const before = await Promise.all(handles.map((h) => h.describe()));
       expect(before.every((d) => d.status.name === 'RUNNING')).toBe(true);
       expect(before.some((d) => d.historyLength > 10)).toBe(true);
-      await killed(first);
+      await killProcess(first);
 
       const second = await startWorkerProcess(env.address, taskQueue);
       try {
         expect(await Promise.all(handles.map((h) => h.result()))).toEqual(handles.map(() => 8));
       } finally {
-        await killed(second);
+        await killProcess(second);
       }
       const histories = await fetchHistories(handles);
       expect(await replayFailures({ workflowBundle }, histories)).toEqual([]);

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { buildApi } from '../../api/app';
 import { WELCOME_CAMPAIGN } from '../../bench/support/campaigns';
-import { startTsxProcess } from '../../bench/support/child-process';
+import { killProcess, startTsxProcess } from '../../bench/support/child-process';
 import { createApiKey } from '../../db/api-keys';
 import { startLauncher, type Launcher } from '../../worker/launcher';
 import { startHarness, TEST_CONFIG, type Harness } from './harness';
@@ -75,10 +75,7 @@ it(`launches to a segment of ${LEADS} leads through a launcher killed mid-way: e
 
   const first = await startLauncherProcess();
   await vi.waitFor(async () => expect((await progress()).scanned).toBeGreaterThanOrEqual(LEADS * 0.3), { timeout: 60_000, interval: 50 });
-  await new Promise<void>((resolve) => {
-    first.once('exit', () => resolve());
-    first.kill('SIGKILL');
-  });
+  await killProcess(first);
   const atKill = await progress();
   expect(atKill.scanned).toBeLessThan(LEADS);
   expect(atKill.status).toBe('running');

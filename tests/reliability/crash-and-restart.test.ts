@@ -15,7 +15,7 @@ import { diagnoseWorkflow } from '../support/workflow-diagnosis';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseCampaign, type Campaign } from '../../campaign';
-import { startTsxProcess } from '../../bench/support/child-process';
+import { killProcess, startTsxProcess } from '../../bench/support/child-process';
 import { ingestEvents } from '../../api/routes/events';
 import { createTemporalEngine } from '../../api/temporal-engine';
 import { saveCampaignVersion, setCampaignStatus } from '../../db/campaigns';
@@ -112,14 +112,6 @@ async function startWorker(taskQueue: string): Promise<ChildProcess> {
   return (await startTsxProcess(workerScript, [env.address, taskQueue, databaseUrl, bundleFile], /worker ready/)).child;
 }
 
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
-
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` holds; a query failing meanwhile (the database restarting) counts as not yet. */
@@ -209,7 +201,7 @@ it('survives SIGKILLed workers, a PostgreSQL restart and a 2-minute SMTP stall w
   const random = (min: number, max: number) => min + Math.random() * (max - min);
   for (let round = 0; round < 3; round++) {
     await pause(random(1_500, 4_000));
-    await kill(worker);
+    await killProcess(worker);
     if (round === 1) await database.restart();
     await pause(random(200, 1_500));
     worker = await startWorker(taskQueue);
@@ -254,7 +246,7 @@ it('survives SIGKILLed workers, a PostgreSQL restart and a 2-minute SMTP stall w
     await drained;
     await mailer.idle();
   } finally {
-    await kill(worker);
+    await killProcess(worker);
   }
   const elapsed = (Date.now() - started) / 1000;
 
