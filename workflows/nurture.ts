@@ -289,7 +289,8 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
       if (next.type === 'migrate') next = await migrate(next);
       if (next.type === 'sales_response') await recordAnswer(next);
 
-      const result = step(campaign, state, next, Date.now());
+      const decidedAt = Date.now();
+      const result = step(campaign, state, next, decidedAt);
       state = result.state;
       const feedback: Input[] = [];
       let exitReason: string | undefined;
@@ -297,7 +298,7 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
         if (command.type === 'wake_at') wakeAt = command.at;
         else if (command.type === 'exit') exitReason = command.reason;
         else {
-          const answer = await perform(command);
+          const answer = await perform(command, decidedAt);
           if (answer) feedback.push(answer);
         }
       }
@@ -412,10 +413,14 @@ export async function nurture(input: NurtureInput): Promise<EnrolmentView> {
     };
   }
 
-  async function perform(command: Exclude<Command, { type: 'wake_at' | 'exit' }>): Promise<Input | undefined> {
+  /** Carries out one command of the interpreter's decision taken at `decidedAt`. */
+  async function perform(command: Exclude<Command, { type: 'wake_at' | 'exit' }>, decidedAt: number): Promise<Input | undefined> {
     switch (command.type) {
       case 'send': {
         const request = emailRequest({
+          // The instant the interpreter counted the frequency cap at, which the database checks it
+          // at again: not the later one at which an earlier command of the decision let this go.
+          requestedAt: decidedAt,
           idempotencyKey: `${keyBase()}:${command.sendKey}`,
           kind: command.kind,
           template: command.template,

@@ -3,7 +3,8 @@
 // handoff that the earlier notice's links cannot answer; webhook receivers that refuse (401) or
 // fail (500) leave every enrolment running and every notice sent; a handoff to a pool nobody can
 // take waits unassigned and alerts the operator; a campaign paused right after a batch of
-// enrolments sends nothing further, even to enrolments whose workflow had not started.
+// enrolments sends nothing further, even to enrolments whose workflow had not started; emails
+// decided together are requested at the instant of the decision.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -285,5 +286,39 @@ describe('a send held by the frequency cap', () => {
     expect(rows).toHaveLength(2);
     expect(rows[1]!.created_at.getTime() - rows[0]!.created_at.getTime()).toBeGreaterThanOrEqual(7 * DAY);
     expect(await h.checkHistories('cap-and-window')).toEqual([]);
+  });
+});
+
+describe('emails one decision sends', () => {
+  let h: Harness;
+  let campaign: Campaign;
+  beforeAll(async () => {
+    h = await startHarness();
+    campaign = loadCampaign('saas-whitepaper-nurture');
+    await h.launch(campaign);
+  });
+  afterAll(async () => h?.close());
+
+  // The workflow counts the frequency cap at the instant it decides; the database checks it again
+  // at the instant each email is requested. Were the second email requested once the first one's
+  // activity had finished, a week later the two would disagree about whether it still counts.
+  it('are requested at the instant of the decision, the one the workflow counts the cap at', async () => {
+    await h.startAtCanonicalInstant(campaign);
+    const address = 'mai.director@globex.example';
+    const leadId = await h.addLead(address, { first_name: 'Mai', company: { name: 'Globex', employees: 500 }, role: 'director' });
+    await h.event(leadId, 'asset.downloaded', { asset: 'whitepaper' });
+    await vi.waitFor(() => expect(h.mailTo(address)).toHaveLength(1), { timeout: 20_000 });
+    await h.advance(HOUR);
+    // Fit 35 + download 10 + pricing 15: warm, so the warm track's first email and the pricing trigger's, together.
+    await h.event(leadId, 'page.viewed', { page: 'pricing', path: '/pricing' });
+    await h.settle();
+    await vi.waitFor(() => expect(h.mailTo(address)).toHaveLength(3), { timeout: 20_000 });
+    const { rows } = await h.db.pool.query<{ template: string; created_at: Date }>(
+      `SELECT template, created_at FROM email_sends WHERE lead_id = $1 AND template <> 'welcome' ORDER BY template`,
+      [leadId],
+    );
+    expect(rows.map((row) => row.template)).toEqual(['case-study', 'demo-invite']);
+    expect(rows[1]!.created_at.getTime()).toBe(rows[0]!.created_at.getTime());
+    expect(await h.checkHistories('one-decision')).toEqual([]);
   });
 });
